@@ -1,0 +1,72 @@
+/**
+ * A binary mask stored only over its bounding rectangle, in source-frame pixels.
+ * `data[y * width + x]` is 1 inside the object, 0 outside (row-major).
+ */
+export interface MaskCrop {
+  /** Top-left corner of the crop in the source frame, px. */
+  readonly x: number;
+  readonly y: number;
+  readonly width: number;
+  readonly height: number;
+  readonly data: Uint8Array;
+}
+
+export interface DetectionsInit {
+  /** n * 4 floats: x1, y1, x2, y2 per detection. */
+  boxes: Float32Array;
+  scores: Float32Array;
+  classIds: Int32Array;
+  /** One crop per detection, or null where no mask was decoded. */
+  masks?: (MaskCrop | null)[];
+  /** Tracker ids; -1 where untracked. */
+  trackIds?: Int32Array;
+}
+
+/**
+ * Detections of one frame, one typed array per field (the shape roboflow/supervision uses),
+ * checked on construction so a shape bug fails where it is made, not where it is read.
+ */
+export class Detections {
+  readonly boxes: Float32Array;
+  readonly scores: Float32Array;
+  readonly classIds: Int32Array;
+  readonly masks: (MaskCrop | null)[];
+  readonly trackIds: Int32Array;
+
+  constructor(init: DetectionsInit) {
+    const n = init.scores.length;
+    expectLength('boxes', init.boxes.length, n * 4);
+    expectLength('classIds', init.classIds.length, n);
+    const masks = init.masks ?? new Array<MaskCrop | null>(n).fill(null);
+    expectLength('masks', masks.length, n);
+    const trackIds = init.trackIds ?? new Int32Array(n).fill(-1);
+    expectLength('trackIds', trackIds.length, n);
+    for (const m of masks) {
+      if (m !== null) expectLength('mask data', m.data.length, m.width * m.height);
+    }
+    this.boxes = init.boxes;
+    this.scores = init.scores;
+    this.classIds = init.classIds;
+    this.masks = masks;
+    this.trackIds = trackIds;
+  }
+
+  static empty(): Detections {
+    return new Detections({ boxes: new Float32Array(0), scores: new Float32Array(0), classIds: new Int32Array(0) });
+  }
+
+  get length(): number {
+    return this.scores.length;
+  }
+
+  box(i: number): [number, number, number, number] {
+    const b = this.boxes;
+    return [b[i * 4]!, b[i * 4 + 1]!, b[i * 4 + 2]!, b[i * 4 + 3]!];
+  }
+}
+
+function expectLength(field: string, actual: number, expected: number): void {
+  if (actual !== expected) {
+    throw new TypeError(`Detections.${field}: expected length ${expected}, got ${actual}`);
+  }
+}

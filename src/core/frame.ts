@@ -1,0 +1,35 @@
+import type { Letterbox } from './geometry.js';
+
+/** Pixel layouts a Frame can carry. Only packed RGB is produced today. */
+export const PIXEL_FORMATS = ['rgb24'] as const;
+export type PixelFormat = (typeof PIXEL_FORMATS)[number];
+
+/**
+ * One decoded picture, already letterboxed to the model's input size by ffmpeg.
+ * `letterbox` maps model-input pixels back to source-frame pixels.
+ */
+export interface Frame {
+  /** Camera id, unique within one segstream process. */
+  readonly camera: string;
+  /** 0-based, increments by one for every frame the source delivered (dropped ones included). */
+  readonly seq: number;
+  /** Wall-clock time the frame was fully read from ffmpeg, ms since the epoch. */
+  readonly timestamp: number;
+  /** Media time of the frame, ms from the start of the stream (seq / fps). */
+  readonly pts: number;
+  /** Size of `data` in pixels: the model input (e.g. 320x320). */
+  readonly width: number;
+  readonly height: number;
+  readonly format: PixelFormat;
+  /** Packed pixels, row-major, width * height * 3 bytes for rgb24. */
+  readonly data: Uint8Array;
+  /** How the source frame was placed inside `data`. */
+  readonly letterbox: Letterbox;
+}
+
+export function frameByteLength(width: number, height: number, format: PixelFormat): number {
+  switch (format) {
+    case 'rgb24':
+      return width * height * 3;
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * Letterbox geometry, as Ultralytics' LetterBox(auto=False, center=True) computes it:
+ * scale to fit, keep the aspect ratio, pad both sides equally with grey (114).
+ */
+export interface Letterbox {
+  /** Source frame size, px. */
+  readonly srcWidth: number;
+  readonly srcHeight: number;
+  /** Model input size, px. */
+  readonly dstWidth: number;
+  readonly dstHeight: number;
+  /** Source px -> input px. */
+  readonly scale: number;
+  /** Size of the scaled picture inside the input, px. */
+  readonly innerWidth: number;
+  readonly innerHeight: number;
+  /** Left and top padding, px. */
+  readonly padX: number;
+  readonly padY: number;
+}
+
+export function computeLetterbox(
+  srcWidth: number,
+  srcHeight: number,
+  dstWidth: number,
+  dstHeight: number,
+): Letterbox {
+  for (const [name, v] of [
+    ['srcWidth', srcWidth],
+    ['srcHeight', srcHeight],
+    ['dstWidth', dstWidth],
+    ['dstHeight', dstHeight],
+  ] as const) {
+    if (!Number.isInteger(v) || v <= 0) {
+      throw new TypeError(`letterbox ${name} must be a positive integer, got ${v}`);
+    }
+  }
+  const scale = Math.min(dstWidth / srcWidth, dstHeight / srcHeight);
+  const innerWidth = Math.min(dstWidth, Math.max(1, Math.round(srcWidth * scale)));
+  const innerHeight = Math.min(dstHeight, Math.max(1, Math.round(srcHeight * scale)));
+  // Ultralytics rounds (d - 0.1) so an odd total puts the extra pixel right/bottom.
+  const padX = Math.round((dstWidth - innerWidth) / 2 - 0.1);
+  const padY = Math.round((dstHeight - innerHeight) / 2 - 0.1);
+  return { srcWidth, srcHeight, dstWidth, dstHeight, scale, innerWidth, innerHeight, padX, padY };
+}
+
+/** Input-pixel x -> source-pixel x (not clamped). */
+export function toSourceX(lb: Letterbox, x: number): number {
+  return (x - lb.padX) * (lb.srcWidth / lb.innerWidth);
+}
+
+/** Input-pixel y -> source-pixel y (not clamped). */
+export function toSourceY(lb: Letterbox, y: number): number {
+  return (y - lb.padY) * (lb.srcHeight / lb.innerHeight);
+}
+
+/** Source-pixel x -> input-pixel x. */
+export function toInputX(lb: Letterbox, x: number): number {
+  return x * (lb.innerWidth / lb.srcWidth) + lb.padX;
+}
+
+/** Source-pixel y -> input-pixel y. */
+export function toInputY(lb: Letterbox, y: number): number {
+  return y * (lb.innerHeight / lb.srcHeight) + lb.padY;
+}
+
+export function clamp(v: number, lo: number, hi: number): number {
+  return v < lo ? lo : v > hi ? hi : v;
+}

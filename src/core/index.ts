@@ -1,0 +1,5 @@
+export * from './errors.js';
+export * from './frame.js';
+export * from './geometry.js';
+export * from './detections.js';
+export * from './logger.js';
