@@ -1,0 +1,74 @@
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { SegstreamError } from './core/index.js';
+
+/** The package root (one level above src/ or dist/). */
+export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Where the model is looked for when --model is not given, in order. */
+export const DEFAULT_MODEL_PATHS = [
+  resolve(PACKAGE_ROOT, 'models/yolov8n-seg-320.onnx'),
+  resolve(PACKAGE_ROOT, '../shared/models/yolov8n-seg-320.onnx'),
+];
+
+/** The built-in demo source when no --source is given: a real traffic clip, looped. */
+export const DEFAULT_SOURCE = resolve(PACKAGE_ROOT, '../shared/data/videos/urban_intersection_cctv.mp4');
+
+export function defaultModelPath(): string {
+  return DEFAULT_MODEL_PATHS.find((p) => existsSync(p)) ?? DEFAULT_MODEL_PATHS[0]!;
+}
+
+const positiveInt = (max: number) => z.number().int().min(1).max(max);
+
+/** Every option of `segstream run`: one schema, defaults and bounds in one place. */
+export const appConfigSchema = z.strictObject({
+  sources: z.array(z.string().min(1)).min(1).max(64).describe('camera sources, `[id=]url`'),
+  model: z.string().min(1).describe('YOLOv8/YOLO11-seg or FastSAM ONNX file'),
+  host: z.string().min(1).default('0.0.0.0'),
+  port: z.number().int().min(0).max(65535).default(8080),
+  realtime: z.boolean().default(true).describe('play files at their own frame rate, as a camera would'),
+  loop: z.boolean().default(false).describe('restart files at their end'),
+  workers: positiveInt(16).default(1).describe('inference worker threads'),
+  threads: positiveInt(64).default(Math.max(1, availableParallelism())).describe('onnxruntime intra-op threads per worker'),
+  maxBatch: positiveInt(64).default(8).describe('largest inference batch (frames of different cameras)'),
+  confidence: z.number().min(0).max(1).default(0.25),
+  iou: z.number().min(0).max(1).default(0.7).describe('NMS IoU threshold'),
+  agnosticNms: z.boolean().default(false).describe('class-agnostic NMS (FastSAM everything mode)'),
+  maxDetections: positiveInt(1000).default(100),
+  executionProvider: z.enum(['cpu', 'webgpu', 'cuda']).default('cpu'),
+  networkTimeoutS: z.number().min(1).max(300).default(10),
+  stallTimeoutS: z.number().min(1).max(600).default(15),
+  reconnectMinMs: z.number().int().min(10).max(600_000).default(1000),
+  reconnectMaxMs: z.number().int().min(10).max(3_600_000).default(30_000),
+  maxMessageBytes: positiveInt(1 << 20).default(16 * 1024),
+  maxBufferedBytes: positiveInt(1 << 30).default(4 * 1024 * 1024),
+  slowClientTimeoutMs: positiveInt(3_600_000).default(10_000),
+});
+
+export type AppConfig = z.output<typeof appConfigSchema>;
+export type AppConfigInput = z.input<typeof appConfigSchema>;
+
+/** Validates once at start-up; the first problem becomes an E_CONFIG error naming the field. */
+export function parseConfig(input: unknown): AppConfig {
+  const r = appConfigSchema.safeParse(input);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    const field = issue?.path.join('.') || 'config';
+    throw new SegstreamError('E_CONFIG', `invalid option ${field}: ${issue?.message ?? 'invalid'}`);
+  }
+  const cfg = r.data;
+  verifyReconnect(cfg);
+  return cfg;
+}
+
+function verifyReconnect(cfg: AppConfig): void {
+  if (cfg.reconnectMaxMs < cfg.reconnectMinMs) {
+    throw new SegstreamError('E_CONFIG', 'reconnectMaxMs must be >= reconnectMinMs', {
+      expected: `>= ${cfg.reconnectMinMs}`,
+      actual: cfg.reconnectMaxMs,
+    });
+  }
+}

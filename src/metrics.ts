@@ -1,0 +1,35 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Prometheus metrics, one registry per app instance (so tests can run several). */
+export interface Metrics {
+  registry: Registry;
+  framesIn: Counter<'camera'>;
+  framesDropped: Counter<'camera'>;
+  framesProcessed: Counter<'camera'>;
+  inferenceErrors: Counter<'camera'>;
+  sourceRestarts: Counter<'camera'>;
+  latency: Histogram<'camera'>;
+  inferenceSeconds: Histogram<'batch'>;
+  wsClients: Gauge;
+  wsSkipped: Counter;
+  clientErrors: Counter<'code'>;
+}
+
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'segstream_process_' });
+  const r = { registers: [registry] };
+  return {
+    registry,
+    framesIn: new Counter({ name: 'segstream_frames_in_total', help: 'Frames delivered by ffmpeg', labelNames: ['camera'], ...r }),
+    framesDropped: new Counter({ name: 'segstream_frames_dropped_total', help: 'Frames replaced by a newer one while inference was busy (latest wins)', labelNames: ['camera'], ...r }),
+    framesProcessed: new Counter({ name: 'segstream_frames_processed_total', help: 'Frames segmented and published', labelNames: ['camera'], ...r }),
+    inferenceErrors: new Counter({ name: 'segstream_inference_errors_total', help: 'Frames whose inference failed', labelNames: ['camera'], ...r }),
+    sourceRestarts: new Counter({ name: 'segstream_source_restarts_total', help: 'Times a live source was reconnected', labelNames: ['camera'], ...r }),
+    latency: new Histogram({ name: 'segstream_latency_seconds', help: 'Capture to publish', labelNames: ['camera'], buckets: [0.01, 0.025, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2], ...r }),
+    inferenceSeconds: new Histogram({ name: 'segstream_inference_seconds', help: 'session.run per batch', labelNames: ['batch'], buckets: [0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64], ...r }),
+    wsClients: new Gauge({ name: 'segstream_ws_clients', help: 'Connected WebSocket clients', ...r }),
+    wsSkipped: new Counter({ name: 'segstream_ws_frames_skipped_total', help: 'Frame messages not sent to a client whose send buffer was full', ...r }),
+    clientErrors: new Counter({ name: 'segstream_client_errors_total', help: 'Client messages rejected, by error code', labelNames: ['code'], ...r }),
+  };
+}

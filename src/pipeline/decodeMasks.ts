@@ -1,0 +1,51 @@
+import { performance } from 'node:perf_hooks';
+import { Detections, type MaskCrop } from '../core/index.js';
+import type { InferredFrame } from './inferLatest.js';
+import { assembleMask, boxToSource, type Prototypes } from './masks.js';
+import type { ModelInfo } from './modelInfo.js';
+import type { SegmentedFrame } from './segmentedFrame.js';
+
+/**
+ * Maps an inference result into source-frame pixels: boxes through the letterbox,
+ * masks assembled per box. Boxes that collapse to nothing after clamping are dropped.
+ */
+export function decodeFrame(item: InferredFrame, info: ModelInfo): SegmentedFrame {
+  const t0 = performance.now();
+  const { frame, image } = item;
+  const lb = frame.letterbox;
+  const raw = image.raw;
+  const protos: Prototypes = {
+    data: image.protos,
+    numMasks: info.numMasks,
+    width: info.protoWidth,
+    height: info.protoHeight,
+    inputWidth: info.inputWidth,
+    inputHeight: info.inputHeight,
+  };
+  const n = raw.scores.length;
+  const boxes: number[] = [];
+  const scores: number[] = [];
+  const classIds: number[] = [];
+  const masks: MaskCrop[] = [];
+  for (let i = 0; i < n; i++) {
+    const box = boxToSource(lb, raw.boxes, i * 4);
+    if (box[2] - box[0] < 1 || box[3] - box[1] < 1) continue;
+    const mask = assembleMask(raw.coefficients, i * info.numMasks, protos, lb, box);
+    boxes.push(...box);
+    scores.push(raw.scores[i]!);
+    classIds.push(raw.classIds[i]!);
+    masks.push(mask);
+  }
+  const detections = new Detections({
+    boxes: Float32Array.from(boxes),
+    scores: Float32Array.from(scores),
+    classIds: Int32Array.from(classIds),
+    masks,
+  });
+  return {
+    frame,
+    detections,
+    classNames: info.classNames,
+    timings: { ...item.timings, masksMs: performance.now() - t0 },
+  };
+}

@@ -1,0 +1,11 @@
+export * from './candidates.js';
+export * from './decodeMasks.js';
+export * from './engine.js';
+export * from './inferLatest.js';
+export * from './masks.js';
+export * from './modelInfo.js';
+export * from './nms.js';
+export * from './preprocess.js';
+export * from './scheduler.js';
+export * from './segmentedFrame.js';
+export type { BatchTimings, ImageResult } from './workerProtocol.js';

@@ -1,0 +1,105 @@
+import { performance } from 'node:perf_hooks';
+import { Observable, type OperatorFunction } from 'rxjs';
+import { toSegstreamError, type Frame, type SegstreamError } from '../core/index.js';
+import type { BatchTimings, ImageResult } from './workerProtocol.js';
+import type { BatchOutput } from './engine.js';
+import { LatestFrameScheduler } from './scheduler.js';
+
+/** The slice of InferenceEngine this operator needs. */
+export interface BatchRunner {
+  readonly idle: number;
+  readonly maxBatch: number;
+  run(images: Uint8Array[]): Promise<BatchOutput>;
+}
+
+export interface InferredFrame {
+  frame: Frame;
+  image: ImageResult;
+  timings: BatchTimings & { queueMs: number; batchSize: number };
+}
+
+export interface InferLatestHooks {
+  /** A waiting frame was replaced by a newer one of the same camera. */
+  onDrop?: (dropped: Frame) => void;
+  /** A camera's slot became occupied (true) or free (false): backpressure for files. */
+  onSlot?: (camera: string, occupied: boolean) => void;
+  /** Inference failed for these frames; the stream goes on. */
+  onError?: (frames: Frame[], err: SegstreamError) => void;
+}
+
+/**
+ * Frames in, inference results out, never more than the runner's idle workers in flight.
+ * While every worker is busy each camera keeps only its newest frame (latest wins);
+ * when a worker frees up it takes a batch of waiting frames from different cameras.
+ */
+export function inferLatest(runner: BatchRunner, hooks: InferLatestHooks = {}): OperatorFunction<Frame, InferredFrame> {
+  return (source) =>
+    new Observable<InferredFrame>((subscriber) => {
+      const scheduler = new LatestFrameScheduler();
+      const queuedAt = new Map<Frame, number>();
+      let inFlight = 0;
+      let sourceDone = false;
+      let closed = false;
+
+      const maybeComplete = (): void => {
+        if (sourceDone && inFlight === 0 && scheduler.size === 0) subscriber.complete();
+      };
+
+      const pump = (): void => {
+        while (!closed && runner.idle > 0 && scheduler.size > 0) {
+          const frames = scheduler.take(runner.maxBatch);
+          const start = performance.now();
+          for (const f of frames) hooks.onSlot?.(f.camera, false);
+          inFlight++;
+          runner.run(frames.map((f) => f.data)).then(
+            (out) => {
+              inFlight--;
+              if (closed) return;
+              frames.forEach((f, i) => {
+                const image = out.images[i];
+                if (!image) return;
+                const queueMs = start - (queuedAt.get(f) ?? start);
+                queuedAt.delete(f);
+                subscriber.next({
+                  frame: { ...f, data: out.inputs[i] ?? f.data },
+                  image,
+                  timings: { ...out.timings, queueMs, batchSize: frames.length },
+                });
+              });
+              pump();
+              maybeComplete();
+            },
+            (err: unknown) => {
+              inFlight--;
+              for (const f of frames) queuedAt.delete(f);
+              if (closed) return;
+              hooks.onError?.(frames, toSegstreamError(err, 'E_INFERENCE'));
+              pump();
+              maybeComplete();
+            },
+          );
+        }
+      };
+
+      const sub = source.subscribe({
+        next: (frame) => {
+          queuedAt.set(frame, performance.now());
+          const dropped = scheduler.offer(frame);
+          if (dropped) {
+            queuedAt.delete(dropped);
+            hooks.onDrop?.(dropped);
+          } else hooks.onSlot?.(frame.camera, true);
+          pump();
+        },
+        error: (err: unknown) => subscriber.error(err),
+        complete: () => {
+          sourceDone = true;
+          maybeComplete();
+        },
+      });
+      return () => {
+        closed = true;
+        sub.unsubscribe();
+      };
+    });
+}

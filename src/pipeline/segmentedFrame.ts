@@ -1,0 +1,25 @@
+import type { Detections, Frame } from '../core/index.js';
+
+/** Per-frame stage times, ms. */
+export interface StageTimings {
+  /** Waiting in the latest-frame slot for an idle worker. */
+  queueMs: number;
+  /** Bytes -> float tensor (in the worker; shared by the batch). */
+  preprocessMs: number;
+  /** session.run (shared by the batch). */
+  inferenceMs: number;
+  /** Confidence filter + NMS (in the worker). */
+  postprocessMs: number;
+  /** Mask assembly at source resolution (main thread). */
+  masksMs: number;
+  /** Images in the batch this frame ran in. */
+  batchSize: number;
+}
+
+/** A frame with its detections in source-frame pixels. */
+export interface SegmentedFrame {
+  readonly frame: Frame;
+  readonly detections: Detections;
+  readonly classNames: readonly string[];
+  readonly timings: StageTimings;
+}

@@ -1,0 +1,44 @@
+import type { DecodeOptions, OutputLayout, RawDetections } from './candidates.js';
+
+/** Messages between the main thread and an inference worker (structured clone + transfer). */
+export interface WorkerInit {
+  modelBytes: Uint8Array;
+  modelPath: string;
+  inputName: string;
+  detName: string;
+  protoName: string;
+  inputWidth: number;
+  inputHeight: number;
+  /** Largest batch one session.run may take (1 for a static batch-1 model). */
+  maxBatch: number;
+  layout: OutputLayout;
+  decode: DecodeOptions;
+  /** onnxruntime intra-op threads for this worker's session. */
+  threads: number;
+  executionProviders: string[];
+}
+
+export type WorkerRequest =
+  | { type: 'run'; id: number; images: Uint8Array[] }
+  | { type: 'bare'; id: number; images: Uint8Array[] };
+
+export interface ImageResult {
+  raw: RawDetections;
+  /** This image's prototypes, [numMasks, protoHeight, protoWidth]. */
+  protos: Float32Array;
+}
+
+export interface BatchTimings {
+  /** ms spent converting bytes to the float tensor. */
+  preprocessMs: number;
+  /** ms inside session.run. */
+  inferenceMs: number;
+  /** ms for confidence filtering + NMS. */
+  postprocessMs: number;
+}
+
+export type WorkerReply =
+  | { type: 'ready'; providers: string[] }
+  | { type: 'init-error'; code: string; message: string }
+  | { type: 'result'; id: number; images: ImageResult[]; timings: BatchTimings; images_back: Uint8Array[] }
+  | { type: 'error'; id: number; message: string; images_back: Uint8Array[] };

@@ -1,0 +1,3 @@
+export * from './messages.js';
+export * from './rle.js';
+export * from './server.js';

@@ -1,0 +1,125 @@
+import type { MaskCrop } from '../core/index.js';
+
+/**
+ * COCO run-length encoding. Runs are counted over the frame in column-major order
+ * (x outer, y inner), starting with a run of zeros, exactly as pycocotools' `encode`.
+ */
+export function maskCropToCounts(mask: MaskCrop, frameWidth: number, frameHeight: number): number[] {
+  const { x: cx, y: cy, width: w, height: h, data } = mask;
+  if (cx < 0 || cy < 0 || cx + w > frameWidth || cy + h > frameHeight) {
+    throw new RangeError(`mask crop ${w}x${h}@${cx},${cy} exceeds frame ${frameWidth}x${frameHeight}`);
+  }
+  const counts: number[] = [];
+  let value = 0;
+  let run = 0;
+  // Everything before the crop's first pixel in column-major order is background.
+  let gap = w > 0 && h > 0 ? cx * frameHeight + cy : frameWidth * frameHeight;
+  if (w > 0 && h > 0) {
+    for (let i = 0; i < w; i++) {
+      if (i > 0) gap = frameHeight - h; // bottom of the previous column + top of this one
+      if (gap > 0) {
+        if (value === 0) run += gap;
+        else {
+          counts.push(run);
+          value = 0;
+          run = gap;
+        }
+      }
+      for (let j = 0; j < h; j++) {
+        const bit = data[j * w + i]! ? 1 : 0;
+        if (bit === value) run++;
+        else {
+          counts.push(run);
+          value = bit;
+          run = 1;
+        }
+      }
+    }
+    gap = frameWidth * frameHeight - ((cx + w - 1) * frameHeight + cy + h);
+  }
+  if (gap > 0) {
+    if (value === 0) run += gap;
+    else {
+      counts.push(run);
+      value = 0;
+      run = gap;
+    }
+  }
+  counts.push(run);
+  return counts;
+}
+
+/** pycocotools' rleToString: delta against counts[i-2], 5 bits a char, offset 48. */
+export function countsToString(counts: readonly number[]): string {
+  let s = '';
+  for (let i = 0; i < counts.length; i++) {
+    let x = counts[i]!;
+    if (i > 2) x -= counts[i - 2]!;
+    let more = true;
+    while (more) {
+      let c = ((x % 32) + 32) % 32;
+      x = Math.floor(x / 32);
+      more = c & 0x10 ? x !== -1 : x !== 0;
+      if (more) c |= 0x20;
+      s += String.fromCharCode(c + 48);
+    }
+  }
+  return s;
+}
+
+/** pycocotools' rleFrString. */
+export function stringToCounts(s: string): number[] {
+  const counts: number[] = [];
+  let p = 0;
+  while (p < s.length) {
+    let x = 0;
+    let k = 0;
+    let more = true;
+    while (more) {
+      if (p >= s.length) throw new SyntaxError('truncated COCO RLE string');
+      const c = s.charCodeAt(p) - 48;
+      if (c < 0 || c > 63) throw new SyntaxError(`invalid COCO RLE character at ${p}`);
+      x += (c & 0x1f) * 32 ** k;
+      more = (c & 0x20) !== 0;
+      p++;
+      k++;
+      if (!more && c & 0x10) x -= 32 ** k;
+    }
+    if (counts.length > 2) x += counts[counts.length - 2]!;
+    counts.push(x);
+  }
+  return counts;
+}
+
+export interface CocoRle {
+  /** [height, width], as COCO writes it. */
+  size: [number, number];
+  counts: string;
+}
+
+export function encodeMask(mask: MaskCrop, frameWidth: number, frameHeight: number): CocoRle {
+  return { size: [frameHeight, frameWidth], counts: countsToString(maskCropToCounts(mask, frameWidth, frameHeight)) };
+}
+
+/** Decodes a COCO RLE to a full-frame row-major bitmap (height * width bytes). */
+export function decodeRle(rle: CocoRle): Uint8Array {
+  const [h, w] = rle.size;
+  const counts = stringToCounts(rle.counts);
+  const out = new Uint8Array(h * w);
+  let pos = 0;
+  let value = 0;
+  for (const n of counts) {
+    if (pos + n > h * w) throw new RangeError(`RLE runs exceed ${h}x${w}`);
+    if (value === 1) {
+      for (let k = pos; k < pos + n; k++) {
+        const x = Math.floor(k / h);
+        const y = k - x * h;
+        out[y * w + x] = 1;
+      }
+    }
+    pos += n;
+    value ^= 1;
+  }
+  if (pos !== h * w) throw new RangeError(`RLE covers ${pos} pixels, frame has ${h * w}`);
+  return out;
+}
