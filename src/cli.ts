@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { startApp } from './app.js';
 import { DEFAULT_MODEL_PATHS, DEFAULT_SOURCE, defaultModelPath, parseConfig } from './config.js';
 import { createLogger, isSegstreamError } from './core/index.js';
+import { motCommand } from './tracking/index.js';
 
 const num = (v: string): number => {
   const n = Number(v);
@@ -89,6 +90,21 @@ export function buildCli(): Command {
         }
         process.exitCode = 2;
         log.flush();
+      }
+    });
+
+  program
+    .command('mot')
+    .description('Track MOTChallenge detections offline (frame,id,x,y,w,h,score,...) and write MOTChallenge results, like SORT\'s reference script.')
+    .requiredOption('--det <path>', 'detections file (det/det.txt)')
+    .requiredOption('--out <path>', 'result file to write')
+    .option('--include-predicted', 'also write boxes of briefly lost tracks (Kalman predictions)', false)
+    .action(async (opts: { det: string; out: string; includePredicted: boolean }) => {
+      try {
+        await motCommand(opts);
+      } catch (err) {
+        process.stderr.write(`segstream: ${isSegstreamError(err) ? `${err.code}: ` : ''}${(err as Error).message}\n`);
+        process.exitCode = 2;
       }
     });
 
