@@ -162,10 +162,27 @@ export class InferenceEngine {
     });
   }
 
-  async close(): Promise<void> {
+  /**
+   * Lets each worker finish its current run, release its session and exit. terminate()
+   * is only the fallback after `graceMs`: killing a worker inside session.run() aborts
+   * the process in onnxruntime's native code.
+   */
+  async close(graceMs = 10_000): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
-    this.slots.length = 0;
+    const slots = this.slots.splice(0);
+    await Promise.all(
+      slots.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            const timer = setTimeout(() => void s.worker.terminate(), graceMs);
+            s.worker.once('exit', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            s.worker.postMessage({ type: 'close' });
+          }),
+      ),
+    );
   }
 }

@@ -42,11 +42,21 @@ async function main(): Promise<void> {
     return buf;
   };
 
+  // Runs are serialised through this chain so 'close' waits for the one in progress:
+  // tearing a worker down inside session.run() aborts the whole process.
+  let queue: Promise<void> = Promise.resolve();
   port!.on('message', (req: WorkerRequest) => {
-    void handle(req);
+    if (req.type === 'close') {
+      queue = queue.then(async () => {
+        await session.release();
+        port!.close();
+      });
+      return;
+    }
+    queue = queue.then(() => handle(req));
   });
 
-  async function handle(req: WorkerRequest): Promise<void> {
+  async function handle(req: Exclude<WorkerRequest, { type: 'close' }>): Promise<void> {
     const back = req.images;
     const transferBack = back.map((b) => b.buffer as ArrayBuffer);
     try {

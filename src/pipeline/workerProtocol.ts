@@ -20,7 +20,9 @@ export interface WorkerInit {
 
 export type WorkerRequest =
   | { type: 'run'; id: number; images: Uint8Array[] }
-  | { type: 'bare'; id: number; images: Uint8Array[] };
+  | { type: 'bare'; id: number; images: Uint8Array[] }
+  /** Finish the current run, release the session and exit. */
+  | { type: 'close' };
 
 export interface ImageResult {
   raw: RawDetections;

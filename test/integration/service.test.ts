@@ -1,0 +1,185 @@
+import { join } from 'node:path';
+import { WebSocket } from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApp, type App } from '../../src/app.js';
+import { parseConfig } from '../../src/config.js';
+import { decodeRle, type FrameMessage } from '../../src/publish/index.js';
+
+const SHARED = join(import.meta.dirname, '../../../shared');
+const MODEL = join(SHARED, 'models/yolov8n-seg-320.onnx');
+const CLIP = join(SHARED, 'data/videos/urban_intersection_cctv.mp4');
+
+interface Msg {
+  type: string;
+  [k: string]: unknown;
+}
+
+/** A WebSocket client that keeps every message and can wait for one that matches. */
+class TestClient {
+  readonly messages: Msg[] = [];
+  private waiters: { pred: (m: Msg) => boolean; resolve: (m: Msg) => void }[] = [];
+  constructor(readonly ws: WebSocket) {
+    ws.on('message', (data) => {
+      const m = JSON.parse(String(data)) as Msg;
+      this.messages.push(m);
+      this.waiters = this.waiters.filter((w) => (w.pred(m) ? (w.resolve(m), false) : true));
+    });
+  }
+  static async connect(port: number): Promise<TestClient> {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
+    const c = new TestClient(ws);
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+    });
+    return c;
+  }
+  next(pred: (m: Msg) => boolean, timeoutMs = 30_000): Promise<Msg> {
+    const found = this.messages.find(pred);
+    if (found) return Promise.resolve(found);
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error('timed out waiting for a message')), timeoutMs);
+      this.waiters.push({ pred, resolve: (m) => (clearTimeout(t), resolve(m)) });
+    });
+  }
+  /** Waits for `n` more frame messages than seen so far. */
+  async frames(n: number, camera?: string): Promise<FrameMessage[]> {
+    const isFrame = (m: Msg): boolean => m.type === 'frame' && (camera === undefined || m['camera'] === camera);
+    const start = this.messages.filter(isFrame).length;
+    let got = start;
+    while (got < start + n) {
+      await new Promise<Msg>((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(`timed out after ${got - start}/${n} frames`)), 30_000);
+        this.waiters.push({ pred: isFrame, resolve: (m) => (clearTimeout(t), resolve(m)) });
+      });
+      got++;
+    }
+    return this.messages.filter(isFrame).slice(start) as unknown as FrameMessage[];
+  }
+  close(): void {
+    this.ws.close();
+  }
+}
+
+describe('segstream service over WebSocket (real ffmpeg, model and sockets)', () => {
+  let app: App;
+
+  beforeAll(async () => {
+    const config = parseConfig({
+      sources: [`road=${CLIP}`, 'broken=/nonexistent/camera.mp4'],
+      model: MODEL,
+      host: '127.0.0.1',
+      port: 0,
+      realtime: false,
+      threads: 1,
+    });
+    app = await startApp(config);
+  });
+
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('greets a client with the cameras and the model classes', async () => {
+    const c = await TestClient.connect(app.address.port);
+    const hello = await c.next((m) => m.type === 'hello');
+    expect(hello['protocol']).toBe(1);
+    expect((hello['model'] as { classes: string[] }).classes[2]).toBe('car');
+    expect((hello['cameras'] as { id: string }[]).map((x) => x.id)).toEqual(['road', 'broken']);
+    c.close();
+  });
+
+  it('streams frame messages whose car masks decode from COCO RLE to pixels inside their boxes', async () => {
+    const c = await TestClient.connect(app.address.port);
+    const frames = await c.frames(15, 'road');
+    let cars = 0;
+    for (const f of frames) {
+      expect([f.width, f.height]).toEqual([640, 480]);
+      for (const o of f.objects.filter((x) => x.label === 'car')) {
+        cars++;
+        expect(o.classId).toBe(2);
+        expect(o.mask!.size).toEqual([480, 640]);
+        const bits = decodeRle(o.mask!);
+        const [x1, y1, x2, y2] = o.box;
+        let inside = 0;
+        let outside = 0;
+        for (let y = 0; y < 480; y++) {
+          for (let x = 0; x < 640; x++) {
+            if (!bits[y * 640 + x]) continue;
+            if (x + 0.5 >= x1 - 1 && x + 0.5 <= x2 + 1 && y + 0.5 >= y1 - 1 && y + 0.5 <= y2 + 1) inside++;
+            else outside++;
+          }
+        }
+        expect(outside).toBe(0);
+        expect(inside).toBe(o.area);
+        expect(inside).toBeGreaterThan(0.25 * (x2 - x1) * (y2 - y1));
+      }
+    }
+    expect(cars).toBeGreaterThan(10);
+    const seqs = frames.map((f) => f.seq);
+    expect([...seqs].sort((a, b) => a - b)).toEqual(seqs);
+    c.close();
+  });
+
+  it('answers malformed messages with error codes and keeps streaming to that client', async () => {
+    const c = await TestClient.connect(app.address.port);
+    await c.frames(2, 'road');
+    const bad: [string, string][] = [
+      ['this is not json', 'E_MSG_NOT_JSON'],
+      [JSON.stringify({ type: 'launch-missiles' }), 'E_MSG_UNKNOWN_TYPE'],
+      [JSON.stringify({ type: 'subscribe', cameras: 5 }), 'E_MSG_INVALID'],
+      [JSON.stringify({ type: 'ping', extra: true }), 'E_MSG_INVALID'],
+      [JSON.stringify({ type: 'subscribe', cameras: ['nope'] }), 'E_UNKNOWN_CAMERA'],
+      [JSON.stringify({ type: 'ping', id: 'x'.repeat(40_000) }), 'E_MSG_TOO_LARGE'],
+    ];
+    for (const [text, code] of bad) {
+      const before = c.messages.length;
+      c.ws.send(text);
+      const err = await c.next((m) => m.type === 'error' && c.messages.indexOf(m) >= before);
+      expect(err['code']).toBe(code);
+      expect(typeof err['message']).toBe('string');
+    }
+    const lastSeq = Math.max(...c.messages.filter((m) => m.type === 'frame').map((m) => m['seq'] as number));
+    const after = await c.frames(3, 'road');
+    expect(after[0]!.seq).toBeGreaterThan(lastSeq);
+    c.ws.send(JSON.stringify({ type: 'ping', id: 7 }));
+    expect((await c.next((m) => m.type === 'pong'))['id']).toBe(7);
+    c.close();
+  });
+
+  it('reports the unreadable camera with a code while the good camera keeps streaming', async () => {
+    const c = await TestClient.connect(app.address.port);
+    const broken = app.sources.find((s) => s.camera === 'broken')!;
+    expect(broken.status.state).toBe('failed');
+    expect(broken.status.error?.code).toBe('E_SOURCE_UNREADABLE');
+    const hello = await c.next((m) => m.type === 'hello');
+    const cam = (hello['cameras'] as { id: string; state: string; error?: { code: string } }[]).find((x) => x.id === 'broken')!;
+    expect(cam.state).toBe('failed');
+    expect(cam.error?.code).toBe('E_SOURCE_UNREADABLE');
+    await c.frames(3, 'road');
+    const health = await fetch(`http://127.0.0.1:${app.address.port}/healthz`);
+    expect(health.status).toBe(200);
+    c.close();
+  });
+
+  it('sends only the subscribed cameras', async () => {
+    const c = await TestClient.connect(app.address.port);
+    c.ws.send(JSON.stringify({ type: 'subscribe', cameras: ['broken'] }));
+    await c.next((m) => m.type === 'subscribed');
+    const at = c.messages.length;
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(c.messages.slice(at).filter((m) => m.type === 'frame')).toHaveLength(0);
+    c.ws.send(JSON.stringify({ type: 'subscribe', cameras: ['road'] }));
+    await c.frames(2, 'road');
+    c.close();
+  });
+
+  it('exports Prometheus counters for frames in, processed and client errors', async () => {
+    const res = await fetch(`http://127.0.0.1:${app.address.port}/metrics`);
+    const text = await res.text();
+    const value = (re: RegExp): number => Number(text.match(re)?.[1] ?? NaN);
+    expect(value(/segstream_frames_in_total\{camera="road"\} (\d+)/)).toBeGreaterThan(10);
+    expect(value(/segstream_frames_processed_total\{camera="road"\} (\d+)/)).toBeGreaterThan(10);
+    expect(value(/segstream_client_errors_total\{code="E_MSG_NOT_JSON"\} (\d+)/)).toBeGreaterThanOrEqual(1);
+  });
+});
