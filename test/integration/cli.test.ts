@@ -1,0 +1,105 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WebSocket } from 'ws';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = join(import.meta.dirname, '../..');
+const SHARED = join(ROOT, '../shared');
+const MODEL = join(SHARED, 'models/yolov8n-seg-320.onnx');
+const CLIP = join(SHARED, 'data/videos/urban_intersection_cctv.mp4');
+const CLI = ['--import', 'tsx', join(ROOT, 'src/cli.ts')];
+
+function cli(args: string[]): ChildProcess {
+  return spawn(process.execPath, [...CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** Resolves with the port from the "listening" log line (JSON on stderr). */
+function listeningPort(child: ChildProcess): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const t = setTimeout(() => reject(new Error(`no listening line; stderr: ${buf}`)), 60_000);
+    child.stderr!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const m = buf.match(/"port":(\d+)[^\n]*listening/);
+      if (m) {
+        clearTimeout(t);
+        resolve(Number(m[1]));
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`exited ${code}: ${buf}`)));
+  });
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) resolve(child.exitCode);
+    else child.once('exit', (code) => resolve(code));
+  });
+}
+
+function processesMatching(marker: string): string[] {
+  const r = spawnSync('pgrep', ['-af', marker], { encoding: 'utf8' });
+  return r.stdout
+    .split('\n')
+    .filter((l) => l.trim() && !l.includes('pgrep'));
+}
+
+describe('segstream CLI', () => {
+  it('--help documents every run option', () => {
+    const r = spawnSync(process.execPath, [...CLI, 'run', '--help'], { cwd: ROOT, encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    for (const opt of ['--source', '--model', '--port', '--host', '--fast', '--loop', '--workers', '--threads', '--batch', '--conf', '--iou', '--agnostic-nms', '--max-det', '--provider', '--log-level']) {
+      expect(r.stdout).toContain(opt);
+    }
+  });
+
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    it(`streams frames, then on ${signal} exits 0 leaving no ffmpeg behind`, async () => {
+      // A uniquely named link to the clip marks this run's ffmpeg in the process list.
+      const dir = mkdtempSync(join(tmpdir(), 'segstream-cli-'));
+      const source = join(dir, `clip-${process.pid}-${signal}.mp4`);
+      symlinkSync(CLIP, source);
+      const child = cli(['run', '--source', source, '--model', MODEL, '--port', '0', '--host', '127.0.0.1', '--threads', '1']);
+      try {
+        const port = await listeningPort(child);
+        const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
+        const frame = await new Promise<{ camera: string; objects: unknown[] }>((resolve, reject) => {
+          ws.on('message', (d) => {
+            const m = JSON.parse(String(d)) as { type: string; camera: string; objects: unknown[] };
+            if (m.type === 'frame') resolve(m);
+          });
+          ws.once('error', reject);
+        });
+        expect(frame.camera).toBe('cam0');
+        expect(processesMatching(source).some((l) => l.includes('ffmpeg'))).toBe(true);
+        child.kill(signal);
+        expect(await exited(child)).toBe(0);
+        expect(processesMatching(source)).toEqual([]);
+      } finally {
+        child.kill('SIGKILL');
+      }
+    });
+  }
+
+  it('a corrupt model stops start-up with exit code 2 and an error naming the file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'segstream-cli-'));
+    const model = join(dir, 'broken.onnx');
+    writeFileSync(model, 'definitely not protobuf \u0000\u00ff'.repeat(50));
+    const child = cli(['run', '--source', CLIP, '--model', model, '--port', '0']);
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    expect(await exited(child)).toBe(2);
+    expect(stderr).toContain('E_MODEL_CORRUPT');
+    expect(stderr).toContain(model);
+  });
+
+  it('an invalid option value is E_CONFIG with exit code 2', async () => {
+    const child = cli(['run', '--source', CLIP, '--model', MODEL, '--conf', '3']);
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    expect(await exited(child)).toBe(2);
+    expect(stderr).toMatch(/E_CONFIG: invalid option confidence/);
+  });
+});

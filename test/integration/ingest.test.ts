@@ -1,0 +1,263 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { filter, firstValueFrom, timeout } from 'rxjs';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Frame } from '../../src/core/index.js';
+import { CameraSource, DEFAULT_SOURCE_OPTIONS, parseSourceSpec, type CameraSourceOptions, type SourceStatus } from '../../src/ingest/index.js';
+import { serveFiles } from '../helpers/httpServer.js';
+import { CCTV_640x480, collect, countFrames, fractionOff, makeClip } from '../helpers/media.js';
+import { freePort, processesMatching, sleep, waitUntil } from '../helpers/processes.js';
+
+// Real ffmpeg/ffprobe against the shared 640x480 30 fps CCTV clip, letterboxed to 320x320:
+// scale 0.5 -> 320x240 picture, 40 px grey (114) bars above and below.
+const GREY = 114;
+const PAD_Y = 40;
+const PICTURE_BOTTOM = PAD_Y + 240;
+
+const OPTIONS: CameraSourceOptions = { ...DEFAULT_SOURCE_OPTIONS, modelWidth: 320, modelHeight: 320, realtime: false, loop: false };
+
+const open: CameraSource[] = [];
+function source(url: string, options: Partial<CameraSourceOptions> = {}): CameraSource {
+  const s = new CameraSource(parseSourceSpec(`test=${url}`, 0), { ...OPTIONS, ...options });
+  open.push(s);
+  return s;
+}
+
+function statesOf(s: CameraSource): SourceStatus[] {
+  const seen: SourceStatus[] = [];
+  s.status$.subscribe((st) => seen.push(st));
+  return seen;
+}
+
+function statusWhere(s: CameraSource, pred: (st: SourceStatus) => boolean, ms: number): Promise<SourceStatus> {
+  return firstValueFrom(s.status$.pipe(filter(pred), timeout(ms)));
+}
+
+/** Shape, letterbox and pixels of a 640x480 source letterboxed to 320x320. */
+function expectLetterboxed640x480(f: Frame): void {
+  expect(f.camera).toBe('test');
+  expect([f.width, f.height, f.format, f.data.length]).toEqual([320, 320, 'rgb24', 320 * 320 * 3]);
+  // `+ 0` turns computeLetterbox's -0 (Math.round(-0.1)) into 0; toMatchObject tells them apart.
+  const lb = f.letterbox;
+  expect({ ...lb, padX: lb.padX + 0, padY: lb.padY + 0 }).toMatchObject({ srcWidth: 640, srcHeight: 480, innerWidth: 320, innerHeight: 240, padX: 0, padY: PAD_Y });
+  // Bars: every byte of the top and bottom 40 rows is the pad grey.
+  expect(fractionOff(f, 0, PAD_Y, GREY, 2)).toBe(0);
+  expect(fractionOff(f, PICTURE_BOTTOM, 320, GREY, 2)).toBe(0);
+  // Picture: mostly not the pad grey (it is a street scene, not a blank frame).
+  expect(fractionOff(f, PAD_Y, PICTURE_BOTTOM, GREY, 2)).toBeGreaterThan(0.5);
+}
+
+function expectConsecutiveSeq(frames: Frame[]): void {
+  expect(frames.map((f) => f.seq)).toEqual(frames.map((_, i) => i));
+}
+
+let dir: string;
+/** 2 s re-encoded from the CCTV clip: 640x480, 30 fps, constant rate. */
+let clip: string;
+let clipFrames: number;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'segstream-ingest-'));
+  clip = join(dir, 'clip2s.mp4');
+  makeClip(CCTV_640x480, clip, 2);
+  clipFrames = countFrames(clip);
+});
+
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((s) => s.stop()));
+});
+
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('CameraSource reading a file', () => {
+  it('read as fast as possible delivers every frame once, in order, letterboxed with grey bars, then ends', async () => {
+    expect(clipFrames).toBe(60);
+    const s = source(clip);
+    const states = statesOf(s);
+    const got = collect(s.frames$);
+    s.start();
+    await got.completed;
+
+    expect(got.frames).toHaveLength(clipFrames);
+    expectConsecutiveSeq(got.frames);
+    for (const f of got.frames) expectLetterboxed640x480(f);
+    expect(states.map((st) => st.state)).toEqual(['connecting', 'streaming', 'ended']);
+    expect(s.status).toMatchObject({ state: 'ended', restarts: 0, stream: { width: 640, height: 480, fps: 30, codec: 'h264' } });
+    expect(s.status.error).toBeUndefined();
+    expect(s.framesRead).toBe(clipFrames);
+  });
+
+  it('in realtime mode is paced at the file frame rate, with pts = seq * 1000 / fps', async () => {
+    const s = source(clip, { realtime: true });
+    const got = collect(s.frames$);
+    const t0 = Date.now();
+    s.start();
+    await got.completed;
+    const wallMs = Date.now() - t0;
+
+    expect(got.frames).toHaveLength(clipFrames);
+    got.frames.forEach((f, i) => expect(f.pts).toBeCloseTo((i * 1000) / 30, 6));
+    // 60 frames at 30 fps is 2 s of media; loose bounds, this is pacing, not a benchmark.
+    expect(wallMs).toBeGreaterThanOrEqual(1500);
+    const first = got.frames[0]!;
+    const middle = got.frames[30]!;
+    expect(middle.timestamp - first.timestamp).toBeGreaterThanOrEqual(600);
+    expect(s.status.state).toBe('ended');
+  });
+
+  it('with loop starts over at the end of the file and keeps counting seq', async () => {
+    const s = source(clip, { loop: true });
+    const states = statesOf(s);
+    const got = collect(s.frames$);
+    s.start();
+    await waitUntil('2.5 passes over the clip', () => got.frames.length >= clipFrames * 2.5, 30_000);
+
+    expect(got.isComplete()).toBe(false);
+    expect(states.map((st) => st.state)).toEqual(['connecting', 'streaming']);
+    await s.stop();
+    expect(got.frames.length).toBeGreaterThan(clipFrames * 2);
+    expectConsecutiveSeq(got.frames);
+    // The second pass shows the same pictures as the first.
+    expect(Buffer.from(got.frames[clipFrames]!.data).equals(Buffer.from(got.frames[0]!.data))).toBe(true);
+    expect(Buffer.from(got.frames[clipFrames + 1]!.data).equals(Buffer.from(got.frames[1]!.data))).toBe(true);
+  });
+
+  it('paused delivers no frames (beyond one already read) and resumed carries on without losing any', async () => {
+    const s = source(clip);
+    let pausedAt = -1;
+    const got = collect(s.frames$, (f) => {
+      if (f.seq === 4) {
+        s.pause();
+        pausedAt = got.frames.length;
+      }
+    });
+    s.start();
+    await waitUntil('the pause at seq 4', () => pausedAt > 0, 20_000);
+    // Unpaused, the whole 2 s clip decodes in well under this.
+    await sleep(1000);
+    const duringPause = got.frames.length - pausedAt;
+    expect(duringPause).toBeLessThanOrEqual(2);
+    expect(got.isComplete()).toBe(false);
+    expect(s.status.state).toBe('streaming');
+
+    s.resume();
+    await got.completed;
+    expect(got.frames).toHaveLength(clipFrames);
+    expectConsecutiveSeq(got.frames);
+    expect(s.status.state).toBe('ended');
+  });
+
+  it('stop() while streaming kills ffmpeg, completes frames$ and ends in stopped; a second stop() is harmless', async () => {
+    // A unique file name, so pgrep finds this test's ffmpeg and nobody else's.
+    const name = `segstream-stop-${randomUUID()}.mp4`;
+    const linkDir = mkdtempSync(join(tmpdir(), 'segstream-stop-'));
+    try {
+      symlinkSync(CCTV_640x480, join(linkDir, name));
+      const s = source(join(linkDir, name), { realtime: true });
+      const got = collect(s.frames$);
+      s.start();
+      await waitUntil('3 frames', () => got.frames.length >= 3, 20_000);
+      expect(processesMatching(name).length).toBeGreaterThan(0);
+
+      await s.stop();
+      expect(processesMatching(name)).toEqual([]);
+      expect(got.isComplete()).toBe(true);
+      expect(s.status.state).toBe('stopped');
+      const n = got.frames.length;
+      expect(n).toBeLessThan(900);
+
+      await s.stop();
+      await sleep(300);
+      expect(got.frames.length).toBe(n);
+      expect(s.status.state).toBe('stopped');
+    } finally {
+      rmSync(linkDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('CameraSource reading over HTTP', () => {
+  it('reads an mp4 from http://127.0.0.1 and delivers letterboxed frames', async () => {
+    const server = await serveFiles({ '/clip.mp4': clip });
+    try {
+      const s = source(`${server.origin}/clip.mp4`);
+      const got = collect(s.frames$);
+      s.start();
+      await waitUntil('10 frames', () => got.frames.length >= 10, 20_000);
+      await s.stop();
+
+      expect(server.requests).toContain('/clip.mp4');
+      expect(s.spec.kind).toBe('http');
+      expect(s.status.stream).toMatchObject({ width: 640, height: 480, fps: 30 });
+      expectConsecutiveSeq(got.frames.slice(0, 10));
+      for (const f of got.frames.slice(0, 10)) expectLetterboxed640x480(f);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('CameraSource with an unreadable file', () => {
+  it('a missing file fails with E_SOURCE_UNREADABLE naming the path, and frames$ completes empty', async () => {
+    const missing = join(dir, `no-such-clip-${randomUUID()}.mp4`);
+    const s = source(missing);
+    const got = collect(s.frames$);
+    s.start();
+    await got.completed;
+
+    expect(got.frames).toEqual([]);
+    expect(s.status.state).toBe('failed');
+    expect(s.status.error?.code).toBe('E_SOURCE_UNREADABLE');
+    expect(s.status.error?.message).toContain(missing);
+    expect(s.status.restarts).toBe(0);
+  });
+
+  it('a text file fails with E_SOURCE_UNREADABLE, and frames$ completes empty', async () => {
+    const text = join(dir, 'notes.mp4');
+    writeFileSync(text, 'this is not a video\n'.repeat(100));
+    const s = source(text);
+    const got = collect(s.frames$);
+    s.start();
+    await got.completed;
+
+    expect(got.frames).toEqual([]);
+    expect(s.status.state).toBe('failed');
+    expect(s.status.error?.code).toBe('E_SOURCE_UNREADABLE');
+    expect(s.status.error?.message).toContain(text);
+  });
+});
+
+describe('CameraSource with a dead live camera', () => {
+  for (const scheme of ['rtsp', 'http'] as const) {
+    it(`${scheme}:// on a closed port keeps reconnecting with growing restarts, and stop() leaves no ffmpeg/ffprobe`, async () => {
+      const port = await freePort();
+      // In the URL path, so pgrep -f finds this test's ffprobe/ffmpeg and nobody else's.
+      const marker = `segstream-dead-${randomUUID()}`;
+      const s = source(`${scheme}://127.0.0.1:${port}/${marker}`, { networkTimeoutS: 1, reconnectMinMs: 50, reconnectMaxMs: 200 });
+      const states = statesOf(s);
+      const got = collect(s.frames$);
+      s.start();
+
+      const first = await statusWhere(s, (st) => st.state === 'reconnecting', 10_000);
+      expect(['E_SOURCE_UNREADABLE', 'E_SOURCE_FAILED']).toContain(first.error?.code);
+      expect(first.error?.message).toContain(String(port));
+      await statusWhere(s, (st) => st.restarts >= 3, 15_000);
+
+      const restarts = states.filter((st) => st.state === 'reconnecting').map((st) => st.restarts);
+      expect(restarts.slice(0, 3)).toEqual([1, 2, 3]);
+      expect(states.some((st) => st.state === 'streaming')).toBe(false);
+      expect(states.some((st) => st.state === 'failed' || st.state === 'ended')).toBe(false);
+      expect(got.isComplete()).toBe(false);
+
+      await s.stop();
+      expect(s.status.state).toBe('stopped');
+      expect(got.isComplete()).toBe(true);
+      expect(got.frames).toEqual([]);
+      expect(processesMatching(marker)).toEqual([]);
+    });
+  }
+});
