@@ -7,6 +7,7 @@ import { CameraSource, DEFAULT_SOURCE_OPTIONS, parseSourceSpec, type SourceStatu
 import { createMetrics, type Metrics } from './metrics.js';
 import { decodeFrame, InferenceEngine, inferLatest, readModelFile, type SegmentedFrame, type StageTimings } from './pipeline/index.js';
 import { frameMessage, PublishServer, type FrameMessage } from './publish/index.js';
+import { attachTracks, ByteTracker } from './tracking/index.js';
 
 /** Emitted after each frame message went out: for benchmarks and monitoring. */
 export interface PublishedFrame {
@@ -72,6 +73,18 @@ export async function startApp(config: AppConfig, log: Logger = silentLogger()):
       ),
   );
   const byId = new Map(sources.map((s) => [s.camera, s]));
+  // One tracker per camera: ids are per camera and never shared.
+  const trackers = new Map(
+    sources.map((s) => [
+      s.camera,
+      new ByteTracker({
+        highScoreThreshold: config.trackHighScore,
+        newTrackThreshold: config.trackNewScore,
+        lowScoreThreshold: Math.min(config.confidence, config.trackHighScore),
+        maxAge: config.trackMaxAge,
+      }),
+    ]),
+  );
   const dropped = new Map<string, number>();
 
   const server = new PublishServer(
@@ -139,7 +152,9 @@ export async function startApp(config: AppConfig, log: Logger = silentLogger()):
         }),
         mergeMap((item) => {
           try {
-            return [decodeFrame(item, info)];
+            const seg = decodeFrame(item, info);
+            const tracker = config.tracking ? trackers.get(seg.frame.camera) : undefined;
+            return [tracker ? { ...seg, detections: attachTracks(seg.detections, tracker.update(seg.detections)) } : seg];
           } catch (err) {
             log.error({ err, camera: item.frame.camera, seq: item.frame.seq }, 'mask decoding failed; frame skipped');
             return [];

@@ -38,6 +38,7 @@ export function buildCli(): Command {
     .option('--iou <x>', 'NMS IoU threshold', num, 0.7)
     .option('--agnostic-nms', 'class-agnostic NMS, as FastSAM everything mode', false)
     .option('--max-det <n>', 'most objects per frame', num, 100)
+    .option('--no-tracking', 'do not follow objects across frames (no ids)')
     .addOption(new Option('--provider <name>', 'onnxruntime execution provider').choices(['cpu', 'webgpu', 'cuda']).default('cpu'))
     .option('--network-timeout <s>', 'socket/read timeout for network sources, s', num, 10)
     .option('--stall-timeout <s>', 'restart a live source that sends nothing for this long, s', num, 15)
@@ -63,6 +64,7 @@ export function buildCli(): Command {
           agnosticNms: opts['agnosticNms'],
           maxDetections: opts['maxDet'],
           executionProvider: opts['provider'],
+          tracking: opts['tracking'],
           networkTimeoutS: opts['networkTimeout'],
           stallTimeoutS: opts['stallTimeout'],
           maxMessageBytes: opts['maxMessageBytes'],

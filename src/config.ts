@@ -38,6 +38,11 @@ export const appConfigSchema = z.strictObject({
   iou: z.number().min(0).max(1).default(0.7).describe('NMS IoU threshold'),
   agnosticNms: z.boolean().default(false).describe('class-agnostic NMS (FastSAM everything mode)'),
   maxDetections: positiveInt(1000).default(100),
+  tracking: z.boolean().default(true).describe('follow objects across frames and give them ids'),
+  /** Live defaults sit lower than the MOT-tuned tracker defaults: YOLOv8n scores cars ~0.5-0.9. */
+  trackHighScore: z.number().min(0).max(1).default(0.5),
+  trackNewScore: z.number().min(0).max(1).default(0.6),
+  trackMaxAge: z.number().int().min(0).max(10_000).default(30).describe('frames a lost track is kept'),
   executionProvider: z.enum(['cpu', 'webgpu', 'cuda']).default('cpu'),
   networkTimeoutS: z.number().min(1).max(300).default(10),
   stallTimeoutS: z.number().min(1).max(600).default(15),
@@ -61,6 +66,7 @@ export function parseConfig(input: unknown): AppConfig {
   }
   const cfg = r.data;
   verifyReconnect(cfg);
+  verifyTracking(cfg);
   return cfg;
 }
 
@@ -69,6 +75,15 @@ function verifyReconnect(cfg: AppConfig): void {
     throw new SegstreamError('E_CONFIG', 'reconnectMaxMs must be >= reconnectMinMs', {
       expected: `>= ${cfg.reconnectMinMs}`,
       actual: cfg.reconnectMaxMs,
+    });
+  }
+}
+
+function verifyTracking(cfg: AppConfig): void {
+  if (cfg.trackNewScore < cfg.trackHighScore) {
+    throw new SegstreamError('E_CONFIG', 'trackNewScore must be >= trackHighScore', {
+      expected: `>= ${cfg.trackHighScore}`,
+      actual: cfg.trackNewScore,
     });
   }
 }

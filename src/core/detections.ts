@@ -20,6 +20,8 @@ export interface DetectionsInit {
   masks?: (MaskCrop | null)[];
   /** Tracker ids; -1 where untracked. */
   trackIds?: Int32Array;
+  /** 1 where the object was not detected this frame and box and mask are a tracker prediction. */
+  predicted?: Uint8Array;
 }
 
 /**
@@ -32,6 +34,7 @@ export class Detections {
   readonly classIds: Int32Array;
   readonly masks: (MaskCrop | null)[];
   readonly trackIds: Int32Array;
+  readonly predicted: Uint8Array;
 
   constructor(init: DetectionsInit) {
     const n = init.scores.length;
@@ -41,6 +44,8 @@ export class Detections {
     expectLength('masks', masks.length, n);
     const trackIds = init.trackIds ?? new Int32Array(n).fill(-1);
     expectLength('trackIds', trackIds.length, n);
+    const predicted = init.predicted ?? new Uint8Array(n);
+    expectLength('predicted', predicted.length, n);
     for (const m of masks) {
       if (m !== null) expectLength('mask data', m.data.length, m.width * m.height);
     }
@@ -49,6 +54,7 @@ export class Detections {
     this.classIds = init.classIds;
     this.masks = masks;
     this.trackIds = trackIds;
+    this.predicted = predicted;
   }
 
   static empty(): Detections {

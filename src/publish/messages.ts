@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import { clamp } from '../core/index.js';
 import type { SegmentedFrame } from '../pipeline/index.js';
-import { encodeMask, type CocoRle } from './rle.js';
+import { clipMask, encodeMask, type CocoRle } from './rle.js';
 
 /** Wire protocol version, sent in `hello`. Bump on breaking changes (docs/protocol.md). */
 export const PROTOCOL_VERSION = 1;
@@ -14,8 +15,10 @@ export interface WireObject {
   mask: CocoRle | null;
   /** Mask pixels. */
   area: number;
-  /** Track id (issue 3); absent while untracked. */
+  /** Track id, stable while the tracker follows the object; absent while untracked. */
   id?: number;
+  /** Present (true) when the object was not detected in this frame: box and mask are the tracker's prediction. */
+  predicted?: true;
 }
 
 export interface FrameMessage {
@@ -44,7 +47,8 @@ export function frameMessage(seg: SegmentedFrame, dropped: number, now: number):
   const objects: WireObject[] = [];
   for (let i = 0; i < d.length; i++) {
     const cls = d.classIds[i]!;
-    const mask = d.masks[i] ?? null;
+    const crop = d.masks[i] ?? null;
+    const mask = crop ? clipMask(crop, W, H) : null;
     let area = 0;
     if (mask) for (let k = 0; k < mask.data.length; k++) area += mask.data[k]!;
     const [x1, y1, x2, y2] = d.box(i);
@@ -52,12 +56,13 @@ export function frameMessage(seg: SegmentedFrame, dropped: number, now: number):
       label: seg.classNames[cls] ?? `class${cls}`,
       classId: cls,
       score: Math.round(d.scores[i]! * 1000) / 1000,
-      box: [round1(x1), round1(y1), round1(x2), round1(y2)],
+      box: [round1(clamp(x1, 0, W)), round1(clamp(y1, 0, H)), round1(clamp(x2, 0, W)), round1(clamp(y2, 0, H))],
       mask: mask ? encodeMask(mask, W, H) : null,
       area,
     };
     const id = d.trackIds[i]!;
     if (id >= 0) obj.id = id;
+    if (d.predicted[i]) obj.predicted = true;
     objects.push(obj);
   }
   return {

@@ -97,8 +97,27 @@ export interface CocoRle {
   counts: string;
 }
 
+/** Encodes a crop, first cutting away any part outside the frame (a predicted mask may stick out). */
 export function encodeMask(mask: MaskCrop, frameWidth: number, frameHeight: number): CocoRle {
-  return { size: [frameHeight, frameWidth], counts: countsToString(maskCropToCounts(mask, frameWidth, frameHeight)) };
+  const inside = clipMask(mask, frameWidth, frameHeight);
+  return { size: [frameHeight, frameWidth], counts: countsToString(maskCropToCounts(inside, frameWidth, frameHeight)) };
+}
+
+/** The part of a crop inside a frame (the crop itself when it already fits). */
+export function clipMask(mask: MaskCrop, frameWidth: number, frameHeight: number): MaskCrop {
+  const x0 = Math.max(0, mask.x);
+  const y0 = Math.max(0, mask.y);
+  const x1 = Math.min(frameWidth, mask.x + mask.width);
+  const y1 = Math.min(frameHeight, mask.y + mask.height);
+  if (x0 === mask.x && y0 === mask.y && x1 === mask.x + mask.width && y1 === mask.y + mask.height) return mask;
+  const width = Math.max(0, x1 - x0);
+  const height = Math.max(0, y1 - y0);
+  const data = new Uint8Array(width * height);
+  for (let y = 0; y < height; y++) {
+    const src = (y + y0 - mask.y) * mask.width + (x0 - mask.x);
+    data.set(mask.data.subarray(src, src + width), y * width);
+  }
+  return { x: width > 0 && height > 0 ? x0 : 0, y: width > 0 && height > 0 ? y0 : 0, width, height, data };
 }
 
 /** Decodes a COCO RLE to a full-frame row-major bitmap (height * width bytes). */

@@ -13,3 +13,4 @@ export { linearSumAssignment, assignWithThreshold, costMatrix, type CostMatrix, 
 export { boxIou, iouMatrix } from './iou.js';
 export { parseMotDetections, runTrackerOnMot, formatMotResults, type MotRow, type RunMotOptions } from './mot.js';
 export { motCommand, type MotCommandOptions } from './motCommand.js';
+export { attachTracks } from './attachTracks.js';

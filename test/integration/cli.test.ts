@@ -50,7 +50,7 @@ describe('segstream CLI', () => {
   it('--help documents every run option', () => {
     const r = spawnSync(process.execPath, [...CLI, 'run', '--help'], { cwd: ROOT, encoding: 'utf8' });
     expect(r.status).toBe(0);
-    for (const opt of ['--source', '--model', '--port', '--host', '--fast', '--loop', '--workers', '--threads', '--batch', '--conf', '--iou', '--agnostic-nms', '--max-det', '--provider', '--log-level']) {
+    for (const opt of ['--source', '--model', '--port', '--host', '--fast', '--loop', '--workers', '--threads', '--batch', '--conf', '--iou', '--agnostic-nms', '--max-det', '--no-tracking', '--provider', '--log-level']) {
       expect(r.stdout).toContain(opt);
     }
   });

@@ -121,6 +121,18 @@ describe('segstream service over WebSocket (real ffmpeg, model and sockets)', ()
     c.close();
   });
 
+  it('gives cars track ids that persist across consecutive frames', async () => {
+    const c = await TestClient.connect(app.address.port);
+    const frames = await c.frames(30, 'road');
+    const seen = new Map<number, number>();
+    for (const f of frames) for (const o of f.objects) if (o.id !== undefined) seen.set(o.id, (seen.get(o.id) ?? 0) + 1);
+    // Some car stays in view for the whole second and must keep one id.
+    expect(Math.max(...seen.values())).toBeGreaterThanOrEqual(25);
+    // Ids are not re-issued every frame.
+    expect(seen.size).toBeLessThan(frames.reduce((n, f) => n + f.objects.length, 0) / 3);
+    c.close();
+  });
+
   it('answers malformed messages with error codes and keeps streaming to that client', async () => {
     const c = await TestClient.connect(app.address.port);
     await c.frames(2, 'road');
