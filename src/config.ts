@@ -61,6 +61,9 @@ export function parseConfig(input: unknown): AppConfig {
   const r = appConfigSchema.safeParse(input);
   if (!r.success) {
     const issue = r.error.issues[0];
+    if (issue?.code === 'unrecognized_keys') {
+      throw new SegstreamError('E_CONFIG', `unknown option(s): ${issue.keys.join(', ')}`, { actual: issue.keys });
+    }
     const field = issue?.path.join('.') || 'config';
     throw new SegstreamError('E_CONFIG', `invalid option ${field}: ${issue?.message ?? 'invalid'}`);
   }

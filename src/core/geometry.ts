@@ -39,8 +39,9 @@ export function computeLetterbox(
   const innerWidth = Math.min(dstWidth, Math.max(1, Math.round(srcWidth * scale)));
   const innerHeight = Math.min(dstHeight, Math.max(1, Math.round(srcHeight * scale)));
   // Ultralytics rounds (d - 0.1) so an odd total puts the extra pixel right/bottom.
-  const padX = Math.round((dstWidth - innerWidth) / 2 - 0.1);
-  const padY = Math.round((dstHeight - innerHeight) / 2 - 0.1);
+  // `+ 0` turns Math.round(-0.1) === -0 into 0.
+  const padX = Math.round((dstWidth - innerWidth) / 2 - 0.1) + 0;
+  const padY = Math.round((dstHeight - innerHeight) / 2 - 0.1) + 0;
   return { srcWidth, srcHeight, dstWidth, dstHeight, scale, innerWidth, innerHeight, padX, padY };
 }
 

@@ -62,6 +62,8 @@ export class CameraSource {
   private restarts = 0;
   private loopDone: Promise<void> | undefined;
   private wake: (() => void) | undefined;
+  /** Cancels the ffprobe of the current attempt on stop(). */
+  private readonly abort = new AbortController();
 
   constructor(
     readonly spec: SourceSpec,
@@ -115,6 +117,7 @@ export class CameraSource {
       return;
     }
     this.stopped = true;
+    this.abort.abort();
     this.wake?.();
     this.command?.kill('SIGKILL');
     await this.loopDone;
@@ -138,7 +141,7 @@ export class CameraSource {
       const before = this.seq;
       let error: SegstreamError | undefined;
       try {
-        const info = await probeSource(this.spec, this.options.networkTimeoutS);
+        const info = await probeSource(this.spec, this.options.networkTimeoutS, this.abort.signal);
         if (this.stopped) break;
         const lb = computeLetterbox(info.width, info.height, this.options.modelWidth, this.options.modelHeight);
         this.setStatus('streaming', undefined, info);

@@ -21,7 +21,8 @@ export function parseSourceSpec(value: string, index: number): SourceSpec {
   let url = value.trim();
   const eq = url.indexOf('=');
   const scheme = url.indexOf('://');
-  if (eq > 0 && (scheme < 0 || eq < scheme)) {
+  // What precedes '=' is meant as an id unless it holds a '/': `/data/run=3/clip.mp4` stays a path.
+  if (eq > 0 && (scheme < 0 || eq < scheme) && !url.slice(0, eq).includes('/')) {
     id = url.slice(0, eq);
     url = url.slice(eq + 1);
   }

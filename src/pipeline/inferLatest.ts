@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { Observable, type OperatorFunction } from 'rxjs';
-import { toSegstreamError, type Frame, type SegstreamError } from '../core/index.js';
+import { SegstreamError, toSegstreamError, type Frame } from '../core/index.js';
 import type { BatchTimings, ImageResult } from './workerProtocol.js';
 import type { BatchOutput } from './engine.js';
 import { LatestFrameScheduler } from './scheduler.js';
@@ -55,6 +55,10 @@ export function inferLatest(runner: BatchRunner, hooks: InferLatestHooks = {}): 
             (out) => {
               inFlight--;
               if (closed) return;
+              const missing = frames.filter((_, i) => !out.images[i]);
+              if (missing.length > 0) {
+                hooks.onError?.(missing, new SegstreamError('E_INFERENCE', `inference returned ${out.images.length} results for ${frames.length} frames`));
+              }
               frames.forEach((f, i) => {
                 const image = out.images[i];
                 if (!image) return;

@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { SegstreamError } from '../../../src/core/errors.js';
+import { isLive, parseSourceSpec } from '../../../src/ingest/sourceSpec.js';
+
+function configError(fn: () => unknown): SegstreamError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof SegstreamError) return err;
+    throw err;
+  }
+  throw new Error('expected a SegstreamError');
+}
+
+describe('parseSourceSpec', () => {
+  it('names a camera cam<index> when no id is given', () => {
+    expect(parseSourceSpec('videos/a.mp4', 2)).toEqual({ id: 'cam2', url: 'videos/a.mp4', kind: 'file' });
+  });
+
+  it('takes the id from an id= prefix', () => {
+    expect(parseSourceSpec('gate=rtsp://10.0.0.5/stream1', 0)).toEqual({ id: 'gate', url: 'rtsp://10.0.0.5/stream1', kind: 'rtsp' });
+  });
+
+  it('does not mistake an = inside a URL for an id', () => {
+    const url = 'rtsp://user:pw@cam.local/live?channel=1&subtype=0';
+    expect(parseSourceSpec(url, 1)).toEqual({ id: 'cam1', url, kind: 'rtsp' });
+    expect(parseSourceSpec(`door=${url}`, 1)).toEqual({ id: 'door', url, kind: 'rtsp' });
+  });
+
+  it('trims surrounding whitespace', () => {
+    expect(parseSourceSpec('  yard=clip.mp4 ', 0)).toEqual({ id: 'yard', url: 'clip.mp4', kind: 'file' });
+  });
+
+  it.each([
+    ['clip.mp4', 'file'],
+    ['/abs/path/clip.mkv', 'file'],
+    ['file:///tmp/clip.mp4', 'file'],
+    ['rtsp://h/s', 'rtsp'],
+    ['rtsps://h/s', 'rtsp'],
+    ['RTSP://H/S', 'rtsp'],
+    ['rtmp://h/live/key', 'rtmp'],
+    ['rtmps://h/live/key', 'rtmp'],
+    ['http://h/stream.m3u8', 'http'],
+    ['https://h/mjpeg', 'http'],
+    ['/dev/video0', 'webcam'],
+    ['/dev/video12', 'webcam'],
+  ])('classifies %s as %s', (url, kind) => {
+    expect(parseSourceSpec(url, 0).kind).toBe(kind);
+  });
+
+  it('strips v4l2:// from a webcam URL', () => {
+    expect(parseSourceSpec('v4l2:///dev/video0', 0)).toEqual({ id: 'cam0', url: '/dev/video0', kind: 'webcam' });
+    expect(parseSourceSpec('desk=v4l2:///dev/video1', 0)).toEqual({ id: 'desk', url: '/dev/video1', kind: 'webcam' });
+  });
+
+  it('rejects an invalid camera id with E_CONFIG', () => {
+    const err = configError(() => parseSourceSpec('bad id!=clip.mp4', 0));
+    expect(err.code).toBe('E_CONFIG');
+    expect(err.actual).toBe('bad id!');
+    expect(configError(() => parseSourceSpec(`${'x'.repeat(65)}=clip.mp4`, 0)).code).toBe('E_CONFIG');
+  });
+
+  it('rejects an empty source with E_CONFIG', () => {
+    expect(configError(() => parseSourceSpec('cam=', 0)).code).toBe('E_CONFIG');
+    expect(configError(() => parseSourceSpec('   ', 0)).code).toBe('E_CONFIG');
+  });
+
+  it('rejects an unsupported scheme with E_CONFIG naming the URL', () => {
+    const err = configError(() => parseSourceSpec('srt://h:9000', 0));
+    expect(err.code).toBe('E_CONFIG');
+    expect(err.message).toContain('srt://h:9000');
+  });
+});
+
+describe('isLive', () => {
+  it('treats every kind but file as live', () => {
+    expect(['file', 'rtsp', 'rtmp', 'http', 'webcam'].map((k) => isLive(k as Parameters<typeof isLive>[0]))).toEqual([
+      false,
+      true,
+      true,
+      true,
+      true,
+    ]);
+  });
+});
+
+describe('parseSourceSpec with "=" inside a path', () => {
+  it('keeps a path whose directory holds "=" whole', () => {
+    expect(parseSourceSpec('/data/run=3/clip.mp4', 2)).toEqual({ id: 'cam2', url: '/data/run=3/clip.mp4', kind: 'file' });
+    expect(parseSourceSpec('lane=/data/run=3/clip.mp4', 0)).toEqual({ id: 'lane', url: '/data/run=3/clip.mp4', kind: 'file' });
+  });
+});
