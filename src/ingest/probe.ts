@@ -45,7 +45,10 @@ export function probeSource(spec: SourceSpec, timeoutS: number, signal?: AbortSi
       );
     };
     const child = spawn(ffprobePath(), args, { stdio: ['ignore', 'pipe', 'pipe'], signal });
-    const timer = setTimeout(() => fail(`no answer within ${timeoutS} s`), timeoutS * 1000 + 2000);
+    // A safety net only: ffprobe's own socket timeout ends dead connections, but a slow live
+    // stream may legitimately need its analyzeduration (5 s) on top of connecting.
+    const limitS = Math.max(2 * timeoutS, timeoutS + 10);
+    const timer = setTimeout(() => fail(`no stream information within ${limitS} s`), limitS * 1000);
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
