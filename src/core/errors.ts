@@ -22,6 +22,11 @@ export const ERROR_CODES = [
   'E_MSG_UNKNOWN_TYPE',
   'E_UNKNOWN_CAMERA',
   'E_CLIENT_SLOW',
+  // prompts and targets
+  'E_PROMPT_INVALID',
+  'E_PROMPT_NO_MATCH',
+  'E_UNKNOWN_TARGET',
+  'E_TARGET_LIMIT',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
