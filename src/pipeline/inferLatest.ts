@@ -55,6 +55,9 @@ export function inferLatest(runner: BatchRunner, hooks: InferLatestHooks = {}): 
             (out) => {
               inFlight--;
               if (closed) return;
+              // Refill the worker before the results are processed downstream, so it never
+              // idles while the main thread assembles masks and publishes.
+              pump();
               const missing = frames.filter((_, i) => !out.images[i]);
               if (missing.length > 0) {
                 hooks.onError?.(missing, new SegstreamError('E_INFERENCE', `inference returned ${out.images.length} results for ${frames.length} frames`));
@@ -70,7 +73,6 @@ export function inferLatest(runner: BatchRunner, hooks: InferLatestHooks = {}): 
                   timings: { ...out.timings, queueMs, batchSize: frames.length },
                 });
               });
-              pump();
               maybeComplete();
             },
             (err: unknown) => {
