@@ -5,9 +5,10 @@ import { silentLogger, type Logger } from './core/index.js';
 import type { AppConfig } from './config.js';
 import { CameraSource, DEFAULT_SOURCE_OPTIONS, parseSourceSpec, type SourceStatus } from './ingest/index.js';
 import { createMetrics, type Metrics } from './metrics.js';
-import { decodeFrame, InferenceEngine, inferLatest, readModelFile, type SegmentedFrame, type StageTimings } from './pipeline/index.js';
+import { decodeFrame, InferenceEngine, inferLatest, readModelFile, type StageTimings } from './pipeline/index.js';
 import { frameMessage, PublishServer, type FrameMessage } from './publish/index.js';
-import { attachTracks, ByteTracker } from './tracking/index.js';
+import { CameraTargets, type TargetedFrame } from './cameraTargets.js';
+import { ClipTextSelector } from './prompts/index.js';
 
 /** Emitted after each frame message went out: for benchmarks and monitoring. */
 export interface PublishedFrame {
@@ -73,17 +74,26 @@ export async function startApp(config: AppConfig, log: Logger = silentLogger()):
       ),
   );
   const byId = new Map(sources.map((s) => [s.camera, s]));
-  // One tracker per camera: ids are per camera and never shared.
-  const trackers = new Map(
-    sources.map((s) => [
-      s.camera,
-      new ByteTracker({
-        highScoreThreshold: config.trackHighScore,
-        newTrackThreshold: config.trackNewScore,
-        lowScoreThreshold: Math.min(config.confidence, config.trackHighScore),
-        maxAge: config.trackMaxAge,
-      }),
-    ]),
+  let clip: ClipTextSelector | undefined;
+  if (config.clip) {
+    try {
+      clip = await ClipTextSelector.load(config.clip);
+    } catch (err) {
+      await engine.close();
+      throw err;
+    }
+  }
+  // One tracker and one target registry per camera: ids are per camera and never shared.
+  const targets = new CameraTargets(
+    config.tracking ? sources.map((s) => s.camera) : [],
+    {
+      highScoreThreshold: config.trackHighScore,
+      newTrackThreshold: config.trackNewScore,
+      lowScoreThreshold: Math.min(config.confidence, config.trackHighScore),
+      maxAge: config.trackMaxAge,
+    },
+    info.classNames,
+    clip,
   );
   const dropped = new Map<string, number>();
 
@@ -103,6 +113,7 @@ export async function startApp(config: AppConfig, log: Logger = silentLogger()):
       }),
       health: () => ({ ok: true, cameras: sources.map(cameraView) }),
       cameraIds: () => sources.map((s) => s.camera),
+      handlers: { prompt: (m) => targets.handle(m), 'prompt.clear': (m) => targets.handle(m) },
     },
     metrics,
     log,
@@ -112,6 +123,7 @@ export async function startApp(config: AppConfig, log: Logger = silentLogger()):
     address = await server.listen();
   } catch (err) {
     await engine.close();
+    await clip?.close();
     throw err;
   }
   log.info({ port: address.port, host: address.address }, 'listening: GET /healthz, /metrics, WebSocket /ws');
@@ -152,9 +164,7 @@ export async function startApp(config: AppConfig, log: Logger = silentLogger()):
         }),
         mergeMap((item) => {
           try {
-            const seg = decodeFrame(item, info);
-            const tracker = config.tracking ? trackers.get(seg.frame.camera) : undefined;
-            return [tracker ? { ...seg, detections: attachTracks(seg.detections, tracker.update(seg.detections)) } : seg];
+            return [targets.process(decodeFrame(item, info))];
           } catch (err) {
             log.error({ err, camera: item.frame.camera, seq: item.frame.seq }, 'mask decoding failed; frame skipped');
             return [];
@@ -167,9 +177,12 @@ export async function startApp(config: AppConfig, log: Logger = silentLogger()):
       }),
   );
 
-  function publish(seg: SegmentedFrame): void {
+  function publish({ seg, targets: assignments, reattached, ended }: TargetedFrame): void {
     const t0 = performance.now();
-    const message = frameMessage(seg, dropped.get(seg.frame.camera) ?? 0, Date.now());
+    const camera = seg.frame.camera;
+    for (const r of reattached) server.broadcast({ type: 'target.reattached', camera, target: r.target, from: r.from, to: r.to });
+    for (const target of ended) server.broadcast({ type: 'target.ended', camera, target });
+    const message = frameMessage(seg, dropped.get(camera) ?? 0, Date.now(), assignments);
     server.publishFrame(seg.frame.camera, JSON.stringify(message));
     const publishMs = performance.now() - t0;
     const latencyMs = Date.now() - seg.frame.timestamp;
@@ -195,6 +208,7 @@ export async function startApp(config: AppConfig, log: Logger = silentLogger()):
         published.complete();
         await server.close();
         await engine.close();
+        await clip?.close();
         log.info('stopped');
       })()),
   };

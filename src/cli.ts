@@ -2,7 +2,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { startApp } from './app.js';
 import { DEFAULT_MODEL_PATHS, DEFAULT_SOURCE, defaultModelPath, parseConfig } from './config.js';
-import { createLogger, isSegstreamError } from './core/index.js';
+import { createLogger, isSegstreamError, SegstreamError } from './core/index.js';
 import { motCommand } from './tracking/index.js';
 
 const num = (v: string): number => {
@@ -38,6 +38,10 @@ export function buildCli(): Command {
     .option('--iou <x>', 'NMS IoU threshold', num, 0.7)
     .option('--agnostic-nms', 'class-agnostic NMS, as FastSAM everything mode', false)
     .option('--max-det <n>', 'most objects per frame', num, 100)
+    .option('--clip-image <path>', 'CLIP image encoder (ONNX) for text prompts')
+    .option('--clip-text <path>', 'CLIP text encoder (ONNX) for text prompts')
+    .option('--clip-merges <path>', "CLIP BPE merges file (bpe_simple_vocab_16e6.txt[.gz])")
+    .option('--clip-vocab <path>', 'optional Hugging Face vocab.json matching the merges')
     .option('--no-tracking', 'do not follow objects across frames (no ids)')
     .addOption(new Option('--provider <name>', 'onnxruntime execution provider').choices(['cpu', 'webgpu', 'cuda']).default('cpu'))
     .option('--network-timeout <s>', 'socket/read timeout for network sources, s', num, 10)
@@ -49,7 +53,14 @@ export function buildCli(): Command {
       const sources = (opts['source'] as string[] | undefined) ?? [DEFAULT_SOURCE];
       const usingDemo = opts['source'] === undefined;
       try {
+        const clipParts = [opts['clipImage'], opts['clipText'], opts['clipMerges']];
+        if (clipParts.some((p) => p !== undefined) && clipParts.some((p) => p === undefined)) {
+          throw new SegstreamError('E_CONFIG', '--clip-image, --clip-text and --clip-merges go together', { expected: 'all three', actual: clipParts.filter(Boolean).length });
+        }
         const config = parseConfig({
+          ...(opts['clipImage'] === undefined
+            ? {}
+            : { clip: { image: opts['clipImage'], text: opts['clipText'], merges: opts['clipMerges'], ...(opts['clipVocab'] === undefined ? {} : { vocab: opts['clipVocab'] }) } }),
           sources,
           model: (opts['model'] as string | undefined) ?? defaultModelPath(),
           host: opts['host'],

@@ -43,6 +43,10 @@ export const appConfigSchema = z.strictObject({
   trackHighScore: z.number().min(0).max(1).default(0.5),
   trackNewScore: z.number().min(0).max(1).default(0.6),
   trackMaxAge: z.number().int().min(0).max(10_000).default(30).describe('frames a lost track is kept'),
+  clip: z
+    .strictObject({ image: z.string().min(1), text: z.string().min(1), merges: z.string().min(1), vocab: z.string().min(1).optional() })
+    .optional()
+    .describe('CLIP image/text encoders (ONNX) and BPE merges for text prompts; without, text matches class names'),
   executionProvider: z.enum(['cpu', 'webgpu', 'cuda']).default('cpu'),
   networkTimeoutS: z.number().min(1).max(300).default(10),
   stallTimeoutS: z.number().min(1).max(600).default(15),

@@ -13,8 +13,9 @@ export const ERROR_CODES = [
   'E_SOURCE_UNREADABLE',
   'E_SOURCE_FAILED',
   'E_SOURCE_STALLED',
-  // inference
+  // inference and internals
   'E_INFERENCE',
+  'E_INTERNAL',
   // WebSocket clients
   'E_MSG_NOT_JSON',
   'E_MSG_TOO_LARGE',

@@ -17,6 +17,8 @@ export interface WireObject {
   area: number;
   /** Track id, stable while the tracker follows the object; absent while untracked. */
   id?: number;
+  /** Target id when the object belongs to a prompted target. */
+  target?: number;
   /** Present (true) when the object was not detected in this frame: box and mask are the tracker's prediction. */
   predicted?: true;
 }
@@ -40,7 +42,13 @@ export interface FrameMessage {
 
 const round1 = (v: number): number => Math.round(v * 10) / 10;
 
-export function frameMessage(seg: SegmentedFrame, dropped: number, now: number): FrameMessage {
+/** `targets`: track id -> target id for this frame (from the prompt layer). */
+export function frameMessage(
+  seg: SegmentedFrame,
+  dropped: number,
+  now: number,
+  targets: ReadonlyMap<number, number> = new Map(),
+): FrameMessage {
   const { frame, detections: d } = seg;
   const W = frame.letterbox.srcWidth;
   const H = frame.letterbox.srcHeight;
@@ -62,6 +70,8 @@ export function frameMessage(seg: SegmentedFrame, dropped: number, now: number):
     };
     const id = d.trackIds[i]!;
     if (id >= 0) obj.id = id;
+    const target = id >= 0 ? targets.get(id) : undefined;
+    if (target !== undefined) obj.target = target;
     if (d.predicted[i]) obj.predicted = true;
     objects.push(obj);
   }

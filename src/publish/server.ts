@@ -28,11 +28,16 @@ export const DEFAULT_PUBLISH_OPTIONS: PublishOptions = {
   slowClientTimeoutMs: 10_000,
 };
 
-/** What the server reports about the service (injected by the app). */
+/** A client request the app answers (e.g. `prompt`): the reply, or a SegstreamError. */
+export type RequestHandler = (message: unknown) => Promise<Record<string, unknown>> | Record<string, unknown>;
+
+/** What the server reports about the service and the requests it forwards (injected by the app). */
 export interface ServiceView {
   hello(): Record<string, unknown>;
   health(): { ok: boolean; [k: string]: unknown };
   cameraIds(): string[];
+  /** Message types beyond ping/subscribe, by `type`; each validates its own message. */
+  handlers?: Readonly<Record<string, RequestHandler>>;
 }
 
 interface Client {
@@ -142,8 +147,11 @@ export class PublishServer {
       return this.sendError(client, new SegstreamError('E_MSG_NOT_JSON', `message is not JSON: ${(err as Error).message}`));
     }
     const type = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as { type?: unknown }).type : undefined;
+    const handler = typeof type === 'string' ? this.view.handlers?.[type] : undefined;
+    if (handler) return void this.forward(client, handler, parsed);
     if (typeof type !== 'string' || !(CLIENT_MESSAGE_TYPES as readonly string[]).includes(type)) {
-      return this.sendError(client, new SegstreamError('E_MSG_UNKNOWN_TYPE', `unknown message type ${JSON.stringify(type)}`, { expected: CLIENT_MESSAGE_TYPES, actual: type ?? null }));
+      const known = [...CLIENT_MESSAGE_TYPES, ...Object.keys(this.view.handlers ?? {})];
+      return this.sendError(client, new SegstreamError('E_MSG_UNKNOWN_TYPE', `unknown message type ${JSON.stringify(type)}`, { expected: known, actual: type ?? null }));
     }
     const result = clientMessageSchema.safeParse(parsed);
     if (!result.success) {
@@ -171,6 +179,16 @@ export class PublishServer {
         }
         this.sendJson(client, { type: 'subscribed', cameras: client.cameras ? [...client.cameras] : '*' });
       }
+    }
+  }
+
+  private async forward(client: Client, handler: RequestHandler, message: unknown): Promise<void> {
+    try {
+      this.sendJson(client, await handler(message));
+    } catch (err) {
+      if (err instanceof SegstreamError) return this.sendError(client, err);
+      this.log?.error({ client: client.id, err }, 'request handler failed');
+      this.sendError(client, new SegstreamError('E_INTERNAL', 'the request failed inside segstream; see the server log'));
     }
   }
 

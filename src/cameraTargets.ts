@@ -1,0 +1,86 @@
+import type { Detections, Frame } from './core/index.js';
+import { SegstreamError } from './core/index.js';
+import type { SegmentedFrame } from './pipeline/index.js';
+import {
+  parsePromptMessage,
+  select,
+  TargetRegistries,
+  trackIdsOf,
+  validatePrompt,
+  type Reattachment,
+  type TextSelector,
+} from './prompts/index.js';
+import { attachTracks, ByteTracker, type TrackerOptionsInput } from './tracking/index.js';
+
+/** What one frame looks like after tracking and target annotation. */
+export interface TargetedFrame {
+  seg: SegmentedFrame;
+  /** Track id -> target id for this frame's objects. */
+  targets: ReadonlyMap<number, number>;
+  reattached: Reattachment[];
+  ended: number[];
+}
+
+interface Latest {
+  frame: Frame;
+  detections: Detections;
+}
+
+/**
+ * Per camera: a tracker, the targets bound to its tracks, and the latest tracked frame
+ * that prompts are evaluated on. Tracker ids and target ids are per camera.
+ */
+export class CameraTargets {
+  private readonly trackers = new Map<string, ByteTracker>();
+  private readonly registries: TargetRegistries;
+  private readonly latest = new Map<string, Latest>();
+
+  constructor(
+    cameras: readonly string[],
+    trackerOptions: TrackerOptionsInput,
+    private readonly classNames: readonly string[],
+    private readonly textSelector?: TextSelector,
+  ) {
+    for (const c of cameras) this.trackers.set(c, new ByteTracker(trackerOptions));
+    this.registries = new TargetRegistries(cameras);
+  }
+
+  /** Tracks one frame (synchronous, main thread) and annotates its objects with targets. */
+  process(seg: SegmentedFrame): TargetedFrame {
+    const camera = seg.frame.camera;
+    const tracker = this.trackers.get(camera);
+    if (!tracker) return { seg, targets: new Map(), reattached: [], ended: [] };
+    const tracked = tracker.update(seg.detections);
+    const detections = attachTracks(seg.detections, tracked);
+    const ann = this.registries.get(camera).annotate(tracked);
+    this.latest.set(camera, { frame: seg.frame, detections });
+    return { seg: { ...seg, detections }, targets: ann.assignments, reattached: ann.reattached, ended: ann.ended };
+  }
+
+  /**
+   * Handles a `prompt` or `prompt.clear` client message. Resolves with the reply; rejects
+   * with a SegstreamError (the target set is unchanged then).
+   */
+  async handle(raw: unknown): Promise<Record<string, unknown>> {
+    const msg = parsePromptMessage(raw);
+    const registry = this.registries.get(msg.camera); // E_UNKNOWN_CAMERA
+    const echo = msg.id === undefined ? {} : { id: msg.id };
+    if (msg.type === 'prompt.clear') {
+      const cleared = registry.clear(msg.target);
+      return { type: 'prompt.cleared', camera: msg.camera, targets: cleared, ...echo };
+    }
+    const latest = this.latest.get(msg.camera);
+    if (!latest) {
+      throw new SegstreamError('E_PROMPT_NO_MATCH', `camera ${msg.camera} has no processed frame yet`, { expected: 'a processed frame' });
+    }
+    const lb = latest.frame.letterbox;
+    const prompt = validatePrompt(msg, lb.srcWidth, lb.srcHeight);
+    const sel = await select(prompt, latest.detections, {
+      classNames: this.classNames,
+      ...(this.textSelector ? { textSelector: this.textSelector, image: latest.frame } : {}),
+    });
+    const tracks = trackIdsOf(latest.detections, sel.indices);
+    const target = registry.create(tracks, prompt);
+    return { type: 'prompt.ok', camera: msg.camera, target, tracks, method: sel.method, seq: latest.frame.seq, ...echo };
+  }
+}
