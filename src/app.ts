@@ -8,7 +8,7 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { decodeFrame, InferenceEngine, inferLatest, readModelFile, type StageTimings } from './pipeline/index.js';
 import { frameMessage, PublishServer, type FrameMessage } from './publish/index.js';
 import { CameraTargets, type TargetedFrame } from './cameraTargets.js';
-import { ClipTextSelector } from './prompts/index.js';
+import { ClipThreadSelector } from './prompts/index.js';
 
 /** Emitted after each frame message went out: for benchmarks and monitoring. */
 export interface PublishedFrame {
@@ -74,10 +74,10 @@ export async function startApp(config: AppConfig, log: Logger = silentLogger()):
       ),
   );
   const byId = new Map(sources.map((s) => [s.camera, s]));
-  let clip: ClipTextSelector | undefined;
+  let clip: ClipThreadSelector | undefined;
   if (config.clip) {
     try {
-      clip = await ClipTextSelector.load(config.clip);
+      clip = await ClipThreadSelector.load(config.clip);
     } catch (err) {
       await engine.close();
       throw err;

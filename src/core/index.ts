@@ -3,3 +3,4 @@ export * from './frame.js';
 export * from './geometry.js';
 export * from './detections.js';
 export * from './logger.js';
+export * from './workers.js';

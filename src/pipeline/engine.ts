@@ -4,7 +4,7 @@ import { SegstreamError, type Logger } from '../core/index.js';
 import type { DecodeOptions } from './candidates.js';
 import type { ModelInfo } from './modelInfo.js';
 import type { BatchTimings, ImageResult, WorkerInit, WorkerReply } from './workerProtocol.js';
-import { siblingModule, spawnModuleWorker } from './workerSpawn.js';
+import { siblingModule, spawnModuleWorker } from '../core/workers.js';
 
 export interface EngineOptions {
   /** Inference worker threads, each with its own onnxruntime session. */

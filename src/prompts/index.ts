@@ -46,3 +46,4 @@ export {
 export { CLIP_MEAN, CLIP_STD, clipPreprocess, maskBounds, resizeAndCenterCrop, segmentCrop, type RgbImage, type SegmentCropOptions } from './image.js';
 export { CLIP_CONTEXT_LENGTH, CLIP_MAX_MERGES, ClipTokenizer, EOT, SOT, bytesToUnicode, cleanText, htmlUnescape, type ClipTokenizerOptions } from './tokenizer.js';
 export { ClipTextSelector, DEFAULT_CLIP_OPTIONS, dot, l2Normalize, rankByText, softmax, type ClipFiles, type ClipOptions } from './clip.js';
+export { ClipThreadSelector } from './clipThread.js';

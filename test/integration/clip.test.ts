@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { computeLetterbox, Detections, type MaskCrop } from '../../src/core/index.js';
+import { computeLetterbox, Detections, SegstreamError, type MaskCrop } from '../../src/core/index.js';
 import { ClipTextSelector } from '../../src/prompts/clip.js';
+import { ClipThreadSelector } from '../../src/prompts/clipThread.js';
 import type { RgbImage } from '../../src/prompts/image.js';
 import { select } from '../../src/prompts/select.js';
 import { ClipTokenizer } from '../../src/prompts/tokenizer.js';
@@ -183,5 +184,43 @@ describe('CLIP text prompt with tiny ONNX encoders', () => {
     await clip.close();
     await clip.close();
     await expect(clip.encodeText('red')).rejects.toMatchObject({ code: 'E_INFERENCE' });
+  });
+});
+
+describe('CLIP in its worker thread (ClipThreadSelector)', () => {
+  it('gives the same selection as in-process CLIP, and the main thread keeps running meanwhile', async () => {
+    const threaded = await ClipThreadSelector.load(files);
+    try {
+      const { image, det } = scene();
+      let ticks = 0;
+      const timer = setInterval(() => ticks++, 1);
+      const red = await threaded.selectByText('red', det, image);
+      const blue = await threaded.selectByText('a photo of a blue object', det, image);
+      clearInterval(timer);
+      expect(red.index).toBe(0);
+      expect(blue.index).toBe(1);
+      const local = await (await load()).selectByText('a photo of a blue object', det, image);
+      expect(Array.from(blue.probabilities)).toEqual(Array.from(local.probabilities));
+      expect(ticks).toBeGreaterThan(0);
+    } finally {
+      await threaded.close();
+      await threaded.close();
+    }
+  });
+
+  it('reports a broken encoder file with its code at load, and E_PROMPT_NO_MATCH per request', async () => {
+    await expect(ClipThreadSelector.load({ ...files, text: write('garbage2.onnx', new Uint8Array(512).fill(7)) })).rejects.toMatchObject({
+      code: 'E_MODEL_CORRUPT',
+    });
+    const threaded = await ClipThreadSelector.load(files);
+    try {
+      const { image } = scene();
+      const empty = new Detections({ boxes: new Float32Array(0), scores: new Float32Array(0), classIds: new Int32Array(0) });
+      const err = await threaded.selectByText('red', empty, image).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SegstreamError);
+      expect((err as SegstreamError).code).toBe('E_PROMPT_NO_MATCH');
+    } finally {
+      await threaded.close();
+    }
   });
 });
