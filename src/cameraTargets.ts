@@ -75,12 +75,21 @@ export class CameraTargets {
     }
     const lb = latest.frame.letterbox;
     const prompt = validatePrompt(msg, lb.srcWidth, lb.srcHeight);
-    const sel = await select(prompt, latest.detections, {
+    // CLIP picks one best mask: pick it among tracked objects, which a target can bind to.
+    const clip = prompt.kind === 'text' && this.textSelector !== undefined;
+    const candidates = clip ? latest.detections.subset(trackedIndices(latest.detections)) : latest.detections;
+    const sel = await select(prompt, candidates, {
       classNames: this.classNames,
       ...(this.textSelector ? { textSelector: this.textSelector, image: latest.frame } : {}),
     });
-    const tracks = trackIdsOf(latest.detections, sel.indices);
+    const tracks = trackIdsOf(candidates, sel.indices);
     const target = registry.create(tracks, prompt);
     return { type: 'prompt.ok', camera: msg.camera, target, tracks, method: sel.method, seq: latest.frame.seq, ...echo };
   }
+}
+
+function trackedIndices(d: Detections): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < d.length; i++) if (d.trackIds[i]! >= 0) out.push(i);
+  return out;
 }

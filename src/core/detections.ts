@@ -65,6 +65,20 @@ export class Detections {
     return this.scores.length;
   }
 
+  /** The detections at `indices`, in that order (all fields). */
+  subset(indices: readonly number[]): Detections {
+    const boxes = new Float32Array(indices.length * 4);
+    indices.forEach((i, k) => boxes.set(this.boxes.subarray(i * 4, i * 4 + 4), k * 4));
+    return new Detections({
+      boxes,
+      scores: Float32Array.from(indices, (i) => this.scores[i]!),
+      classIds: Int32Array.from(indices, (i) => this.classIds[i]!),
+      masks: indices.map((i) => this.masks[i] ?? null),
+      trackIds: Int32Array.from(indices, (i) => this.trackIds[i]!),
+      predicted: Uint8Array.from(indices, (i) => this.predicted[i]!),
+    });
+  }
+
   box(i: number): [number, number, number, number] {
     const b = this.boxes;
     return [b[i * 4]!, b[i * 4 + 1]!, b[i * 4 + 2]!, b[i * 4 + 3]!];

@@ -9,7 +9,10 @@ import { ClipThreadSelector } from '../../src/prompts/clipThread.js';
 import type { RgbImage } from '../../src/prompts/image.js';
 import { select } from '../../src/prompts/select.js';
 import { ClipTokenizer } from '../../src/prompts/tokenizer.js';
+import { startApp } from '../../src/app.js';
+import { parseConfig } from '../../src/config.js';
 import { buildImageEncoder, buildTextEncoder, embeddingTable } from '../helpers/clipModels.js';
+import { TestClient } from '../helpers/wsClient.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'segstream-clip-'));
 const write = (name: string, bytes: Uint8Array | string): string => {
@@ -221,6 +224,35 @@ describe('CLIP in its worker thread (ClipThreadSelector)', () => {
       expect((err as SegstreamError).code).toBe('E_PROMPT_NO_MATCH');
     } finally {
       await threaded.close();
+    }
+  });
+});
+
+describe('CLIP text prompts through the running service', () => {
+  it("a text prompt goes to CLIP when encoders are configured and binds the one best object", async () => {
+    const shared = join(import.meta.dirname, '../../../shared');
+    const app = await startApp(
+      parseConfig({
+        sources: [`road=${join(shared, 'data/videos/urban_intersection_cctv.mp4')}`],
+        model: join(shared, 'models/yolov8n-seg-320.onnx'),
+        host: '127.0.0.1',
+        port: 0,
+        realtime: false,
+        threads: 1,
+        clip: files,
+      }),
+    );
+    const c = await TestClient.connect(app.address.port);
+    try {
+      // Wait for a frame with a tracked object to select among.
+      while (!(await c.frames(1, 'road'))[0]!.objects.some((o) => o.id !== undefined));
+      c.ws.send(JSON.stringify({ type: 'prompt', camera: 'road', text: 'red' }));
+      const ok = await c.next((m) => m.type === 'prompt.ok' || m.type === 'error');
+      expect(ok, JSON.stringify(ok)).toMatchObject({ type: 'prompt.ok', method: 'clip' });
+      expect(ok['tracks']).toHaveLength(1);
+    } finally {
+      c.close();
+      await app.close();
     }
   });
 });

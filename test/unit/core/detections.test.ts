@@ -64,3 +64,26 @@ describe('Detections', () => {
     expect(Array.from(d.trackIds)).toEqual([7, -1]);
   });
 });
+
+describe('Detections.subset', () => {
+  it('keeps every field of the chosen detections, in the order asked', () => {
+    const mask = { x: 1, y: 2, width: 1, height: 1, data: Uint8Array.from([1]) };
+    const d = new Detections({
+      boxes: Float32Array.from([0, 0, 1, 1, 10, 10, 20, 20, 5, 5, 6, 6]),
+      scores: Float32Array.from([0.1, 0.5, 0.9]),
+      classIds: Int32Array.from([3, 4, 5]),
+      masks: [null, mask, null],
+      trackIds: Int32Array.from([-1, 7, 8]),
+      predicted: Uint8Array.from([0, 0, 1]),
+    });
+    const s = d.subset([2, 1]);
+    expect(s.length).toBe(2);
+    expect(Array.from(s.boxes)).toEqual([5, 5, 6, 6, 10, 10, 20, 20]);
+    expect(Array.from(s.scores)).toEqual([Math.fround(0.9), Math.fround(0.5)]);
+    expect(Array.from(s.classIds)).toEqual([5, 4]);
+    expect(s.masks).toEqual([null, mask]);
+    expect(Array.from(s.trackIds)).toEqual([8, 7]);
+    expect(Array.from(s.predicted)).toEqual([1, 0]);
+    expect(d.subset([]).length).toBe(0);
+  });
+});
