@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
@@ -101,5 +101,32 @@ describe('segstream CLI', () => {
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     expect(await exited(child)).toBe(2);
     expect(stderr).toMatch(/E_CONFIG: invalid option confidence/);
+  });
+});
+
+describe('segstream mot', () => {
+  it('tracks a MOTChallenge detection file into MOTChallenge results', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'segstream-mot-'));
+    const out = join(dir, 'result.txt');
+    const det = join(SHARED, 'data/mot/MOT15/TUD-Campus/det/det.txt');
+    const r = spawnSync(process.execPath, [...CLI, 'mot', '--det', det, '--out', out], { cwd: ROOT, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const rows = readFileSync(out, 'utf8').trim().split('\n').map((l) => l.split(',').map(Number));
+    expect(rows.length).toBeGreaterThan(100);
+    for (const row of rows) {
+      expect(row).toHaveLength(10);
+      expect(row.slice(6)).toEqual([1, -1, -1, -1]);
+      expect(row[4]).toBeGreaterThan(0);
+      expect(row[5]).toBeGreaterThan(0);
+    }
+    // TUD-Campus has 71 frames; ids are positive.
+    expect(Math.max(...rows.map((x) => x[0]!))).toBeLessThanOrEqual(71);
+    expect(Math.min(...rows.map((x) => x[1]!))).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a missing detection file exits 2 with a coded error', () => {
+    const r = spawnSync(process.execPath, [...CLI, 'mot', '--det', '/nonexistent/det.txt', '--out', join(tmpdir(), 'never.txt')], { cwd: ROOT, encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/E_SOURCE_UNREADABLE: .*\/nonexistent\/det\.txt/);
   });
 });
