@@ -12,38 +12,26 @@ export function maskCropToCounts(mask: MaskCrop, frameWidth: number, frameHeight
   const counts: number[] = [];
   let value = 0;
   let run = 0;
-  // Everything before the crop's first pixel in column-major order is background.
-  let gap = w > 0 && h > 0 ? cx * frameHeight + cy : frameWidth * frameHeight;
-  if (w > 0 && h > 0) {
-    for (let i = 0; i < w; i++) {
-      if (i > 0) gap = frameHeight - h; // bottom of the previous column + top of this one
-      if (gap > 0) {
-        if (value === 0) run += gap;
-        else {
-          counts.push(run);
-          value = 0;
-          run = gap;
-        }
-      }
-      for (let j = 0; j < h; j++) {
-        const bit = data[j * w + i]! ? 1 : 0;
-        if (bit === value) run++;
-        else {
-          counts.push(run);
-          value = bit;
-          run = 1;
-        }
-      }
-    }
-    gap = frameWidth * frameHeight - ((cx + w - 1) * frameHeight + cy + h);
-  }
-  if (gap > 0) {
-    if (value === 0) run += gap;
+  /** Appends `n` pixels of `bit` to the runs. */
+  const add = (bit: number, n: number): void => {
+    if (n === 0) return;
+    if (bit === value) run += n;
     else {
       counts.push(run);
-      value = 0;
-      run = gap;
+      value = bit;
+      run = n;
     }
+  };
+  if (w === 0 || h === 0) {
+    add(0, frameWidth * frameHeight);
+  } else {
+    // Background before the crop's first pixel in column-major order.
+    add(0, cx * frameHeight + cy);
+    for (let i = 0; i < w; i++) {
+      if (i > 0) add(0, frameHeight - h); // bottom of the previous column + top of this one
+      for (let j = 0; j < h; j++) add(data[j * w + i]! ? 1 : 0, 1);
+    }
+    add(0, frameWidth * frameHeight - ((cx + w - 1) * frameHeight + cy + h));
   }
   counts.push(run);
   return counts;

@@ -2,22 +2,18 @@ import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { appConfigSchema, parseConfig } from '../../src/config.js';
 import { SegstreamError } from '../../src/core/errors.js';
+import { thrownSegstreamError } from '../helpers/errors.js';
 
 const minimal = { sources: ['clip.mp4'], model: 'm.onnx' };
 
 function configError(input: unknown): SegstreamError {
-  try {
-    parseConfig(input);
-  } catch (err) {
-    if (err instanceof SegstreamError) return err;
-    throw err;
-  }
-  throw new Error('expected parseConfig to throw');
+  return thrownSegstreamError(() => parseConfig(input));
 }
 
 describe('parseConfig', () => {
-  it('gives every option a value when only sources and model are given', () => {
-    expect(Object.keys(parseConfig(minimal)).sort()).toEqual(Object.keys(appConfigSchema.shape).sort());
+  it('gives every option but the opt-in CLIP files a value when only sources and model are given', () => {
+    const optIn = ['clip'];
+    expect(Object.keys(parseConfig(minimal)).sort()).toEqual(Object.keys(appConfigSchema.shape).filter((k) => !optIn.includes(k)).sort());
   });
 
   it('fills the options it is not given with their defaults', () => {

@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { rng } from '../../helpers/random.js';
 import { FrameAssembler } from '../../../src/ingest/frameAssembler.js';
 
-/** mulberry32: a small seeded PRNG so random cases are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A byte stream whose byte i is (i * 7 + 3) mod 256, so any misplaced byte shows. */
 const streamByte = (i: number): number => (i * 7 + 3) & 0xff;

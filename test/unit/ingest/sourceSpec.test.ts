@@ -1,16 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { SegstreamError } from '../../../src/core/errors.js';
+import { thrownSegstreamError } from '../../helpers/errors.js';
 import { isLive, parseSourceSpec } from '../../../src/ingest/sourceSpec.js';
 
-function configError(fn: () => unknown): SegstreamError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof SegstreamError) return err;
-    throw err;
-  }
-  throw new Error('expected a SegstreamError');
-}
+const configError = thrownSegstreamError;
 
 describe('parseSourceSpec', () => {
   it('names a camera cam<index> when no id is given', () => {

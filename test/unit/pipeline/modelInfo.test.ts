@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SegstreamError } from '../../../src/core/errors.js';
+import { thrownSegstreamError } from '../../helpers/errors.js';
 import { describeModel, parseImgsz, parseNames, type TensorDecl } from '../../../src/pipeline/modelInfo.js';
 
 const COCO = ['person', 'bicycle', 'car'].concat(Array.from({ length: 77 }, (_, i) => `thing${i + 3}`));
@@ -9,16 +10,7 @@ const input = (shape: (number | null)[]): TensorDecl => ({ name: 'images', shape
 const out = (name: string, shape: (number | null)[]): TensorDecl => ({ name, shape });
 const PATH = '/models/some-model.onnx';
 
-/** Runs `fn` and returns the SegstreamError it throws. */
-function thrown(fn: () => unknown): SegstreamError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof SegstreamError) return err;
-    throw err;
-  }
-  throw new Error('expected a SegstreamError, nothing was thrown');
-}
+const thrown = thrownSegstreamError;
 
 describe('parseNames', () => {
   it('reads an Ultralytics dict literal in index order', () => {

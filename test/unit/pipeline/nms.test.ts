@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { rng } from '../../helpers/random.js';
 import { boxIou, nms, type NmsOptions } from '../../../src/pipeline/nms.js';
 
-/** mulberry32: a small seeded PRNG so random cases are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** IoU of two integer boxes by counting unit cells, independent of boxIou's formula. */
 function iouByCounting(a: number[], b: number[]): number {

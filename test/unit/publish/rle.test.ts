@@ -1,18 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { rng } from '../../helpers/random.js';
 import type { MaskCrop } from '../../../src/core/detections.js';
 import { countsToString, decodeRle, encodeMask, maskCropToCounts, stringToCounts } from '../../../src/publish/rle.js';
 
-/** mulberry32: a small seeded PRNG so random cases are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The crop pasted into a full W x H row-major frame. */
 function paste(m: MaskCrop, W: number, H: number): Uint8Array {

@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { rng } from '../../helpers/random.js';
 import { assignWithThreshold, costMatrix, linearSumAssignment } from '../../../src/tracking/assignment.js';
 
-/** Deterministic PRNG (mulberry32) so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Smallest total over all assignments of min(n, m) pairs, by enumeration. */
 function bruteForceMin(data: Float64Array, n: number, m: number): number {
