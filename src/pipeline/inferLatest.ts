@@ -12,6 +12,9 @@ export interface BatchRunner {
   run(images: Uint8Array[]): Promise<BatchOutput>;
 }
 
+/** How often waiting frames look for a worker again after a failed batch, ms. */
+const RETRY_MS = 50;
+
 export interface InferredFrame {
   frame: Frame;
   image: ImageResult;
@@ -81,10 +84,23 @@ export function inferLatest(runner: BatchRunner, hooks: InferLatestHooks = {}): 
               if (closed) return;
               hooks.onError?.(frames, toSegstreamError(err, 'E_INFERENCE'));
               pump();
+              retryUntilIdle();
               maybeComplete();
             },
           );
         }
+      };
+
+      // A failed batch may mean a dead worker that is being replaced: until it is back no
+      // worker is idle, and a paused file source sends no frame that would call pump().
+      let retry: NodeJS.Timeout | undefined;
+      const retryUntilIdle = (): void => {
+        if (closed || retry || scheduler.size === 0 || runner.idle > 0) return;
+        retry = setTimeout(() => {
+          retry = undefined;
+          pump();
+          retryUntilIdle();
+        }, RETRY_MS);
       };
 
       const sub = source.subscribe({
@@ -105,6 +121,7 @@ export function inferLatest(runner: BatchRunner, hooks: InferLatestHooks = {}): 
       });
       return () => {
         closed = true;
+        clearTimeout(retry);
         sub.unsubscribe();
       };
     });

@@ -238,4 +238,21 @@ describe('inferLatest', () => {
     expect(h.out).toEqual([]);
     expect(runner.calls.length).toBe(1);
   });
+
+  it('after a failed batch, waiting frames run once a worker is back, without a new frame arriving', async () => {
+    const runner = new HandRunner(1, 1);
+    const h = harness(runner);
+    h.push(frame('a', 0));
+    h.push(frame('a', 1)); // waits: the only worker is busy
+    // The worker dies and its replacement is not up yet: no idle worker for a while.
+    runner.calls[0]!.reject(new Error('worker died'));
+    runner.idle = 0;
+    await settle();
+    expect(runner.calls).toHaveLength(1);
+    runner.idle = 1; // the replacement worker is ready; no frame arrives to trigger pump()
+    await new Promise((r) => setTimeout(r, 120));
+    expect(runner.calls).toHaveLength(2);
+    expect(h.batch(1)).toEqual(['a#1']);
+    h.sub.unsubscribe();
+  });
 });
