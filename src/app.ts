@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
 import { merge, mergeMap, Subject, tap, type Observable, type Subscription } from 'rxjs';
@@ -108,7 +109,7 @@ export async function startApp(config: AppConfig, log: Logger = silentLogger()):
     },
     {
       hello: () => ({
-        model: { path: info.path, classes: info.classNames, input: [info.inputWidth, info.inputHeight] },
+        model: { file: basename(info.path), classes: info.classNames, input: [info.inputWidth, info.inputHeight] },
         cameras: sources.map(cameraView),
       }),
       health: () => ({ ok: true, cameras: sources.map(cameraView) }),
