@@ -9,6 +9,12 @@ export interface MaskCrop {
   readonly width: number;
   readonly height: number;
   readonly data: Uint8Array;
+  /**
+   * Mask quality in 0..1, independent of the box score: SAM's stability score, the IoU of the
+   * mask cut at logit +1 with the mask cut at logit -1 (pixels whose logit is within +-1 of
+   * the 0.5 threshold make it low). Absent when not computed.
+   */
+  readonly stability?: number;
 }
 
 export interface DetectionsInit {

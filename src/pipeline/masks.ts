@@ -11,6 +11,9 @@ export interface Prototypes {
   readonly inputHeight: number;
 }
 
+/** Logit margin around the 0.5 threshold for the stability score (SAM uses 1.0). */
+export const STABILITY_OFFSET = 1;
+
 /** An input-px box -> source-px box, clamped to the source frame. */
 export function boxToSource(lb: Letterbox, box: ArrayLike<number>, offset = 0): [number, number, number, number] {
   return [
@@ -26,6 +29,7 @@ export function boxToSource(lb: Letterbox, box: ArrayLike<number>, offset = 0): 
  * logits = coefficients . prototypes on the few prototype cells under the box, bilinearly
  * sampled at each source pixel centre (align_corners=false, as Ultralytics' upsampling),
  * and thresholded at 0 (sigmoid > 0.5). Pixels whose centre is outside the box are 0.
+ * Also scores the mask's stability (see MaskCrop.stability) from the same logits.
  * Cost: O(box area in source px + box area in prototype cells * numMasks).
  */
 export function assembleMask(
@@ -43,7 +47,7 @@ export function assembleMask(
   const width = x1 - x0;
   const height = y1 - y0;
   const data = new Uint8Array(width * height);
-  if (width === 0 || height === 0) return { x: x0, y: y0, width, height, data };
+  if (width === 0 || height === 0) return { x: x0, y: y0, width, height, data, stability: 0 };
 
   const { numMasks: nm, width: pw, height: ph } = protos;
   const kx = pw / protos.inputWidth;
@@ -84,6 +88,9 @@ export function assembleMask(
     ui[i] = fi;
     uf[i] = g - fi;
   }
+  // Pixels above logit +1 and above -1, for the stability score.
+  let strong = 0;
+  let weak = 0;
   for (let j = 0; j < height; j++) {
     const g = v[j]! - cv0;
     const fj = Math.min(Math.floor(g), gh - 1);
@@ -97,8 +104,13 @@ export function assembleMask(
       const wx = uf[i]!;
       const top = grid[r0 + a]! + (grid[r0 + b]! - grid[r0 + a]!) * wx;
       const bot = grid[r1 + a]! + (grid[r1 + b]! - grid[r1 + a]!) * wx;
-      if (top + (bot - top) * wy > 0) data[out + i] = 1;
+      const logit = top + (bot - top) * wy;
+      if (logit > -STABILITY_OFFSET) {
+        weak++;
+        if (logit > 0) data[out + i] = 1;
+        if (logit > STABILITY_OFFSET) strong++;
+      }
     }
   }
-  return { x: x0, y: y0, width, height, data };
+  return { x: x0, y: y0, width, height, data, stability: weak > 0 ? strong / weak : 0 };
 }

@@ -15,6 +15,8 @@ export interface WireObject {
   mask: CocoRle | null;
   /** Mask pixels. */
   area: number;
+  /** Mask quality 0..1 (stability of the mask under a +-1 logit shift), unlike `score`, which rates the box. */
+  maskScore?: number;
   /** Track id, stable while the tracker follows the object; absent while untracked. */
   id?: number;
   /** Target id when the object belongs to a prompted target. */
@@ -68,6 +70,7 @@ export function frameMessage(
       mask: mask ? encodeMask(mask, W, H) : null,
       area,
     };
+    if (mask?.stability !== undefined) obj.maskScore = Math.round(mask.stability * 1000) / 1000;
     const id = d.trackIds[i]!;
     if (id >= 0) obj.id = id;
     const target = id >= 0 ? targets.get(id) : undefined;

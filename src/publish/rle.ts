@@ -105,7 +105,7 @@ export function clipMask(mask: MaskCrop, frameWidth: number, frameHeight: number
     const src = (y + y0 - mask.y) * mask.width + (x0 - mask.x);
     data.set(mask.data.subarray(src, src + width), y * width);
   }
-  return { x: width > 0 && height > 0 ? x0 : 0, y: width > 0 && height > 0 ? y0 : 0, width, height, data };
+  return { ...mask, x: width > 0 && height > 0 ? x0 : 0, y: width > 0 && height > 0 ? y0 : 0, width, height, data };
 }
 
 /** Decodes a COCO RLE to a full-frame row-major bitmap (height * width bytes). */

@@ -87,6 +87,6 @@ export class Track {
     const dx = Math.round(this.kalman.mean[0]! - this.maskCentre[0]);
     const dy = Math.round(this.kalman.mean[1]! - this.maskCentre[1]);
     if (dx === 0 && dy === 0) return this.mask;
-    return { x: this.mask.x + dx, y: this.mask.y + dy, width: this.mask.width, height: this.mask.height, data: this.mask.data };
+    return { ...this.mask, x: this.mask.x + dx, y: this.mask.y + dy };
   }
 }

@@ -47,6 +47,8 @@ describe('segstream service over WebSocket (real ffmpeg, model and sockets)', ()
       for (const o of f.objects.filter((x) => x.label === 'car')) {
         cars++;
         expect(o.classId).toBe(2);
+        expect(o.maskScore).toBeGreaterThan(0);
+        expect(o.maskScore).toBeLessThanOrEqual(1);
         expect(o.mask!.size).toEqual([480, 640]);
         const bits = decodeRle(o.mask!);
         const [x1, y1, x2, y2] = o.box;

@@ -168,3 +168,32 @@ describe('assembleMask', () => {
     expect(read.size).toBeLessThanOrEqual(2 * 12 * 12);
   });
 });
+
+describe('assembleMask stability score', () => {
+  // Input box around the rectangle of cells (input 80..160 x 80..160), with background around it.
+  const box = [70, 70, 170, 170];
+  const stability = (c: number): number => maskFor(rectProtos, box, [c, 0]).stability!;
+
+  it('is near 1 for confident logits and falls as the logits flatten towards the threshold', () => {
+    const sharp = stability(20);
+    const medium = stability(2);
+    const soft = stability(1.2);
+    expect(sharp).toBeGreaterThan(0.9);
+    expect(sharp).toBeLessThanOrEqual(1);
+    expect(medium).toBeLessThan(sharp);
+    expect(soft).toBeLessThan(medium);
+    expect(soft).toBeGreaterThan(0);
+  });
+
+  it('is 0 when no pixel clears the +1 logit margin, though the mask itself is not empty', () => {
+    const m = maskFor(rectProtos, box, [0.5, 0]);
+    expect(m.data.some((v) => v === 1)).toBe(true);
+    expect(m.stability).toBe(0);
+  });
+
+  it('does not change the mask itself', () => {
+    const a = maskFor(rectProtos, box, [1, 0]);
+    const b = maskFor(rectProtos, box, [20, 0]);
+    expect(Array.from(a.data)).toEqual(Array.from(b.data));
+  });
+});

@@ -108,3 +108,21 @@ describe('clientMessageSchema', () => {
     expect(clientMessageSchema.safeParse(m).success).toBe(false);
   });
 });
+
+describe('frameMessage mask quality and targets', () => {
+  it('sends the mask stability as maskScore (rounded), and none where it is unknown', () => {
+    const withScore = seg();
+    const d = withScore.detections;
+    const scored = new Detections({ boxes: d.boxes, scores: d.scores, classIds: d.classIds, masks: [{ ...mask, stability: 0.91234 }, null] });
+    expect(frameMessage({ ...withScore, detections: scored }, 0, 0).objects.map((o) => o.maskScore)).toEqual([0.912, undefined]);
+    expect(frameMessage(seg(), 0, 0).objects.map((o) => o.maskScore)).toEqual([undefined, undefined]);
+  });
+
+  it('marks the objects of tracks bound to a target', () => {
+    const m = frameMessage(seg([4, 9]), 0, 0, new Map([[9, 2]]));
+    expect(m.objects.map((o) => [o.id, o.target])).toEqual([
+      [4, undefined],
+      [9, 2],
+    ]);
+  });
+});
