@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
 import { merge, mergeMap, Subject, tap, type Observable, type Subscription } from 'rxjs';
-import { silentLogger, type Logger } from './core/index.js';
+import { SegstreamError, silentLogger, type Logger } from './core/index.js';
 import type { AppConfig } from './config.js';
 import { CameraSource, DEFAULT_SOURCE_OPTIONS, parseSourceSpec, type SourceStatus } from './ingest/index.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -37,7 +37,7 @@ export async function startApp(config: AppConfig, log: Logger = silentLogger()):
   const specs = config.sources.map((s, i) => parseSourceSpec(s, i));
   const ids = new Set<string>();
   for (const s of specs) {
-    if (ids.has(s.id)) throw new TypeError(`camera id '${s.id}' is used twice`);
+    if (ids.has(s.id)) throw new SegstreamError('E_CONFIG', `camera id '${s.id}' is used twice`, { expected: 'unique camera ids', actual: s.id });
     ids.add(s.id);
   }
   const { bytes, info } = await readModelFile(config.model);
@@ -86,13 +86,15 @@ export async function startApp(config: AppConfig, log: Logger = silentLogger()):
   }
   // One tracker and one target registry per camera: ids are per camera and never shared.
   const targets = new CameraTargets(
-    config.tracking ? sources.map((s) => s.camera) : [],
-    {
-      highScoreThreshold: config.trackHighScore,
-      newTrackThreshold: config.trackNewScore,
-      lowScoreThreshold: Math.min(config.confidence, config.trackHighScore),
-      maxAge: config.trackMaxAge,
-    },
+    sources.map((s) => s.camera),
+    config.tracking
+      ? {
+          highScoreThreshold: config.trackHighScore,
+          newTrackThreshold: config.trackNewScore,
+          lowScoreThreshold: Math.min(config.confidence, config.trackHighScore),
+          maxAge: config.trackMaxAge,
+        }
+      : null,
     info.classNames,
     clip,
   );
@@ -112,7 +114,8 @@ export async function startApp(config: AppConfig, log: Logger = silentLogger()):
         model: { file: basename(info.path), classes: info.classNames, input: [info.inputWidth, info.inputHeight] },
         cameras: sources.map(cameraView),
       }),
-      health: () => ({ ok: true, cameras: sources.map(cameraView) }),
+      // Unhealthy when no inference worker is left (a failed restart): nothing would be published.
+      health: () => ({ ok: engine.workerCount > 0, workers: engine.workerCount, cameras: sources.map(cameraView) }),
       cameraIds: () => sources.map((s) => s.camera),
       handlers: { prompt: (m) => targets.handle(m), 'prompt.clear': (m) => targets.handle(m) },
     },

@@ -35,13 +35,14 @@ export class CameraTargets {
   private readonly registries: TargetRegistries;
   private readonly latest = new Map<string, Latest>();
 
+  /** `trackerOptions` null: tracking off, so no ids and no prompts (they bind to tracks). */
   constructor(
     cameras: readonly string[],
-    trackerOptions: TrackerOptionsInput,
+    trackerOptions: TrackerOptionsInput | null,
     private readonly classNames: readonly string[],
     private readonly textSelector?: TextSelector,
   ) {
-    for (const c of cameras) this.trackers.set(c, new ByteTracker(trackerOptions));
+    if (trackerOptions) for (const c of cameras) this.trackers.set(c, new ByteTracker(trackerOptions));
     this.registries = new TargetRegistries(cameras);
   }
 
@@ -64,6 +65,9 @@ export class CameraTargets {
   async handle(raw: unknown): Promise<Record<string, unknown>> {
     const msg = parsePromptMessage(raw);
     const registry = this.registries.get(msg.camera); // E_UNKNOWN_CAMERA
+    if (this.trackers.size === 0) {
+      throw new SegstreamError('E_PROMPT_INVALID', 'prompts need tracking, which is off (--no-tracking)', { expected: 'tracking on' });
+    }
     const echo = msg.id === undefined ? {} : { id: msg.id };
     if (msg.type === 'prompt.clear') {
       const cleared = registry.clear(msg.target);
@@ -82,7 +86,15 @@ export class CameraTargets {
       classNames: this.classNames,
       ...(this.textSelector ? { textSelector: this.textSelector, image: latest.frame } : {}),
     });
-    const tracks = trackIdsOf(candidates, sel.indices);
+    let tracks = trackIdsOf(candidates, sel.indices);
+    if (clip) {
+      // CLIP ran in its worker while frames went on: keep the tracks still in view.
+      const now = this.latest.get(msg.camera)!.detections.trackIds;
+      tracks = tracks.filter((id) => now.includes(id));
+      if (tracks.length === 0) {
+        throw new SegstreamError('E_PROMPT_NO_MATCH', 'the selected object left the view while the text prompt was evaluated', { expected: 'a tracked object' });
+      }
+    }
     const target = registry.create(tracks, prompt);
     return { type: 'prompt.ok', camera: msg.camera, target, tracks, method: sel.method, seq: latest.frame.seq, ...echo };
   }

@@ -202,7 +202,11 @@ export class CameraSource {
       const command = ffmpeg(this.spec.url)
         .inputOptions(inputOptions(this.spec, this.options))
         .outputOptions(outputOptions(lb))
-        .on('start', (line: string) => this.log?.debug({ camera: this.camera, ffmpeg: line }, 'ffmpeg started'))
+        .on('start', (line: string) => {
+          // fluent-ffmpeg spawns asynchronously: a stop() before this point could not kill it.
+          if (this.stopped) command.kill('SIGKILL');
+          else this.log?.debug({ camera: this.camera, ffmpeg: line }, 'ffmpeg started');
+        })
         .on('error', (err: Error, _stdout: string | null, stderr: string | null) => {
           if (this.stopped) return finish();
           const detail = (stderr || err.message).trim().split('\n').slice(-2).join(' ');

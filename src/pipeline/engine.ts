@@ -135,6 +135,11 @@ export class InferenceEngine {
     });
   }
 
+  /** Live workers (idle or busy). */
+  get workerCount(): number {
+    return this.slots.length;
+  }
+
   /** Workers free to take a batch now. */
   get idle(): number {
     return this.slots.filter((s) => !s.busy).length;

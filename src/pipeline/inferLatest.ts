@@ -40,6 +40,10 @@ export function inferLatest(runner: BatchRunner, hooks: InferLatestHooks = {}): 
     new Observable<InferredFrame>((subscriber) => {
       const scheduler = new LatestFrameScheduler();
       const queuedAt = new Map<Frame, number>();
+      // With several workers a camera's newer frame can finish first; an older one that
+      // finishes later is dropped so each camera's results keep going forward (the tracker
+      // and clients rely on it).
+      const lastSeq = new Map<string, number>();
       let inFlight = 0;
       let sourceDone = false;
       let closed = false;
@@ -66,10 +70,15 @@ export function inferLatest(runner: BatchRunner, hooks: InferLatestHooks = {}): 
                 hooks.onError?.(missing, new SegstreamError('E_INFERENCE', `inference returned ${out.images.length} results for ${frames.length} frames`));
               }
               frames.forEach((f, i) => {
-                const image = out.images[i];
-                if (!image) return;
                 const queueMs = start - (queuedAt.get(f) ?? start);
                 queuedAt.delete(f);
+                const image = out.images[i];
+                if (!image) return;
+                if (f.seq <= (lastSeq.get(f.camera) ?? -1)) {
+                  hooks.onDrop?.(f);
+                  return;
+                }
+                lastSeq.set(f.camera, f.seq);
                 subscriber.next({
                   frame: { ...f, data: out.inputs[i] ?? f.data },
                   image,

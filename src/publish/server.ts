@@ -68,7 +68,13 @@ export class PublishServer {
     private readonly metrics: Metrics,
     private readonly log?: Logger,
   ) {
-    this.http = createServer((req, res) => void this.handleHttp(req, res));
+    this.http = createServer((req, res) => {
+      this.handleHttp(req, res).catch((err: unknown) => {
+        this.log?.error({ err, url: req.url }, 'HTTP request failed');
+        if (!res.headersSent) res.writeHead(500);
+        res.end();
+      });
+    });
     this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes });
     this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       const path = (req.url ?? '/').split('?')[0];

@@ -146,3 +146,10 @@ describe('segstream service over WebSocket (real ffmpeg, model and sockets)', ()
     expect(value(/segstream_client_errors_total\{code="E_MSG_NOT_JSON"\} (\d+)/)).toBeGreaterThanOrEqual(1);
   });
 });
+
+describe('segstream start-up checks', () => {
+  it('rejects two cameras with the same id with E_CONFIG before loading anything', async () => {
+    const config = parseConfig({ sources: [`a=${CLIP}`, `a=${CLIP}`], model: '/nonexistent/model.onnx', port: 0 });
+    await expect(startApp(config)).rejects.toMatchObject({ code: 'E_CONFIG', message: expect.stringContaining("'a'") });
+  });
+});

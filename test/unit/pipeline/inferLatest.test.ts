@@ -256,3 +256,20 @@ describe('inferLatest', () => {
     h.sub.unsubscribe();
   });
 });
+
+describe('inferLatest with several workers', () => {
+  it("drops a camera's older frame that finishes after a newer one, so its results never go backwards", async () => {
+    const runner = new HandRunner(2, 1);
+    const h = harness(runner);
+    h.push(frame('a', 0)); // worker 1
+    h.push(frame('a', 1)); // worker 2
+    expect(runner.calls).toHaveLength(2);
+    runner.calls[1]!.resolve(); // a#1 finishes first
+    await settle();
+    runner.calls[0]!.resolve(); // a#0 finishes later: stale
+    await settle();
+    expect(h.out.map((r) => name(r.frame))).toEqual(['a#1']);
+    expect(h.drops.map(name)).toEqual(['a#0']);
+    h.sub.unsubscribe();
+  });
+});
