@@ -17,6 +17,14 @@ export interface MaskCrop {
   readonly stability?: number;
 }
 
+/** Is source pixel (px, py) set in the mask? (false outside its crop) */
+export function maskHas(mask: MaskCrop, px: number, py: number): boolean {
+  const mx = px - mask.x;
+  const my = py - mask.y;
+  if (mx < 0 || my < 0 || mx >= mask.width || my >= mask.height) return false;
+  return mask.data[my * mask.width + mx] !== 0;
+}
+
 export interface DetectionsInit {
   /** n * 4 floats: x1, y1, x2, y2 per detection. */
   boxes: Float32Array;

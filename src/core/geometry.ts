@@ -68,3 +68,18 @@ export function toInputY(lb: Letterbox, y: number): number {
 export function clamp(v: number, lo: number, hi: number): number {
   return v < lo ? lo : v > hi ? hi : v;
 }
+
+/**
+ * IoU of the x1,y1,x2,y2 boxes at offsets `ai` of `a` and `bi` of `b` (px). Degenerate boxes
+ * (zero or negative area) give 0. The one box IoU of NMS, tracking and prompts.
+ */
+export function boxIou(a: ArrayLike<number>, ai: number, b: ArrayLike<number>, bi: number): number {
+  const ax1 = a[ai]!, ay1 = a[ai + 1]!, ax2 = a[ai + 2]!, ay2 = a[ai + 3]!;
+  const bx1 = b[bi]!, by1 = b[bi + 1]!, bx2 = b[bi + 2]!, by2 = b[bi + 3]!;
+  const iw = Math.min(ax2, bx2) - Math.max(ax1, bx1);
+  const ih = Math.min(ay2, by2) - Math.max(ay1, by1);
+  if (iw <= 0 || ih <= 0) return 0;
+  const inter = iw * ih;
+  const union = Math.max(0, ax2 - ax1) * Math.max(0, ay2 - ay1) + Math.max(0, bx2 - bx1) * Math.max(0, by2 - by1) - inter;
+  return union > 0 ? inter / union : 0;
+}

@@ -3,7 +3,7 @@ import type { Worker } from 'node:worker_threads';
 import { SegstreamError, type Logger } from '../core/index.js';
 import type { DecodeOptions } from './candidates.js';
 import type { ModelInfo } from './modelInfo.js';
-import type { BatchTimings, ImageResult, WorkerInit, WorkerReply } from './workerProtocol.js';
+import type { BatchTimings, ImageResult, WorkerInit, WorkerReply, WorkerRequest } from './workerProtocol.js';
 import { siblingModule, spawnModuleWorker } from '../core/workers.js';
 
 export interface EngineOptions {
@@ -147,15 +147,6 @@ export class InferenceEngine {
 
   /** Runs one batch (1..maxBatch images) on an idle worker, with decoding (NMS) in the worker. */
   run(images: Uint8Array[]): Promise<BatchOutput> {
-    return this.dispatch('run', images);
-  }
-
-  /** session.run alone, for benchmarks: same worker, threads and tensors, no decoding. */
-  runBare(images: Uint8Array[]): Promise<BatchOutput> {
-    return this.dispatch('bare', images);
-  }
-
-  private dispatch(type: 'run' | 'bare', images: Uint8Array[]): Promise<BatchOutput> {
     if (this.closed) return Promise.reject(new SegstreamError('E_INFERENCE', 'inference engine is closed'));
     const slot = this.slots.find((s) => !s.busy);
     if (!slot) return Promise.reject(new SegstreamError('E_INFERENCE', 'no idle inference worker'));
@@ -163,7 +154,7 @@ export class InferenceEngine {
     const id = this.nextId++;
     return new Promise<BatchOutput>((resolve, reject) => {
       slot.pending.set(id, { resolve, reject });
-      slot.worker.postMessage({ type, id, images }, images.map((i) => i.buffer as ArrayBuffer));
+      slot.worker.postMessage({ type: 'run', id, images } satisfies WorkerRequest, images.map((i) => i.buffer as ArrayBuffer));
     });
   }
 

@@ -72,7 +72,6 @@ async function main(): Promise<void> {
         t = performance.now();
         const out = await session.run({ [init.inputName]: tensor });
         timings.inferenceMs += performance.now() - t;
-        if (req.type === 'bare') continue;
         t = performance.now();
         const det = out[init.detName]!.data as Float32Array;
         const proto = out[init.protoName]!.data as Float32Array;
@@ -96,7 +95,7 @@ async function main(): Promise<void> {
     }
   }
 
-  post({ type: 'ready', providers: init.executionProviders });
+  post({ type: 'ready' });
 }
 
 void main();

@@ -8,15 +8,13 @@ import type { Frame } from '../core/index.js';
  */
 export class LatestFrameScheduler {
   private readonly slots = new Map<string, Frame>();
-  private readonly droppedByCamera = new Map<string, number>();
 
-  /** Queues `frame`; returns the frame it displaced, if any. */
+  /** Queues `frame`; returns the frame it displaced (the caller counts it as dropped), if any. */
   offer(frame: Frame): Frame | undefined {
     const previous = this.slots.get(frame.camera);
-    // Map order = insertion order: re-inserting keeps a displaced camera at its old
-    // position only if we do not delete first, so the waiting order stays fair.
+    // Map.set on an existing key keeps its insertion position: a camera whose frame is
+    // replaced keeps its place in the waiting order.
     this.slots.set(frame.camera, frame);
-    if (previous) this.droppedByCamera.set(frame.camera, this.dropped(frame.camera) + 1);
     return previous;
   }
 
@@ -31,21 +29,8 @@ export class LatestFrameScheduler {
     return out;
   }
 
-  has(camera: string): boolean {
-    return this.slots.has(camera);
-  }
-
   /** Frames waiting now (at most one per camera). */
   get size(): number {
     return this.slots.size;
-  }
-
-  dropped(camera: string): number {
-    return this.droppedByCamera.get(camera) ?? 0;
-  }
-
-  /** Forgets a camera's waiting frame (camera removed). */
-  discard(camera: string): void {
-    this.slots.delete(camera);
   }
 }

@@ -20,7 +20,6 @@ export interface WorkerInit {
 
 export type WorkerRequest =
   | { type: 'run'; id: number; images: Uint8Array[] }
-  | { type: 'bare'; id: number; images: Uint8Array[] }
   /** Finish the current run, release the session and exit. */
   | { type: 'close' };
 
@@ -40,7 +39,7 @@ export interface BatchTimings {
 }
 
 export type WorkerReply =
-  | { type: 'ready'; providers: string[] }
+  | { type: 'ready' }
   | { type: 'init-error'; code: string; message: string }
   | { type: 'result'; id: number; images: ImageResult[]; timings: BatchTimings; images_back: Uint8Array[] }
   | { type: 'error'; id: number; message: string; images_back: Uint8Array[] };

@@ -1,4 +1,4 @@
-import { toInputX, toInputY, toSourceX, toSourceY, type Letterbox, type MaskCrop } from '../core/index.js';
+import { maskHas, toInputX, toInputY, toSourceX, toSourceY, type Letterbox, type MaskCrop } from '../core/index.js';
 
 /**
  * CLIP image preprocessing, pure: cut one object out of a frame the way FastSAM does before
@@ -90,7 +90,7 @@ export function segmentCrop(
     for (let x = 0; x < w; x++) {
       const ix = ix1 + x;
       const o = (y * w + x) * 3;
-      const inMask = mask === null || maskHasPx(mask, Math.floor(lb ? toSourceX(lb, ix + 0.5) : ix), srcY);
+      const inMask = mask === null || maskHas(mask, Math.floor(lb ? toSourceX(lb, ix + 0.5) : ix), srcY);
       if (inMask) {
         const s = (iy * image.width + ix) * 3;
         out[o] = image.data[s]!;
@@ -104,12 +104,6 @@ export function segmentCrop(
     }
   }
   return { width: w, height: h, data: out };
-}
-
-function maskHasPx(mask: MaskCrop, px: number, py: number): boolean {
-  const mx = px - mask.x;
-  const my = py - mask.y;
-  return mx >= 0 && my >= 0 && mx < mask.width && my < mask.height && mask.data[my * mask.width + mx] !== 0;
 }
 
 /** PIL's bicubic kernel (a = -0.5). */

@@ -20,7 +20,6 @@ export {
   DEFAULT_SYNONYMS,
   detectionContains,
   maskBoxIou,
-  maskHas,
   resolveClassQuery,
   select,
   selectByBox,

@@ -1,5 +1,4 @@
-import type { Detections, MaskCrop } from '../core/index.js';
-import { boxIou } from '../tracking/index.js';
+import { boxIou, maskHas, type Detections, type MaskCrop } from '../core/index.js';
 import { promptError } from './errors.js';
 import type { Prompt } from './schema.js';
 import type { RgbImage } from './image.js';
@@ -23,13 +22,6 @@ export interface Selection {
   readonly scores?: Float32Array;
 }
 
-/** Is source pixel (px, py) set in the mask? */
-export function maskHas(mask: MaskCrop, px: number, py: number): boolean {
-  const mx = px - mask.x;
-  const my = py - mask.y;
-  if (mx < 0 || my < 0 || mx >= mask.width || my >= mask.height) return false;
-  return mask.data[my * mask.width + mx] !== 0;
-}
 
 /**
  * Does detection i cover the point (source px)? With a mask: the pixel containing the point

@@ -1,5 +1,5 @@
+import { boxIou } from '../core/index.js';
 import type { TrackedObject } from '../tracking/index.js';
-import { boxIou } from '../tracking/index.js';
 import { promptError } from './errors.js';
 import type { Prompt } from './schema.js';
 

@@ -10,7 +10,6 @@ export { TRACK_STATES, type TrackState } from './track.js';
 export { trackedToDetections } from './toDetections.js';
 export { KalmanBoxFilter, boxToMeasurement, stateToBox, type Box, type KalmanState, type KalmanNoise } from './kalman.js';
 export { linearSumAssignment, assignWithThreshold, costMatrix, type CostMatrix, type Assignment } from './assignment.js';
-export { boxIou, iouMatrix } from './iou.js';
 export { parseMotDetections, runTrackerOnMot, formatMotResults, type MotRow, type RunMotOptions } from './mot.js';
 export { motCommand, type MotCommandOptions } from './motCommand.js';
 export { attachTracks } from './attachTracks.js';

@@ -1,6 +1,5 @@
-import type { Detections, MaskCrop } from '../core/index.js';
+import { boxIou, type Detections, type MaskCrop } from '../core/index.js';
 import { assignWithThreshold, costMatrix } from './assignment.js';
-import { boxIou } from './iou.js';
 import { KalmanBoxFilter, type Box } from './kalman.js';
 import { parseTrackerOptions, type TrackerOptions, type TrackerOptionsInput } from './options.js';
 import { Track, type TrackDetection, type TrackState } from './track.js';

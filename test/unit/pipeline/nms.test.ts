@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { rng } from '../../helpers/random.js';
-import { boxIou, nms, type NmsOptions } from '../../../src/pipeline/nms.js';
+import { boxIou as iouAt } from '../../../src/core/geometry.js';
+import { nms, type NmsOptions } from '../../../src/pipeline/nms.js';
+
+/** IoU of boxes i and j of one flat xyxy array. */
+const boxIou = (boxes: ArrayLike<number>, i: number, j: number): number => iouAt(boxes, i * 4, boxes, j * 4);
 
 
 /** IoU of two integer boxes by counting unit cells, independent of boxIou's formula. */
