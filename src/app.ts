@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { merge, mergeMap, Subject, tap, type Observable, type Subscription } from 'rxjs';
 import { SegstreamError, silentLogger, type Logger } from './core/index.js';
 import type { AppConfig } from './config.js';
-import { CameraSource, DEFAULT_SOURCE_OPTIONS, parseSourceSpec, type SourceStatus } from './ingest/index.js';
+import { CameraSource, parseSourceSpec, type SourceStatus } from './ingest/index.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { decodeFrame, InferenceEngine, inferLatest, readModelFile, type StageTimings } from './pipeline/index.js';
 import { frameMessage, PublishServer, type FrameMessage } from './publish/index.js';
@@ -61,7 +61,6 @@ export async function startApp(config: AppConfig, log: Logger = silentLogger()):
       new CameraSource(
         spec,
         {
-          ...DEFAULT_SOURCE_OPTIONS,
           modelWidth: info.inputWidth,
           modelHeight: info.inputHeight,
           realtime: config.realtime,

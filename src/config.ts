@@ -58,6 +58,9 @@ export const appConfigSchema = z.strictObject({
 });
 
 export type AppConfig = z.output<typeof appConfigSchema>;
+
+/** Every default, from the schema itself (the CLI shows these in --help). */
+export const CONFIG_DEFAULTS: Readonly<AppConfig> = appConfigSchema.parse({ sources: ['-'], model: '-' });
 export type AppConfigInput = z.input<typeof appConfigSchema>;
 
 /** Validates once at start-up; the first problem becomes an E_CONFIG error naming the field. */

@@ -29,7 +29,7 @@ export function createMetrics(): Metrics {
     latency: new Histogram({ name: 'segstream_latency_seconds', help: 'Capture to publish', labelNames: ['camera'], buckets: [0.01, 0.025, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2], ...r }),
     inferenceSeconds: new Histogram({ name: 'segstream_inference_seconds', help: 'session.run per batch', labelNames: ['batch'], buckets: [0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64], ...r }),
     wsClients: new Gauge({ name: 'segstream_ws_clients', help: 'Connected WebSocket clients', ...r }),
-    wsSkipped: new Counter({ name: 'segstream_ws_frames_skipped_total', help: 'Frame messages not sent to a client whose send buffer was full', ...r }),
+    wsSkipped: new Counter({ name: 'segstream_ws_messages_skipped_total', help: 'Messages (frames, events, replies) not sent to a client whose send buffer was full', ...r }),
     clientErrors: new Counter({ name: 'segstream_client_errors_total', help: 'Client messages rejected, by error code', labelNames: ['code'], ...r }),
   };
 }

@@ -13,7 +13,7 @@ export interface PublishOptions {
   maxMessageBytes: number;
   /** Hard limit: larger frames close the connection with 1009 (ws maxPayload), bytes. */
   maxPayloadBytes: number;
-  /** A client with more than this unsent is skipped for frame messages, bytes. */
+  /** A client with more than this unsent is skipped (frames, events, replies), bytes. */
   maxBufferedBytes: number;
   /** A client skipped continuously this long is disconnected (1008, E_CLIENT_SLOW), ms. */
   slowClientTimeoutMs: number;
@@ -205,31 +205,41 @@ export class PublishServer {
   }
 
   private sendJson(client: Client, msg: object): void {
-    if (client.ws.readyState === WebSocket.OPEN) client.ws.send(JSON.stringify(msg));
+    this.deliver(client, JSON.stringify(msg), Date.now());
+  }
+
+  /**
+   * Sends unless the client's send buffer is over the limit: then the message is skipped
+   * (counted) and a client that stays over it for slowClientTimeoutMs is disconnected.
+   * Every message type goes through here, so no client can make the server buffer without bound.
+   */
+  private deliver(client: Client, json: string, now: number): void {
+    if (client.ws.readyState !== WebSocket.OPEN) return;
+    if (client.ws.bufferedAmount > this.options.maxBufferedBytes) {
+      client.skipped++;
+      this.metrics.wsSkipped.inc();
+      client.slowSince ??= now;
+      if (now - client.slowSince > this.options.slowClientTimeoutMs) this.dropSlowClient(client);
+      return;
+    }
+    client.slowSince = null;
+    client.ws.send(json);
   }
 
   /** Sends a camera's frame message (serialised once) to every subscribed client. */
   publishFrame(camera: string, json: string): void {
     const now = Date.now();
     for (const client of this.clients) {
-      if (client.ws.readyState !== WebSocket.OPEN) continue;
       if (client.cameras && !client.cameras.has(camera)) continue;
-      if (client.ws.bufferedAmount > this.options.maxBufferedBytes) {
-        client.skipped++;
-        this.metrics.wsSkipped.inc();
-        client.slowSince ??= now;
-        if (now - client.slowSince > this.options.slowClientTimeoutMs) this.dropSlowClient(client);
-        continue;
-      }
-      client.slowSince = null;
-      client.ws.send(json);
+      this.deliver(client, json, now);
     }
   }
 
   /** Sends a non-frame event (camera status, ...) to all clients. */
   broadcast(msg: object): void {
     const json = JSON.stringify(msg);
-    for (const client of this.clients) if (client.ws.readyState === WebSocket.OPEN) client.ws.send(json);
+    const now = Date.now();
+    for (const client of this.clients) this.deliver(client, json, now);
   }
 
   private dropSlowClient(client: Client): void {

@@ -42,7 +42,7 @@ describe('PublishServer with real sockets', () => {
       await new Promise((r) => setTimeout(r, 10));
     }
     expect(server.clientCount).toBe(1);
-    const skipped = Number((await metrics.registry.getSingleMetricAsString('segstream_ws_frames_skipped_total')).match(/ (\d+)$/m)?.[1]);
+    const skipped = Number((await metrics.registry.getSingleMetricAsString('segstream_ws_messages_skipped_total')).match(/ (\d+)$/m)?.[1]);
     expect(skipped).toBeGreaterThan(0);
     const slow = await metrics.registry.getSingleMetricAsString('segstream_client_errors_total');
     expect(slow).toContain('code="E_CLIENT_SLOW"} 1');
