@@ -169,7 +169,7 @@ export async function startApp(config: AppConfig, log: Logger = silentLogger()):
           try {
             return [targets.process(decodeFrame(item, info))];
           } catch (err) {
-            log.error({ err, camera: item.frame.camera, seq: item.frame.seq }, 'mask decoding failed; frame skipped');
+            log.error({ err, camera: item.frame.camera, seq: item.frame.seq }, 'mask decoding or tracking failed; frame skipped');
             return [];
           }
         }),

@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { SegstreamError } from './core/index.js';
+import { parseWith, SegstreamError } from './core/index.js';
 
 /** The package root (one level above src/ or dist/). */
 export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -65,16 +65,7 @@ export type AppConfigInput = z.input<typeof appConfigSchema>;
 
 /** Validates once at start-up; the first problem becomes an E_CONFIG error naming the field. */
 export function parseConfig(input: unknown): AppConfig {
-  const r = appConfigSchema.safeParse(input);
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    if (issue?.code === 'unrecognized_keys') {
-      throw new SegstreamError('E_CONFIG', `unknown option(s): ${issue.keys.join(', ')}`, { actual: issue.keys });
-    }
-    const field = issue?.path.join('.') || 'config';
-    throw new SegstreamError('E_CONFIG', `invalid option ${field}: ${issue?.message ?? 'invalid'}`);
-  }
-  const cfg = r.data;
+  const cfg = parseWith(appConfigSchema, input, 'E_CONFIG', 'invalid option');
   verifyReconnect(cfg);
   verifyTracking(cfg);
   return cfg;

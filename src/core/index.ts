@@ -4,3 +4,4 @@ export * from './geometry.js';
 export * from './detections.js';
 export * from './logger.js';
 export * from './workers.js';
+export * from './validation.js';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseWith } from '../core/index.js';
 import { promptError } from './errors.js';
 
 /**
@@ -111,49 +112,7 @@ export type Prompt =
  */
 export function parsePromptMessage(raw: unknown, limits: PromptLimits = DEFAULT_PROMPT_LIMITS): PromptClientMessage {
   const schema = limits === DEFAULT_PROMPT_LIMITS ? defaults.message : schemasFor(limits).message;
-  const result = schema.safeParse(raw);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  return invalid(raw, issue);
-}
-
-function invalid(raw: unknown, issue: z.core.$ZodIssue): never {
-  const path = issue.path.map((p) => (typeof p === 'symbol' ? p.toString() : p));
-  const where = path.length > 0 ? path.join('.') : 'message';
-  const actual = valueAt(raw, path);
-  let expected: unknown;
-  if (issue.code === 'too_big') expected = `<= ${String(issue.maximum)}`;
-  else if (issue.code === 'too_small') expected = `>= ${String(issue.minimum)}`;
-  else if (issue.code === 'invalid_type') expected = issue.expected;
-  else if (issue.code === 'unrecognized_keys') expected = `no keys ${issue.keys.join(', ')}`;
-  else expected = issue.message;
-  throw promptError('E_PROMPT_INVALID', `invalid prompt: ${where}: ${issue.message}`, {
-    expected,
-    actual: summarise(issue.code === 'too_big' || issue.code === 'too_small' ? sizeOf(actual) : actual),
-  });
-}
-
-function valueAt(raw: unknown, path: readonly (string | number)[]): unknown {
-  let v: unknown = raw;
-  for (const p of path) {
-    if (typeof v !== 'object' || v === null) return undefined;
-    v = (v as Record<string | number, unknown>)[p];
-  }
-  return v;
-}
-
-function sizeOf(v: unknown): unknown {
-  if (Array.isArray(v)) return v.length;
-  if (typeof v === 'string') return [...v.trim()].length;
-  return v;
-}
-
-/** Keeps error payloads small: a long array or string is described, not echoed. */
-function summarise(v: unknown): unknown {
-  if (typeof v === 'string' && v.length > 80) return `${v.slice(0, 77)}...`;
-  if (Array.isArray(v) && v.length > 8) return `array of ${v.length}`;
-  if (typeof v === 'object' && v !== null && !Array.isArray(v)) return Object.keys(v).length > 8 ? 'object' : v;
-  return v === undefined ? null : v;
+  return parseWith(schema, raw, 'E_PROMPT_INVALID', 'invalid prompt:');
 }
 
 /**

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
-import { SegstreamError, type Logger } from '../core/index.js';
+import { parseWith, SegstreamError, type Logger } from '../core/index.js';
 import type { Metrics } from '../metrics.js';
 import { clientMessageSchema, CLIENT_MESSAGE_TYPES, PROTOCOL_VERSION, type ClientMessage } from './messages.js';
 
@@ -159,13 +159,13 @@ export class PublishServer {
       const known = [...CLIENT_MESSAGE_TYPES, ...Object.keys(this.view.handlers ?? {})];
       return this.sendError(client, new SegstreamError('E_MSG_UNKNOWN_TYPE', `unknown message type ${JSON.stringify(type)}`, { expected: known, actual: type ?? null }));
     }
-    const result = clientMessageSchema.safeParse(parsed);
-    if (!result.success) {
-      const issue = result.error.issues[0];
-      const where = issue?.path.length ? issue.path.join('.') : 'message';
-      return this.sendError(client, new SegstreamError('E_MSG_INVALID', `invalid '${type}' message: ${where}: ${issue?.message ?? 'invalid'}`));
+    let msg: ClientMessage;
+    try {
+      msg = parseWith(clientMessageSchema, parsed, 'E_MSG_INVALID', `invalid '${type}' message:`);
+    } catch (err) {
+      return this.sendError(client, err as SegstreamError);
     }
-    this.handle(client, result.data);
+    this.handle(client, msg);
   }
 
   private handle(client: Client, msg: ClientMessage): void {

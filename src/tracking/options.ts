@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SegstreamError } from '../core/index.js';
+import { parseWith, SegstreamError } from '../core/index.js';
 
 const unit = () => z.number().min(0).max(1);
 const frames = () => z.number().int().min(0).max(10_000);
@@ -150,16 +150,7 @@ export type TrackerOptions = z.output<typeof trackerOptionsSchema>;
 
 /** Validates and fills defaults; throws SegstreamError E_CONFIG naming the first bad field. */
 export function parseTrackerOptions(input: unknown = {}): TrackerOptions {
-  const r = trackerOptionsSchema.safeParse(input);
-  if (!r.success) {
-    const issue = r.error.issues[0]!;
-    const path = issue.path.join('.') || '(root)';
-    throw new SegstreamError('E_CONFIG', `tracker option ${path}: ${issue.message}`, {
-      expected: issue.message,
-      actual: issue.path.reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined), input),
-    });
-  }
-  return r.data;
+  return parseWith(trackerOptionsSchema, input, 'E_CONFIG', 'tracker option');
 }
 
 export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = parseTrackerOptions({});
