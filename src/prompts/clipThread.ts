@@ -5,6 +5,9 @@ import type { ClipReply, WireError } from './clipProtocol.js';
 import type { RgbImage } from './image.js';
 import type { TextSelector } from './select.js';
 
+/** Text prompts waiting for the CLIP worker at most; more are refused, not queued. */
+const MAX_PENDING = 4;
+
 function toError(e: WireError): SegstreamError {
   const code: ErrorCode = (ERROR_CODES as readonly string[]).includes(e.code) ? (e.code as ErrorCode) : 'E_INFERENCE';
   return new SegstreamError(code, e.message, { expected: e.expected, actual: e.actual });
@@ -56,6 +59,9 @@ export class ClipThreadSelector implements TextSelector {
 
   selectByText(text: string, det: Detections, image: RgbImage): Promise<{ index: number; probabilities: Float32Array }> {
     if (this.closed) return Promise.reject(new SegstreamError('E_INFERENCE', 'CLIP selector is closed'));
+    if (this.pending.size >= MAX_PENDING) {
+      return Promise.reject(new SegstreamError('E_INFERENCE', 'CLIP is busy with earlier text prompts; try again', { expected: `< ${MAX_PENDING} waiting`, actual: this.pending.size }));
+    }
     const id = this.nextId++;
     const detections = { boxes: det.boxes, scores: det.scores, classIds: det.classIds, masks: det.masks, trackIds: det.trackIds, predicted: det.predicted };
     const img: RgbImage = { width: image.width, height: image.height, data: image.data, ...(image.letterbox ? { letterbox: image.letterbox } : {}) };

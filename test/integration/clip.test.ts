@@ -211,6 +211,23 @@ describe('CLIP in its worker thread (ClipThreadSelector)', () => {
     }
   });
 
+  it('refuses text prompts beyond 4 waiting instead of queueing them without bound', async () => {
+    const threaded = await ClipThreadSelector.load(files);
+    try {
+      const { image, det } = scene();
+      const results = await Promise.allSettled(Array.from({ length: 6 }, () => threaded.selectByText('red', det, image)));
+      expect(results.slice(0, 4).every((r) => r.status === 'fulfilled')).toBe(true);
+      for (const r of results.slice(4)) {
+        expect(r.status).toBe('rejected');
+        expect((r as PromiseRejectedResult).reason).toMatchObject({ code: 'E_INFERENCE', message: expect.stringContaining('busy') });
+      }
+      // Once the queue drains, prompts are taken again.
+      expect((await threaded.selectByText('red', det, image)).index).toBe(0);
+    } finally {
+      await threaded.close();
+    }
+  });
+
   it('reports a broken encoder file with its code at load, and E_PROMPT_NO_MATCH per request', async () => {
     await expect(ClipThreadSelector.load({ ...files, text: write('garbage2.onnx', new Uint8Array(512).fill(7)) })).rejects.toMatchObject({
       code: 'E_MODEL_CORRUPT',
