@@ -1,10 +1,11 @@
 import { availableParallelism } from 'node:os';
-import type { Worker } from 'node:worker_threads';
 import { SegstreamError, type Logger } from '../core/index.js';
 import type { DecodeOptions } from './candidates.js';
 import type { ModelInfo } from './modelInfo.js';
-import type { BatchTimings, ImageResult, WorkerInit, WorkerReply, WorkerRequest } from './workerProtocol.js';
-import { siblingModule, spawnModuleWorker } from '../core/workers.js';
+
+export type { BatchOutput } from './workerProtocol.js';
+import type { BatchOutput, WorkerInit, WorkerRequest } from './workerProtocol.js';
+import { siblingModule, startModuleWorker, WorkerChannel } from '../core/workers.js';
 
 export interface EngineOptions {
   /** Inference worker threads, each with its own onnxruntime session. */
@@ -27,24 +28,6 @@ export function defaultEngineOptions(): EngineOptions {
   };
 }
 
-export interface BatchOutput {
-  images: ImageResult[];
-  timings: BatchTimings;
-  /** The input buffers, handed back by the worker. */
-  inputs: Uint8Array[];
-}
-
-interface Pending {
-  resolve: (out: BatchOutput) => void;
-  reject: (err: SegstreamError) => void;
-}
-
-class WorkerSlot {
-  busy = false;
-  readonly pending = new Map<number, Pending>();
-  constructor(readonly worker: Worker) {}
-}
-
 /**
  * A pool of inference worker threads. `run()` hands a batch to an idle worker; callers
  * check `idle` first, so at most `workers` batches are ever in flight (the bound on
@@ -53,7 +36,7 @@ class WorkerSlot {
 export class InferenceEngine {
   readonly info: ModelInfo;
   readonly maxBatch: number;
-  private readonly slots: WorkerSlot[] = [];
+  private readonly slots: WorkerChannel<BatchOutput>[] = [];
   private readonly init: WorkerInit;
   private nextId = 1;
   private closed = false;
@@ -90,49 +73,21 @@ export class InferenceEngine {
     return engine;
   }
 
-  private startWorker(): Promise<WorkerSlot> {
-    const worker = spawnModuleWorker(siblingModule(import.meta.url, 'inferenceWorker'), { workerData: this.init });
-    const slot = new WorkerSlot(worker);
-    return new Promise((resolve, reject) => {
-      let ready = false;
-      worker.on('message', (msg: WorkerReply) => {
-        switch (msg.type) {
-          case 'ready':
-            ready = true;
-            resolve(slot);
-            return;
-          case 'init-error':
-            reject(new SegstreamError('E_MODEL_CORRUPT', msg.message, { expected: 'a model onnxruntime can load' }));
-            void worker.terminate();
-            return;
-          case 'result':
-          case 'error': {
-            const p = slot.pending.get(msg.id);
-            slot.pending.delete(msg.id);
-            slot.busy = false;
-            if (!p) return;
-            if (msg.type === 'result') p.resolve({ images: msg.images, timings: msg.timings, inputs: msg.images_back });
-            else p.reject(new SegstreamError('E_INFERENCE', `inference failed: ${msg.message}`));
-          }
-        }
-      });
-      worker.on('error', (err) => {
-        if (!ready) reject(new SegstreamError('E_INFERENCE', `inference worker failed to start: ${err.message}`, { cause: err }));
-        this.log?.error({ err }, 'inference worker crashed');
-      });
-      worker.on('exit', (code) => {
-        for (const p of slot.pending.values()) p.reject(new SegstreamError('E_INFERENCE', `inference worker exited (code ${code})`));
-        slot.pending.clear();
-        const idx = this.slots.indexOf(slot);
-        if (idx < 0 || this.closed) return;
-        this.log?.warn({ code }, 'inference worker exited; starting a new one');
-        this.slots.splice(idx, 1);
-        this.startWorker().then(
-          (s) => (this.closed ? void s.worker.terminate() : this.slots.push(s)),
-          (err: unknown) => this.log?.error({ err }, 'cannot restart inference worker'),
-        );
-      });
+  private async startWorker(): Promise<WorkerChannel<BatchOutput>> {
+    const worker = await startModuleWorker(siblingModule(import.meta.url, 'inferenceWorker'), this.init, 'E_INFERENCE', 'inference worker');
+    const slot = new WorkerChannel<BatchOutput>(worker, 'E_INFERENCE', 'inference worker');
+    worker.on('error', (err) => this.log?.error({ err }, 'inference worker crashed'));
+    worker.on('exit', (code) => {
+      const idx = this.slots.indexOf(slot);
+      if (idx < 0 || this.closed) return;
+      this.log?.warn({ code }, 'inference worker exited; starting a new one');
+      this.slots.splice(idx, 1);
+      this.startWorker().then(
+        (s) => (this.closed ? void s.close() : this.slots.push(s)),
+        (err: unknown) => this.log?.error({ err }, 'cannot restart inference worker'),
+      );
     });
+    return slot;
   }
 
   /** Live workers (idle or busy). */
@@ -142,20 +97,18 @@ export class InferenceEngine {
 
   /** Workers free to take a batch now. */
   get idle(): number {
-    return this.slots.filter((s) => !s.busy).length;
+    return this.slots.filter((s) => s.inFlight === 0).length;
   }
 
   /** Runs one batch (1..maxBatch images) on an idle worker, with decoding (NMS) in the worker. */
   run(images: Uint8Array[]): Promise<BatchOutput> {
     if (this.closed) return Promise.reject(new SegstreamError('E_INFERENCE', 'inference engine is closed'));
-    const slot = this.slots.find((s) => !s.busy);
+    const slot = this.slots.find((s) => s.inFlight === 0);
     if (!slot) return Promise.reject(new SegstreamError('E_INFERENCE', 'no idle inference worker'));
-    slot.busy = true;
-    const id = this.nextId++;
-    return new Promise<BatchOutput>((resolve, reject) => {
-      slot.pending.set(id, { resolve, reject });
-      slot.worker.postMessage({ type: 'run', id, images } satisfies WorkerRequest, images.map((i) => i.buffer as ArrayBuffer));
-    });
+    return slot.request(
+      (id) => ({ type: 'run', id, images }) satisfies WorkerRequest,
+      images.map((i) => i.buffer as ArrayBuffer),
+    );
   }
 
   /**
@@ -168,17 +121,10 @@ export class InferenceEngine {
     this.closed = true;
     const slots = this.slots.splice(0);
     await Promise.all(
-      slots.map(
-        (s) =>
-          new Promise<void>((resolve) => {
-            const timer = setTimeout(() => void s.worker.terminate(), graceMs);
-            s.worker.once('exit', () => {
-              clearTimeout(timer);
-              resolve();
-            });
-            s.worker.postMessage({ type: 'close' });
-          }),
-      ),
+      slots.map((s) => {
+        const timer = setTimeout(() => void s.worker.terminate(), graceMs);
+        return s.close().finally(() => clearTimeout(timer));
+      }),
     );
   }
 }

@@ -5,6 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
+import { toWireError } from '../core/index.js';
 import { selectDetections } from './candidates.js';
 import { rgbToChwFloat } from './preprocess.js';
 import type { ImageResult, WorkerInit, WorkerReply, WorkerRequest } from './workerProtocol.js';
@@ -27,7 +28,7 @@ async function main(): Promise<void> {
       graphOptimizationLevel: 'all',
     });
   } catch (err) {
-    post({ type: 'init-error', code: 'E_MODEL_CORRUPT', message: `onnxruntime cannot load ${init.modelPath}: ${(err as Error).message}` });
+    post({ type: 'init-error', error: { code: 'E_MODEL_CORRUPT', message: `onnxruntime cannot load ${init.modelPath}: ${(err as Error).message}`, expected: 'a model onnxruntime can load' } });
     return;
   }
   const plane = init.inputWidth * init.inputHeight * 3;
@@ -89,9 +90,9 @@ async function main(): Promise<void> {
         transfer.push(r.raw.boxes.buffer as ArrayBuffer, r.raw.scores.buffer as ArrayBuffer, r.raw.classIds.buffer as ArrayBuffer, r.raw.coefficients.buffer as ArrayBuffer);
         if (!transfer.includes(r.protos.buffer as ArrayBuffer)) transfer.push(r.protos.buffer as ArrayBuffer);
       }
-      post({ type: 'result', id: req.id, images: results, timings, images_back: back }, transfer);
+      post({ type: 'result', id: req.id, value: { images: results, timings, inputs: back } }, transfer);
     } catch (err) {
-      post({ type: 'error', id: req.id, message: (err as Error).message, images_back: back }, transferBack);
+      post({ type: 'error', id: req.id, error: toWireError(err, 'E_INFERENCE') });
     }
   }
 

@@ -1,3 +1,4 @@
+import type { ChannelReply, WorkerHello } from '../core/index.js';
 import type { DecodeOptions, OutputLayout, RawDetections } from './candidates.js';
 
 /** Messages between the main thread and an inference worker (structured clone + transfer). */
@@ -38,8 +39,12 @@ export interface BatchTimings {
   postprocessMs: number;
 }
 
-export type WorkerReply =
-  | { type: 'ready' }
-  | { type: 'init-error'; code: string; message: string }
-  | { type: 'result'; id: number; images: ImageResult[]; timings: BatchTimings; images_back: Uint8Array[] }
-  | { type: 'error'; id: number; message: string; images_back: Uint8Array[] };
+/** One batch's outcome, as the worker sends it back. */
+export interface BatchOutput {
+  images: ImageResult[];
+  timings: BatchTimings;
+  /** The input buffers, handed back by the worker. */
+  inputs: Uint8Array[];
+}
+
+export type WorkerReply = WorkerHello | ChannelReply<BatchOutput>;

@@ -1,4 +1,4 @@
-import type { DetectionsInit } from '../core/index.js';
+import type { ChannelReply, DetectionsInit, WorkerHello } from '../core/index.js';
 import type { RgbImage } from './image.js';
 
 /** Messages between the main thread and the CLIP worker (structured clone). */
@@ -11,15 +11,4 @@ export type ClipRequest =
   | { type: 'select'; id: number; text: string; detections: DetectionsInit; image: RgbImage }
   | { type: 'close' };
 
-export interface WireError {
-  code: string;
-  message: string;
-  expected?: unknown;
-  actual?: unknown;
-}
-
-export type ClipReply =
-  | { type: 'ready' }
-  | { type: 'init-error'; error: WireError }
-  | { type: 'result'; id: number; index: number; probabilities: Float32Array }
-  | { type: 'error'; id: number; error: WireError };
+export type ClipReply = WorkerHello | ChannelReply<{ index: number; probabilities: Float32Array }>;

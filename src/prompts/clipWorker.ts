@@ -3,17 +3,14 @@
  * text prompts never stall the main thread's sockets and ingest.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { Detections, isSegstreamError } from '../core/index.js';
+import { Detections, toWireError } from '../core/index.js';
 import { ClipTextSelector, type ClipFiles, type ClipOptions } from './clip.js';
 import type { ClipReply, ClipRequest, ClipWorkerInit } from './clipProtocol.js';
 
 const port = parentPort!;
 const init = workerData as ClipWorkerInit;
 
-function errorOf(err: unknown): { code: string; message: string; expected?: unknown; actual?: unknown } {
-  if (isSegstreamError(err)) return err.toJSON();
-  return { code: 'E_INFERENCE', message: (err as Error).message ?? String(err) };
-}
+const errorOf = (err: unknown) => toWireError(err, 'E_INFERENCE');
 
 async function main(): Promise<void> {
   let selector: ClipTextSelector;
@@ -34,7 +31,7 @@ async function main(): Promise<void> {
       try {
         const det = new Detections(req.detections);
         const r = await selector.selectByText(req.text, det, req.image);
-        port.postMessage({ type: 'result', id: req.id, index: r.index, probabilities: r.probabilities } satisfies ClipReply);
+        port.postMessage({ type: 'result', id: req.id, value: r } satisfies ClipReply);
       } catch (err) {
         port.postMessage({ type: 'error', id: req.id, error: errorOf(err) } satisfies ClipReply);
       }
