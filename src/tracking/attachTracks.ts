@@ -10,10 +10,15 @@ import type { TrackedObject } from './tracker.js';
 export function attachTracks(dets: Detections, tracked: readonly TrackedObject[]): Detections {
   const trackIds = new Int32Array(dets.length).fill(-1);
   const extra = tracked.filter((t) => t.detIndex < 0);
-  for (const t of tracked) if (t.detIndex >= 0 && t.detIndex < dets.length) trackIds[t.detIndex] = t.id;
   const n = dets.length + extra.length;
   const boxes = new Float32Array(n * 4);
   boxes.set(dets.boxes);
+  for (const t of tracked) {
+    if (t.detIndex < 0 || t.detIndex >= dets.length) continue;
+    trackIds[t.detIndex] = t.id;
+    // The tracker's reported box: the detection's, or the Kalman one with outputBox 'filtered'.
+    boxes.set(t.box, t.detIndex * 4);
+  }
   const scores = new Float32Array(n);
   scores.set(dets.scores);
   const classIds = new Int32Array(n);
