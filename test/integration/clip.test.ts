@@ -228,6 +228,21 @@ describe('CLIP in its worker thread (ClipThreadSelector)', () => {
     }
   });
 
+  it('fails the prompt a crashed worker had, then starts a new worker for the next one', async () => {
+    const threaded = await ClipThreadSelector.load(files);
+    try {
+      const { image, det } = scene();
+      const first = threaded.worker;
+      const lost = threaded.selectByText('red', det, image);
+      await first.terminate();
+      await expect(lost).rejects.toMatchObject({ code: 'E_INFERENCE' });
+      expect((await threaded.selectByText('a photo of a blue object', det, image)).index).toBe(1);
+      expect(threaded.worker).not.toBe(first);
+    } finally {
+      await threaded.close();
+    }
+  });
+
   it('reports a broken encoder file with its code at load, and E_PROMPT_NO_MATCH per request', async () => {
     await expect(ClipThreadSelector.load({ ...files, text: write('garbage2.onnx', new Uint8Array(512).fill(7)) })).rejects.toMatchObject({
       code: 'E_MODEL_CORRUPT',
