@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { clamp } from '../core/index.js';
 import type { SegmentedFrame } from '../pipeline/index.js';
-import { clipMask, countsToString, maskCropToCounts, type CocoRle } from './rle.js';
+import { encodeMaskWithArea, type CocoRle } from './rle.js';
 
 /** Wire protocol version, sent in `hello`. Bump on breaking changes (docs/protocol.md). */
 export const PROTOCOL_VERSION = 1;
@@ -57,20 +57,16 @@ export function frameMessage(
   const objects: WireObject[] = [];
   for (let i = 0; i < d.length; i++) {
     const cls = d.classIds[i]!;
-    const crop = d.masks[i] ?? null;
-    const mask = crop ? clipMask(crop, W, H) : null;
-    const counts = mask ? maskCropToCounts(mask, W, H) : null;
-    // Runs alternate 0s and 1s starting with 0s: the odd runs are the mask's pixels.
-    let area = 0;
-    if (counts) for (let k = 1; k < counts.length; k += 2) area += counts[k]!;
+    const mask = d.masks[i] ?? null;
+    const encoded = mask ? encodeMaskWithArea(mask, W, H) : null;
     const [x1, y1, x2, y2] = d.box(i);
     const obj: WireObject = {
       label: seg.classNames[cls] ?? `class${cls}`,
       classId: cls,
       score: Math.round(d.scores[i]! * 1000) / 1000,
       box: [round1(clamp(x1, 0, W)), round1(clamp(y1, 0, H)), round1(clamp(x2, 0, W)), round1(clamp(y2, 0, H))],
-      mask: counts ? { size: [H, W], counts: countsToString(counts) } : null,
-      area,
+      mask: encoded?.rle ?? null,
+      area: encoded?.area ?? 0,
     };
     if (mask?.stability !== undefined) obj.maskScore = Math.round(mask.stability * 1000) / 1000;
     const id = d.trackIds[i]!;

@@ -87,8 +87,16 @@ export interface CocoRle {
 
 /** Encodes a crop, first cutting away any part outside the frame (a predicted mask may stick out). */
 export function encodeMask(mask: MaskCrop, frameWidth: number, frameHeight: number): CocoRle {
-  const inside = clipMask(mask, frameWidth, frameHeight);
-  return { size: [frameHeight, frameWidth], counts: countsToString(maskCropToCounts(inside, frameWidth, frameHeight)) };
+  return encodeMaskWithArea(mask, frameWidth, frameHeight).rle;
+}
+
+/** encodeMask, plus the mask's pixel count inside the frame (read off the runs, no extra pass). */
+export function encodeMaskWithArea(mask: MaskCrop, frameWidth: number, frameHeight: number): { rle: CocoRle; area: number } {
+  const counts = maskCropToCounts(clipMask(mask, frameWidth, frameHeight), frameWidth, frameHeight);
+  // Runs alternate 0s and 1s starting with 0s: the odd runs are the mask's pixels.
+  let area = 0;
+  for (let k = 1; k < counts.length; k += 2) area += counts[k]!;
+  return { rle: { size: [frameHeight, frameWidth], counts: countsToString(counts) }, area };
 }
 
 /** The part of a crop inside a frame (the crop itself when it already fits). */

@@ -172,33 +172,32 @@ describe('CameraSource reading over HTTP', () => {
 });
 
 describe('CameraSource with an unreadable file', () => {
-  it('a missing file fails with E_SOURCE_UNREADABLE naming the path, and frames$ completes empty', async () => {
-    const missing = join(dir, `no-such-clip-${randomUUID()}.mp4`);
-    const s = source(missing);
-    const got = collect(s.frames$);
-    s.start();
-    await got.completed;
+  const cases: [string, () => string][] = [
+    ['a missing file', () => join(dir, `no-such-clip-${randomUUID()}.mp4`)],
+    [
+      'a text file',
+      () => {
+        const text = join(dir, 'notes.mp4');
+        writeFileSync(text, 'this is not a video\n'.repeat(100));
+        return text;
+      },
+    ],
+  ];
+  for (const [what, make] of cases) {
+    it(`${what} fails with E_SOURCE_UNREADABLE naming the path, without retries, and frames$ completes empty`, async () => {
+      const path = make();
+      const s = source(path);
+      const got = collect(s.frames$);
+      s.start();
+      await got.completed;
 
-    expect(got.frames).toEqual([]);
-    expect(s.status.state).toBe('failed');
-    expect(s.status.error?.code).toBe('E_SOURCE_UNREADABLE');
-    expect(s.status.error?.message).toContain(missing);
-    expect(s.status.restarts).toBe(0);
-  });
-
-  it('a text file fails with E_SOURCE_UNREADABLE, and frames$ completes empty', async () => {
-    const text = join(dir, 'notes.mp4');
-    writeFileSync(text, 'this is not a video\n'.repeat(100));
-    const s = source(text);
-    const got = collect(s.frames$);
-    s.start();
-    await got.completed;
-
-    expect(got.frames).toEqual([]);
-    expect(s.status.state).toBe('failed');
-    expect(s.status.error?.code).toBe('E_SOURCE_UNREADABLE');
-    expect(s.status.error?.message).toContain(text);
-  });
+      expect(got.frames).toEqual([]);
+      expect(s.status.state).toBe('failed');
+      expect(s.status.error?.code).toBe('E_SOURCE_UNREADABLE');
+      expect(s.status.error?.message).toContain(path);
+      expect(s.status.restarts).toBe(0);
+    });
+  }
 });
 
 describe('CameraSource with a dead live camera', () => {
