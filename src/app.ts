@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { merge, mergeMap, Subject, tap, type Observable, type Subscription } from 'rxjs';
 import { SegstreamError, silentLogger, type Logger } from './core/index.js';
 import type { AppConfig } from './config.js';
-import { CameraSource, parseSourceSpec, type SourceStatus } from './ingest/index.js';
+import { CameraSource, DEFAULT_SOURCE_OPTIONS, parseSourceSpec, type SourceStatus } from './ingest/index.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { decodeFrame, InferenceEngine, inferLatest, readModelFile, type StageTimings } from './pipeline/index.js';
 import { frameMessage, PublishServer, type FrameMessage } from './publish/index.js';
@@ -61,6 +61,7 @@ export async function startApp(config: AppConfig, log: Logger = silentLogger()):
       new CameraSource(
         spec,
         {
+          ...DEFAULT_SOURCE_OPTIONS,
           modelWidth: info.inputWidth,
           modelHeight: info.inputHeight,
           realtime: config.realtime,
@@ -69,6 +70,7 @@ export async function startApp(config: AppConfig, log: Logger = silentLogger()):
           stallTimeoutS: config.stallTimeoutS,
           reconnectMinMs: config.reconnectMinMs,
           reconnectMaxMs: config.reconnectMaxMs,
+          fastRetryWindowMs: config.fastRetryWindowMs,
         },
         log.child({ camera: spec.id }),
       ),
@@ -184,7 +186,7 @@ export async function startApp(config: AppConfig, log: Logger = silentLogger()):
     const t0 = performance.now();
     const camera = seg.frame.camera;
     for (const r of reattached) server.broadcast({ type: 'target.reattached', camera, target: r.target, from: r.from, to: r.to });
-    for (const target of ended) server.broadcast({ type: 'target.ended', camera, target });
+    for (const e of ended) server.broadcast({ type: 'target.ended', camera, target: e.target, reason: e.reason });
     const message = frameMessage(seg, dropped.get(camera) ?? 0, Date.now(), assignments);
     server.publishFrame(seg.frame.camera, JSON.stringify(message));
     const publishMs = performance.now() - t0;
@@ -222,6 +224,7 @@ function cameraView(s: CameraSource): Record<string, unknown> {
   return {
     id: s.camera,
     kind: s.spec.kind,
+    url: s.displayUrl,
     state: st.state,
     ...(st.stream ? { width: st.stream.width, height: st.stream.height, fps: st.stream.fps } : {}),
     ...(st.error ? { error: st.error.toJSON() } : {}),

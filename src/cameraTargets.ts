@@ -18,7 +18,16 @@ export interface TargetedFrame {
   /** Track id -> target id for this frame's objects. */
   targets: ReadonlyMap<number, number>;
   reattached: Reattachment[];
-  ended: number[];
+  ended: EndedTarget[];
+}
+
+/**
+ * Why a target ended: `lost` (its tracks were gone too long, or a newer prompt took them) or
+ * `resolution` (the camera's picture size changed: old boxes mean nothing in the new geometry).
+ */
+export interface EndedTarget {
+  target: number;
+  reason: 'lost' | 'resolution';
 }
 
 interface Latest {
@@ -34,6 +43,8 @@ export class CameraTargets {
   private readonly trackers = new Map<string, ByteTracker>();
   private readonly registries: TargetRegistries;
   private readonly latest = new Map<string, Latest>();
+  /** Source size of each camera's last frame, `WxH`. */
+  private readonly sizes = new Map<string, string>();
 
   /** `trackerOptions` null: tracking off, so no ids and no prompts (they bind to tracks). */
   constructor(
@@ -51,11 +62,22 @@ export class CameraTargets {
     const camera = seg.frame.camera;
     const tracker = this.trackers.get(camera);
     if (!tracker) return { seg, targets: new Map(), reattached: [], ended: [] };
+    const registry = this.registries.get(camera);
+    const ended: EndedTarget[] = [];
+    const size = `${seg.frame.letterbox.srcWidth}x${seg.frame.letterbox.srcHeight}`;
+    const before = this.sizes.get(camera);
+    this.sizes.set(camera, size);
+    if (before !== undefined && before !== size) {
+      // New geometry: tracks and targets start over; track and target ids keep counting.
+      tracker.reset(true);
+      for (const target of registry.reset()) ended.push({ target, reason: 'resolution' });
+    }
     const tracked = tracker.update(seg.detections);
     const detections = attachTracks(seg.detections, tracked);
-    const ann = this.registries.get(camera).annotate(tracked);
+    const ann = registry.annotate(tracked);
+    for (const target of ann.ended) ended.push({ target, reason: 'lost' });
     this.latest.set(camera, { frame: seg.frame, detections });
-    return { seg: { ...seg, detections }, targets: ann.assignments, reattached: ann.reattached, ended: ann.ended };
+    return { seg: { ...seg, detections }, targets: ann.assignments, reattached: ann.reattached, ended };
   }
 
   /**

@@ -52,6 +52,7 @@ export const appConfigSchema = z.strictObject({
   stallTimeoutS: z.number().min(1).max(600).default(15),
   reconnectMinMs: z.number().int().min(10).max(600_000).default(1000),
   reconnectMaxMs: z.number().int().min(10).max(3_600_000).default(30_000),
+  fastRetryWindowMs: z.number().int().min(0).max(3_600_000).default(30_000).describe('a source down for less than this is retried every reconnectMinMs before the wait doubles, ms'),
   maxMessageBytes: positiveInt(1 << 20).default(16 * 1024),
   maxBufferedBytes: positiveInt(1 << 30).default(4 * 1024 * 1024),
   slowClientTimeoutMs: positiveInt(3_600_000).default(10_000),

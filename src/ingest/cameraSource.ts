@@ -1,10 +1,12 @@
 import ffmpeg from 'fluent-ffmpeg';
 import type { Readable } from 'node:stream';
 import { BehaviorSubject, Subject, type Observable } from 'rxjs';
-import { computeLetterbox, frameByteLength, SegstreamError, toSegstreamError, type Frame, type Letterbox, type Logger } from '../core/index.js';
+import { computeLetterbox, frameByteLength, redactText, SegstreamError, toSegstreamError, urlSecrets, type Frame, type Letterbox, type Logger } from '../core/index.js';
 import { inputOptions, outputOptions } from './ffmpegArgs.js';
+import { FfmpegReport, isFrameLine, type FrameInfo, type StreamInfo } from './ffmpegReport.js';
 import { FrameAssembler } from './frameAssembler.js';
-import { probeSource, type StreamInfo } from './probe.js';
+import { FrameSync } from './frameSync.js';
+import { Pacer } from './pacer.js';
 import { isLive, type SourceSpec } from './sourceSpec.js';
 
 export const SOURCE_STATES = ['connecting', 'streaming', 'reconnecting', 'ended', 'failed', 'stopped'] as const;
@@ -23,17 +25,22 @@ export interface CameraSourceOptions {
   /** Model input size frames are letterboxed to, px. */
   modelWidth: number;
   modelHeight: number;
-  /** Files: play at their own frame rate (true, as a camera) or as fast as possible. */
+  /** Finite sources (files, http(s) files): play at their own frame rate (true, as a camera) or as fast as possible. */
   realtime: boolean;
-  /** Files: start over at the end. */
+  /** Finite sources: start over at the end. */
   loop: boolean;
-  /** Socket/read timeout for network sources and ffprobe, s. */
+  /** Socket/read timeout for network sources, s. */
   networkTimeoutS: number;
-  /** A streaming source that delivers no bytes for this long is restarted, s. */
+  /** A source that delivers no bytes for this long (connecting included) is restarted, s. */
   stallTimeoutS: number;
-  /** First and largest wait before reconnecting a live source, ms (doubles each failure). */
+  /** Wait before reconnecting; kept while the source has been down for less than fastRetryWindowMs, ms. */
   reconnectMinMs: number;
+  /** Longest wait between reconnects once the wait doubles, ms. */
   reconnectMaxMs: number;
+  /** A source down for less than this is retried every reconnectMinMs; after it, waits double, ms. */
+  fastRetryWindowMs: number;
+  /** A file that fails this many times in a row without delivering a frame ends in `failed`. */
+  fileRetryLimit: number;
 }
 
 export const DEFAULT_SOURCE_OPTIONS: Omit<CameraSourceOptions, 'modelWidth' | 'modelHeight'> = {
@@ -43,27 +50,48 @@ export const DEFAULT_SOURCE_OPTIONS: Omit<CameraSourceOptions, 'modelWidth' | 'm
   stallTimeoutS: 15,
   reconnectMinMs: 1000,
   reconnectMaxMs: 30_000,
+  fastRetryWindowMs: 30_000,
+  fileRetryLimit: 5,
 };
 
+/** How one ffmpeg process ended. */
+interface RunOutcome {
+  /** Undefined: ffmpeg reached the end of the input and exited 0. */
+  error?: SegstreamError;
+  frames: number;
+}
+
 /**
- * One camera: ffprobe, then ffmpeg decoding + letterboxing into raw RGB frames on a pipe.
- * Live sources are restarted with exponential backoff when they fail or stall; a file
- * that cannot be read ends in `failed`. Errors never escape: they become status updates.
+ * One camera: one ffmpeg process per connection decodes, letterboxes and reports (stream
+ * size and rate, each frame's size and time), so a camera that serves one client at a time
+ * is opened once. Whatever ends ffmpeg (an error, a stall, a kill) restarts it with backoff:
+ * live sources reconnect, finite ones resume where they were. A local file that cannot be
+ * read at all ends in `failed`. Errors never escape: they become status updates, with
+ * credentials redacted.
  */
 export class CameraSource {
   readonly camera: string;
   private readonly framesSubject = new Subject<Frame>();
   private readonly statusSubject: BehaviorSubject<SourceStatus>;
+  private readonly secrets: string[];
   private command: ffmpeg.FfmpegCommand | undefined;
   private output: Readable | undefined;
   private stopped = false;
+  /** Backpressure from the pipeline (files read as fast as possible). */
   private paused = false;
+  /** The pacer holds a frame until its media time. */
+  private holding = false;
   private seq = 0;
   private restarts = 0;
   private loopDone: Promise<void> | undefined;
   private wake: (() => void) | undefined;
-  /** Cancels the ffprobe of the current attempt on stop(). */
-  private readonly abort = new AbortController();
+  /** From the newest stream report: null = no duration (a live stream). */
+  private durationS: number | null = null;
+  /** Position in a finite source of the newest frame, s (where a restart resumes). */
+  private positionS = 0;
+  /** Media time of the newest frame, ms; continues across restarts. */
+  private lastMediaMs: number | undefined;
+  private letterbox: Letterbox | undefined;
 
   constructor(
     readonly spec: SourceSpec,
@@ -71,6 +99,7 @@ export class CameraSource {
     private readonly log?: Logger,
   ) {
     this.camera = spec.id;
+    this.secrets = urlSecrets(spec.url);
     this.statusSubject = new BehaviorSubject<SourceStatus>({ camera: spec.id, state: 'connecting', restarts: 0 });
   }
 
@@ -91,10 +120,20 @@ export class CameraSource {
     return this.seq;
   }
 
+  /** The running ffmpeg's process id, if one runs (for monitoring and fault tests). */
+  get ffmpegPid(): number | undefined {
+    return (this.command as { ffmpegProc?: { pid?: number } } | undefined)?.ffmpegProc?.pid;
+  }
+
+  /** The source's URL as it may be shown: credentials replaced by `***`. */
+  get displayUrl(): string {
+    return this.redact(this.spec.url);
+  }
+
   start(): void {
     if (this.loopDone) return;
     this.loopDone = this.loop()
-      .catch((err: unknown) => this.setStatus('failed', toSegstreamError(err, 'E_SOURCE_FAILED')))
+      .catch((err: unknown) => this.setStatus('failed', this.redactError(toSegstreamError(err, 'E_SOURCE_FAILED'))))
       // No more frames will come: a file ended or failed, or the source was stopped.
       .finally(() => this.framesSubject.complete());
   }
@@ -102,12 +141,12 @@ export class CameraSource {
   /** Stop reading from ffmpeg (backpressure for files read as fast as possible). */
   pause(): void {
     this.paused = true;
-    this.output?.pause();
+    this.applyFlow();
   }
 
   resume(): void {
     this.paused = false;
-    this.output?.resume();
+    this.applyFlow();
   }
 
   /** Kills ffmpeg and completes the streams. Safe to call twice. */
@@ -117,7 +156,6 @@ export class CameraSource {
       return;
     }
     this.stopped = true;
-    this.abort.abort();
     this.wake?.();
     this.command?.kill('SIGKILL');
     await this.loopDone;
@@ -125,42 +163,73 @@ export class CameraSource {
     this.statusSubject.complete();
   }
 
+  /**
+   * Files, and http(s) sources whose report gives a duration (progressive files, HLS VOD),
+   * are finite: paced, resumed at their position, ended (or looped) at their end. RTSP and
+   * RTMP are cameras even when a server plays a file with a known length.
+   */
+  private get finite(): boolean {
+    return !isLive(this.spec.kind) || (this.spec.kind === 'http' && this.durationS !== null);
+  }
+
+  private redact(text: string): string {
+    return redactText(text, this.secrets);
+  }
+
+  private redactError(err: SegstreamError): SegstreamError {
+    const message = this.redact(err.message);
+    return message === err.message ? err : new SegstreamError(err.code, message, { expected: err.expected, actual: err.actual });
+  }
+
+  private applyFlow(): void {
+    if (this.paused || this.holding) this.output?.pause();
+    else this.output?.resume();
+  }
+
   private setStatus(state: SourceState, error?: SegstreamError, stream?: StreamInfo): void {
     if (this.statusSubject.closed) return;
     const prev = this.statusSubject.value;
     const next: SourceStatus = { camera: this.camera, state, restarts: this.restarts, ...(error ? { error } : {}), ...((stream ?? prev.stream) ? { stream: stream ?? prev.stream } : {}) };
     this.statusSubject.next(next);
-    if (error) this.log?.warn({ camera: this.camera, state, code: error.code, err: error.message }, 'camera source problem');
-    else this.log?.info({ camera: this.camera, state }, 'camera source state');
+    // The logger is the camera's child: it carries `camera` already.
+    if (error) this.log?.warn({ state, code: error.code, err: error.message }, 'camera source problem');
+    else this.log?.info({ state, ...(stream ? { width: stream.width, height: stream.height, fps: stream.fps } : {}) }, 'camera source state');
   }
 
   private async loop(): Promise<void> {
-    const live = isLive(this.spec.kind);
-    let delay = this.options.reconnectMinMs;
+    const { reconnectMinMs, reconnectMaxMs, fastRetryWindowMs, fileRetryLimit } = this.options;
+    let delay = reconnectMinMs;
+    let downSince: number | undefined;
+    let fruitless = 0;
+    let seekS = 0;
     while (!this.stopped) {
-      const before = this.seq;
-      let error: SegstreamError | undefined;
-      try {
-        const info = await probeSource(this.spec, this.options.networkTimeoutS, this.abort.signal);
-        if (this.stopped) break;
-        const lb = computeLetterbox(info.width, info.height, this.options.modelWidth, this.options.modelHeight);
-        this.setStatus('streaming', undefined, info);
-        await this.decode(info, lb);
-        if (this.stopped) break;
-        if (!live) {
+      const outcome = await this.run(seekS);
+      if (this.stopped) break;
+      let error = outcome.error;
+      if (!error) {
+        if (this.finite && this.options.loop) {
+          // An http(s) file at its end (local files loop inside ffmpeg): start over, no fault.
+          seekS = 0;
+          continue;
+        }
+        if (this.finite) {
           this.setStatus('ended');
           return;
         }
         error = new SegstreamError('E_SOURCE_FAILED', `camera ${this.camera}: stream ended`);
-      } catch (err) {
-        if (this.stopped) break;
-        error = toSegstreamError(err, 'E_SOURCE_FAILED');
       }
-      if (!live) {
+      if (outcome.frames > 0) {
+        downSince = undefined;
+        fruitless = 0;
+        delay = reconnectMinMs;
+      } else fruitless++;
+      if (this.spec.kind === 'file' && outcome.frames === 0 && (error.code === 'E_SOURCE_UNREADABLE' || fruitless >= fileRetryLimit)) {
         this.setStatus('failed', error);
         return;
       }
-      if (this.seq > before) delay = this.options.reconnectMinMs;
+      seekS = this.finite ? this.positionS : 0;
+      const now = Date.now();
+      downSince ??= now;
       this.restarts++;
       this.setStatus('reconnecting', error);
       await new Promise<void>((resolve) => {
@@ -170,72 +239,171 @@ export class CameraSource {
           resolve();
         };
       });
-      delay = Math.min(delay * 2, this.options.reconnectMaxMs);
+      // Retry at the first pace while the source has been down briefly; then back off.
+      if (Date.now() - downSince >= fastRetryWindowMs) delay = Math.min(delay * 2, reconnectMaxMs);
     }
   }
 
-  /** Runs ffmpeg until the stream ends (resolve) or fails (reject). */
-  private decode(info: StreamInfo, lb: Letterbox): Promise<void> {
-    const frameBytes = frameByteLength(lb.dstWidth, lb.dstHeight, 'rgb24');
-    const assembler = new FrameAssembler(frameBytes);
-    const fps = info.fps > 0 ? info.fps : 25;
-    return new Promise<void>((resolve, reject) => {
-      let settled = false;
-      let stallTimer: NodeJS.Timeout | undefined;
-      const finish = (err?: SegstreamError): void => {
+  /** Runs one ffmpeg process until it exits; never rejects. */
+  private run(seekS: number): Promise<RunOutcome> {
+    const { modelWidth, modelHeight } = this.options;
+    const assembler = new FrameAssembler(frameByteLength(modelWidth, modelHeight, 'rgb24'));
+    const report = new FfmpegReport();
+    const sync = new FrameSync();
+    const pacer = new Pacer();
+    const outbox: { data: Uint8Array; info: FrameInfo }[] = [];
+    /** The last lines ffmpeg said about itself (not per-frame lines), redacted, for errors. */
+    const tail: string[] = [];
+    let stream: StreamInfo | undefined;
+    let frames = 0;
+    let firstPtsS: number | undefined;
+    let baseMs = 0;
+    let settled = false;
+    /** ffmpeg exited 0 / its stdout was read to the end: together with an empty outbox, the run is over. */
+    let exitedOk = false;
+    let outputEnded = false;
+    let stallTimer: NodeJS.Timeout | undefined;
+    let holdTimer: NodeJS.Timeout | undefined;
+
+    return new Promise<RunOutcome>((resolve) => {
+      const finish = (error?: SegstreamError): void => {
         if (settled) return;
         settled = true;
         clearTimeout(stallTimer);
+        clearTimeout(holdTimer);
+        this.holding = false;
         this.command = undefined;
         this.output = undefined;
-        if (err) reject(err);
-        else resolve();
+        resolve({ ...(error ? { error: this.redactError(error) } : {}), frames });
+      };
+      const fail = (code: 'E_SOURCE_FAILED' | 'E_SOURCE_STALLED', message: string): void => {
+        finish(new SegstreamError(code, `camera ${this.camera}: ${message}`));
+        command.kill('SIGKILL');
       };
       const armStall = (): void => {
         clearTimeout(stallTimer);
         stallTimer = setTimeout(() => {
-          if (this.paused) return armStall();
-          finish(new SegstreamError('E_SOURCE_STALLED', `camera ${this.camera}: no data for ${this.options.stallTimeoutS} s`));
-          command.kill('SIGKILL');
+          if (this.paused || this.holding) return armStall();
+          fail('E_SOURCE_STALLED', `no data for ${this.options.stallTimeoutS} s`);
         }, this.options.stallTimeoutS * 1000);
       };
+      const mediaMs = (info: FrameInfo): number => {
+        const fps = stream?.fps || 25;
+        if (firstPtsS === undefined) {
+          firstPtsS = info.ptsS ?? 0;
+          // A restart continues the camera's media clock one frame after the last one.
+          baseMs = this.lastMediaMs === undefined ? 0 : this.lastMediaMs + 1000 / fps;
+        }
+        const ptsS = info.ptsS ?? firstPtsS + frames / fps;
+        return baseMs + (ptsS - firstPtsS) * 1000;
+      };
+      const drain = (): void => {
+        holdTimer = undefined;
+        while (outbox.length > 0 && !settled) {
+          const next = outbox[0]!;
+          const t = mediaMs(next.info);
+          if (this.options.realtime && this.finite) {
+            const wait = pacer.delay(t, Date.now());
+            if (wait > 0) {
+              this.holding = true;
+              this.applyFlow();
+              holdTimer = setTimeout(drain, wait);
+              return;
+            }
+          }
+          outbox.shift();
+          this.emit(next.data, next.info, t, stream, seekS);
+          frames++;
+        }
+        if (this.holding) {
+          this.holding = false;
+          this.applyFlow();
+        }
+        if (exitedOk && outputEnded && outbox.length === 0) finish();
+      };
+      const accept = (pairs: { data: Uint8Array; info: FrameInfo }[]): void => {
+        if (!sync.inStep) return fail('E_SOURCE_FAILED', 'ffmpeg frame reports and frames no longer correspond');
+        if (pairs.length === 0) return;
+        outbox.push(...pairs);
+        if (holdTimer === undefined) drain();
+      };
+
       const command = ffmpeg(this.spec.url)
-        .inputOptions(inputOptions(this.spec, this.options))
-        .outputOptions(outputOptions(lb))
+        .inputOptions(inputOptions(this.spec, this.options, seekS))
+        .outputOptions(outputOptions(modelWidth, modelHeight))
         .on('start', (line: string) => {
           // fluent-ffmpeg spawns asynchronously: a stop() before this point could not kill it.
           if (this.stopped) command.kill('SIGKILL');
-          else this.log?.debug({ camera: this.camera, ffmpeg: line }, 'ffmpeg started');
+          else this.log?.debug({ ffmpeg: this.redact(line) }, 'ffmpeg started');
         })
-        .on('error', (err: Error, _stdout: string | null, stderr: string | null) => {
+        .on('stderr', (line: string) => {
+          if (settled) return;
+          const fact = report.push(line);
+          if (fact?.kind === 'frame') return accept(sync.pushInfo(fact.frame));
+          if (fact?.kind === 'duration') this.durationS = fact.durationS;
+          else if (fact?.kind === 'stream') stream = fact.stream;
+          if (!isFrameLine(line) && line.trim() !== '') {
+            tail.push(this.redact(line.trim()));
+            if (tail.length > 4) tail.shift();
+          }
+        })
+        .on('error', (err: Error) => {
           if (this.stopped) return finish();
-          const detail = (stderr || err.message).trim().split('\n').slice(-2).join(' ');
-          finish(new SegstreamError('E_SOURCE_FAILED', `camera ${this.camera}: ffmpeg failed: ${detail}`, { cause: err }));
+          const exit = /^ffmpeg (?:exited with code -?\d+|was killed with signal \w+)/.exec(err.message)?.[0] ?? err.message.split('\n')[0] ?? '';
+          const detail = [this.redact(exit), ...tail.slice(-2)].join(': ');
+          if (stream === undefined && frames === 0) {
+            finish(new SegstreamError('E_SOURCE_UNREADABLE', `camera ${this.camera}: cannot read ${this.displayUrl}: ${detail}`, { expected: 'a readable video stream' }));
+          } else finish(new SegstreamError('E_SOURCE_FAILED', `camera ${this.camera}: ffmpeg failed: ${detail}`));
         })
-        .on('end', () => finish());
+        .on('end', () => {
+          // The end of the input: the frames still in the pipe and the outbox go out first.
+          exitedOk = true;
+          if (holdTimer === undefined) drain();
+        });
       this.command = command;
       const out = command.pipe() as Readable;
       this.output = out;
-      if (this.paused) out.pause();
+      this.applyFlow();
       armStall();
       out.on('data', (chunk: Buffer) => {
         armStall();
-        for (const data of assembler.push(chunk)) {
-          const seq = this.seq++;
-          this.framesSubject.next({
-            camera: this.camera,
-            seq,
-            timestamp: Date.now(),
-            pts: (seq * 1000) / fps,
-            width: lb.dstWidth,
-            height: lb.dstHeight,
-            format: 'rgb24',
-            data,
-            letterbox: lb,
-          });
-        }
+        for (const data of assembler.push(chunk)) accept(sync.pushData(data));
+      });
+      out.on('end', () => {
+        outputEnded = true;
+        if (holdTimer === undefined) drain();
       });
       out.on('error', () => undefined);
+    });
+  }
+
+  /** Publishes one frame; a change of source size re-letterboxes and is reported in the status. */
+  private emit(data: Uint8Array, info: FrameInfo, mediaMs: number, stream: StreamInfo | undefined, seekS: number): void {
+    let lb = this.letterbox;
+    const resized = lb !== undefined && (lb.srcWidth !== info.width || lb.srcHeight !== info.height);
+    if (lb === undefined || resized) {
+      lb = computeLetterbox(info.width, info.height, this.options.modelWidth, this.options.modelHeight);
+      this.letterbox = lb;
+    }
+    if (resized) this.log?.info({ from: `${this.status.stream?.width}x${this.status.stream?.height}`, to: `${info.width}x${info.height}` }, 'source resolution changed');
+    if (resized || this.status.state !== 'streaming') {
+      this.setStatus('streaming', undefined, { width: info.width, height: info.height, fps: stream?.fps ?? 0, codec: stream?.codec ?? 'unknown' });
+    }
+    this.lastMediaMs = mediaMs;
+    if (info.ptsS !== null) {
+      const pos = seekS + info.ptsS;
+      this.positionS = this.durationS ? pos % this.durationS : pos;
+    }
+    this.framesSubject.next({
+      camera: this.camera,
+      seq: this.seq++,
+      timestamp: Date.now(),
+      pts: mediaMs,
+      width: lb.dstWidth,
+      height: lb.dstHeight,
+      format: 'rgb24',
+      data,
+      letterbox: lb,
     });
   }
 }

@@ -1,45 +1,59 @@
-import type { Letterbox } from '../core/index.js';
 import type { SourceSpec } from './sourceSpec.js';
 
 export interface DecodeArgsOptions {
-  /** Read files at their own frame rate (as a camera delivers) instead of as fast as possible. */
-  realtime: boolean;
-  /** Restart a file from the beginning when it ends. */
+  /** Restart a local file from the beginning when it ends (in ffmpeg, gapless). */
   loop: boolean;
   /** Socket / read timeout for network sources, s. */
   networkTimeoutS: number;
 }
 
-/** ffmpeg input options per source kind. */
-export function inputOptions(spec: SourceSpec, opts: DecodeArgsOptions): string[] {
+/**
+ * ffmpeg input options per source kind. `seekS` resumes a finite source at that position
+ * (after its ffmpeg died or stalled) instead of going back to the start. Pacing files at
+ * their own frame rate is done by CameraSource from each frame's timestamp, not by `-re`,
+ * so http(s) files are paced the same way as local ones.
+ */
+export function inputOptions(spec: SourceSpec, opts: DecodeArgsOptions, seekS = 0): string[] {
   const us = String(Math.round(opts.networkTimeoutS * 1e6));
-  const common = ['-hide_banner', '-nostdin', '-fflags', '+discardcorrupt'];
+  // -nostats: no progress lines; stderr carries the stream report and one line per frame.
+  const common = ['-hide_banner', '-nostdin', '-nostats', '-fflags', '+discardcorrupt'];
+  const seek = seekS > 0 ? ['-ss', seekS.toFixed(3)] : [];
   switch (spec.kind) {
     case 'file':
-      return [...common, ...(opts.loop ? ['-stream_loop', '-1'] : []), ...(opts.realtime ? ['-re'] : [])];
+      return [...common, ...(opts.loop ? ['-stream_loop', '-1'] : []), ...seek];
     case 'rtsp':
       return [...common, '-rtsp_transport', 'tcp', '-timeout', us];
     case 'rtmp':
-    case 'http':
       return [...common, '-rw_timeout', us];
+    case 'http':
+      return [...common, '-rw_timeout', us, ...seek];
     case 'webcam':
       return [...common, '-f', 'v4l2'];
   }
 }
 
 /**
- * The letterbox happens in ffmpeg's filter graph: scale to the inner size, pad with
- * Ultralytics' grey (114) to the model size, convert to packed RGB. No per-pixel
- * resizing in JavaScript.
+ * The letterbox happens in ffmpeg's filter graph, computed there from the decoded size
+ * (`iw`, `ih`) with exactly computeLetterbox's arithmetic (IEEE doubles, round half up for
+ * positive values), so a stream that changes resolution is re-letterboxed by ffmpeg at
+ * once and the same process goes on. `showinfo` before it reports every decoded frame's
+ * size and timestamp on stderr (see ffmpegReport.ts); its checksums are off (they cost a
+ * pass over every pixel). Pad colour is Ultralytics' grey 114; rgb24 before `pad` so the
+ * offsets are not rounded to chroma pairs.
  */
-export function letterboxFilter(lb: Letterbox): string {
+export function letterboxFilter(modelWidth: number, modelHeight: number): string {
+  const r = `min(${modelWidth}/iw,${modelHeight}/ih)`;
+  const w = `min(${modelWidth},max(1,round(iw*${r})))`;
+  const h = `min(${modelHeight},max(1,round(ih*${r})))`;
   return [
-    `scale=${lb.innerWidth}:${lb.innerHeight}:flags=bilinear`,
-    `pad=${lb.dstWidth}:${lb.dstHeight}:${lb.padX}:${lb.padY}:color=0x727272`,
+    'showinfo=checksum=0',
+    `scale=w='${w}':h='${h}':flags=bilinear`,
     'format=rgb24',
+    `pad=${modelWidth}:${modelHeight}:'round((${modelWidth}-iw)/2-0.1)':'round((${modelHeight}-ih)/2-0.1)':color=0x727272`,
   ].join(',');
 }
 
-export function outputOptions(lb: Letterbox): string[] {
-  return ['-an', '-sn', '-dn', '-vf', letterboxFilter(lb), '-fps_mode', 'passthrough', '-pix_fmt', 'rgb24', '-f', 'rawvideo'];
+/** The first video stream only, every decoded frame once (no rate conversion), raw rgb24 on stdout. */
+export function outputOptions(modelWidth: number, modelHeight: number): string[] {
+  return ['-map', '0:v:0', '-an', '-sn', '-dn', '-vf', letterboxFilter(modelWidth, modelHeight), '-fps_mode', 'passthrough', '-pix_fmt', 'rgb24', '-f', 'rawvideo'];
 }

@@ -1,4 +1,4 @@
-import { SegstreamError } from '../core/index.js';
+import { redactUrl, SegstreamError } from '../core/index.js';
 
 export const SOURCE_KINDS = ['file', 'rtsp', 'rtmp', 'http', 'webcam'] as const;
 export type SourceKind = (typeof SOURCE_KINDS)[number];
@@ -40,15 +40,18 @@ function classify(url: string): SourceKind {
   if (lower.startsWith('http://') || lower.startsWith('https://')) return 'http';
   if (lower.startsWith('v4l2://') || /^\/dev\/video\d+$/.test(lower)) return 'webcam';
   if (/^[a-z][a-z0-9+.-]*:\/\//.test(lower) && !lower.startsWith('file://')) {
-    throw new SegstreamError('E_CONFIG', `unsupported source scheme in '${url}'`, {
+    throw new SegstreamError('E_CONFIG', `unsupported source scheme in '${redactUrl(url)}'`, {
       expected: 'a file path, rtsp://, rtmp://, http(s):// or /dev/videoN',
-      actual: url,
+      actual: redactUrl(url),
     });
   }
   return 'file';
 }
 
-/** Live sources are retried when they fail; a file that fails stays failed. */
+/**
+ * Live sources (network, webcam) are reconnected whenever they fail or end; a local file
+ * is finite. An http(s) source is finite too when its stream report gives a duration.
+ */
 export function isLive(kind: SourceKind): boolean {
   return kind !== 'file';
 }

@@ -58,10 +58,13 @@ export class ByteTracker {
     return this.tracks;
   }
 
-  /** Forgets every track and restarts ids at 1 (e.g. after a camera cut). */
-  reset(): void {
+  /**
+   * Forgets every track (e.g. after a camera cut). Ids restart at 1 unless `keepIds`: a live
+   * camera keeps counting, so a client never sees an old id on a new object.
+   */
+  reset(keepIds = false): void {
     this.tracks = [];
-    this.nextId = 1;
+    if (!keepIds) this.nextId = 1;
     this.frame = 0;
   }
 

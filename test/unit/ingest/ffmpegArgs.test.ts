@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { computeLetterbox } from '../../../src/core/geometry.js';
 import { inputOptions, letterboxFilter, outputOptions, type DecodeArgsOptions } from '../../../src/ingest/ffmpegArgs.js';
 import type { SourceKind, SourceSpec } from '../../../src/ingest/sourceSpec.js';
 
 const spec = (kind: SourceKind, url = 'x'): SourceSpec => ({ id: 'c', url, kind });
-const opts = (o: Partial<DecodeArgsOptions> = {}): DecodeArgsOptions => ({ realtime: false, loop: false, networkTimeoutS: 10, ...o });
+const opts = (o: Partial<DecodeArgsOptions> = {}): DecodeArgsOptions => ({ loop: false, networkTimeoutS: 10, ...o });
 
 /** Index of the adjacent pair a, b in args, or -1. */
 function pairAt(args: string[], a: string, b: string): number {
@@ -12,24 +11,26 @@ function pairAt(args: string[], a: string, b: string): number {
 }
 
 describe('letterboxFilter', () => {
-  it('scales to the inner size and pads to the model size with grey 114 at the letterbox offset', () => {
-    // 640x360 -> 320x320: inner 320x180, 70 px bars top and bottom.
-    expect(letterboxFilter(computeLetterbox(640, 360, 320, 320))).toBe(
-      `scale=320:180:flags=bilinear,pad=320:320:0:70:color=0x${(114).toString(16).repeat(3)},format=rgb24`,
-    );
+  it('reports each frame (showinfo, no checksums) before letterboxing it to the model size with grey 114', () => {
+    const f = letterboxFilter(320, 320);
+    expect(f.startsWith('showinfo=checksum=0,scale=')).toBe(true);
+    expect(f).toContain(`pad=320:320:`);
+    expect(f).toContain(`color=0x${(114).toString(16).repeat(3)}`);
+    // Converted before padding, so odd pad offsets are not rounded to chroma pairs.
+    expect(f.indexOf('format=rgb24')).toBeLessThan(f.indexOf('pad='));
   });
 
-  it('pads left for a portrait source', () => {
-    // 480x640 -> 320x320: inner 240x320, 40 px left.
-    expect(letterboxFilter(computeLetterbox(480, 640, 320, 320))).toMatch(/^scale=240:320:.*,pad=320:320:40:0:/);
+  it('computes the inner size from the decoded size (iw, ih), so a resolution change re-letterboxes', () => {
+    expect(letterboxFilter(320, 256)).toContain(`scale=w='min(320,max(1,round(iw*min(320/iw,256/ih))))':h='min(256,max(1,round(ih*min(320/iw,256/ih))))'`);
   });
 });
 
 describe('outputOptions', () => {
-  it('writes raw rgb24 through the letterbox filter, video only', () => {
-    const lb = computeLetterbox(640, 480, 320, 320);
-    const args = outputOptions(lb);
-    expect(args[pairAt(args, '-vf', letterboxFilter(lb)) + 1]).toBe(letterboxFilter(lb));
+  it('writes the first video stream as raw rgb24 through the letterbox filter, every frame once', () => {
+    const args = outputOptions(320, 320);
+    expect(args[pairAt(args, '-vf', letterboxFilter(320, 320)) + 1]).toBe(letterboxFilter(320, 320));
+    expect(pairAt(args, '-map', '0:v:0')).toBeGreaterThanOrEqual(0);
+    expect(pairAt(args, '-fps_mode', 'passthrough')).toBeGreaterThanOrEqual(0);
     expect(pairAt(args, '-f', 'rawvideo')).toBeGreaterThanOrEqual(0);
     expect(pairAt(args, '-pix_fmt', 'rgb24')).toBeGreaterThanOrEqual(0);
     expect(args).toContain('-an');
@@ -37,13 +38,20 @@ describe('outputOptions', () => {
 });
 
 describe('inputOptions', () => {
-  it('adds -re for a file only when realtime', () => {
-    expect(inputOptions(spec('file'), opts({ realtime: true }))).toContain('-re');
-    expect(inputOptions(spec('file'), opts({ realtime: false }))).not.toContain('-re');
+  it.each(['file', 'rtsp', 'rtmp', 'http', 'webcam'] as const)('never lets ffmpeg pace a %s source (CameraSource paces by frame time)', (kind) => {
+    expect(inputOptions(spec(kind), opts())).not.toContain('-re');
   });
 
-  it.each(['rtsp', 'rtmp', 'http', 'webcam'] as const)('never adds -re for a live %s source', (kind) => {
-    expect(inputOptions(spec(kind), opts({ realtime: true }))).not.toContain('-re');
+  it('resumes a file or an http(s) file at a position, never a stream', () => {
+    expect(pairAt(inputOptions(spec('file'), opts(), 12.3456), '-ss', '12.346')).toBeGreaterThanOrEqual(0);
+    expect(pairAt(inputOptions(spec('http'), opts(), 3), '-ss', '3.000')).toBeGreaterThanOrEqual(0);
+    expect(inputOptions(spec('file'), opts(), 0)).not.toContain('-ss');
+    for (const kind of ['rtsp', 'rtmp', 'webcam'] as const) expect(inputOptions(spec(kind), opts(), 5)).not.toContain('-ss');
+  });
+
+  it('keeps the seek after -stream_loop, where ffmpeg reads it as an input option of the same file', () => {
+    const args = inputOptions(spec('file'), opts({ loop: true }), 4);
+    expect(pairAt(args, '-stream_loop', '-1')).toBeLessThan(pairAt(args, '-ss', '4.000'));
   });
 
   it('adds -stream_loop -1 for a looped file only', () => {

@@ -156,6 +156,15 @@ describe('ByteTracker state machine', () => {
     expect(a.update(dets([{ box: person(400) }])).map((o) => o.id)).toEqual([1]);
   });
 
+  it('reset(true) forgets the tracks but keeps counting ids', () => {
+    const t = new ByteTracker({ minHits: 1 });
+    t.update(dets([{ box: person(0) }, { box: person(200) }]));
+    t.reset(true);
+    expect(t.activeTracks).toEqual([]);
+    // The same place again is a new object with a new id.
+    expect(t.update(dets([{ box: person(0) }])).map((o) => o.id)).toEqual([3]);
+  });
+
   it('converts its output to Detections with track ids', () => {
     const t = new ByteTracker({ minHits: 1 });
     const d = trackedToDetections(t.update(dets([{ box: person(0), mask: mask(0, 100) }, { box: person(200) }])));
