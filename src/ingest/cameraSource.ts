@@ -87,7 +87,7 @@ export class CameraSource {
   private wake: (() => void) | undefined;
   /** From the newest stream report: null = no duration (a live stream). */
   private durationS: number | null = null;
-  /** Position in a finite source of the newest frame, s (where a restart resumes). */
+  /** Where a restart of a finite source resumes: just after the newest frame, s. */
   private positionS = 0;
   /** Media time of the newest frame, ms; continues across restarts. */
   private lastMediaMs: number | undefined;
@@ -391,7 +391,8 @@ export class CameraSource {
     }
     this.lastMediaMs = mediaMs;
     if (info.ptsS !== null) {
-      const pos = seekS + info.ptsS;
+      // Resume half a frame after this one: ffmpeg's accurate seek then starts at the next frame.
+      const pos = seekS + info.ptsS + 0.5 / (stream?.fps || 25);
       this.positionS = this.durationS ? pos % this.durationS : pos;
     }
     this.framesSubject.next({

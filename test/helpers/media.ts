@@ -83,3 +83,25 @@ export function fractionOff(frame: Frame, y0: number, y1: number, value: number,
   }
   return off / n;
 }
+
+/**
+ * A lossless, all-intra clip whose frame n is a flat grey of luma 16 + 3n (n < 73), so
+ * the picture itself says which frame it is (see frameIndexOf). All-intra: a seek lands on
+ * the exact frame.
+ */
+export function makeCountingClip(dest: string, seconds: number, fps = 30, size = '160x120', extraArgs: string[] = ['-movflags', '+faststart']): void {
+  execFileSync(
+    'ffmpeg',
+    ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `color=c=black:s=${size}:r=${fps}:d=${seconds},geq=lum='16+3*N':cb=128:cr=128`,
+      '-c:v', 'libx264', '-qp', '0', '-g', '1', '-pix_fmt', 'yuv420p', ...extraArgs, dest],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+}
+
+/** Which frame of a makeCountingClip clip `frame` shows, from the grey at its centre. */
+export function frameIndexOf(frame: Frame): number {
+  const centre = ((frame.height >> 1) * frame.width + (frame.width >> 1)) * 3;
+  // Limited-range luma 16 + 3n -> full-range RGB (Y - 16) * 255 / 219 = 3.49 n, less the
+  // 1 to 2 levels swscale's fast conversion loses (seen: 0 2 5 9 12 ... 204 for n = 0..59).
+  return Math.round(((frame.data[centre]! + 1.5) * 219) / 255 / 3);
+}

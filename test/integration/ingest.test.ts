@@ -11,7 +11,7 @@ import { CCTV_640x480, collect, countFrames, makeClip } from '../helpers/media.j
 import { freePort, processesMatching, sleep, waitUntil } from '../helpers/processes.js';
 import { statesOf, statusWhere } from '../helpers/sourceStatus.js';
 
-// Real ffmpeg/ffprobe against the shared 640x480 30 fps CCTV clip, letterboxed to 320x320
+// Real ffmpeg against the shared 640x480 30 fps CCTV clip, letterboxed to 320x320
 // (see expectLetterboxed640x480).
 const OPTIONS: CameraSourceOptions = { ...DEFAULT_SOURCE_OPTIONS, modelWidth: 320, modelHeight: 320, realtime: false, loop: false };
 
@@ -60,7 +60,7 @@ describe('CameraSource reading a file', () => {
     expect(s.framesRead).toBe(clipFrames);
   });
 
-  it('in realtime mode is paced at the file frame rate, with pts = seq * 1000 / fps', async () => {
+  it('in realtime mode is paced at the file frame rate, with pts = the frames\' media time (seq * 1000 / fps here)', async () => {
     const s = source(clip, { realtime: true });
     const got = collect(s.frames$);
     const t0 = Date.now();
@@ -171,6 +171,51 @@ describe('CameraSource reading over HTTP', () => {
   });
 });
 
+describe('CameraSource reading an http(s) file (a stream report with a duration)', () => {
+  it('in realtime mode is paced at its own frame rate, like a local file, and ends without reconnecting', async () => {
+    const server = await serveFiles({ '/clip.mp4': clip });
+    try {
+      const s = source(`${server.origin}/clip.mp4`, { realtime: true });
+      const states = statesOf(s);
+      const got = collect(s.frames$);
+      const t0 = Date.now();
+      s.start();
+      await got.completed;
+      const wallMs = Date.now() - t0;
+
+      expect(got.frames).toHaveLength(clipFrames);
+      // 60 frames at 30 fps: 2 s of media (unpaced, HTTP reads it at ~5x that).
+      expect(wallMs).toBeGreaterThanOrEqual(1500);
+      expect(got.frames[got.frames.length - 1]!.timestamp - got.frames[0]!.timestamp).toBeGreaterThanOrEqual(1000);
+      expect(states.map((st) => st.state)).toEqual(['connecting', 'streaming', 'ended']);
+      expect(s.status.restarts).toBe(0);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('with loop starts over at its end as a normal event: no reconnect, no error, seq and media time go on', async () => {
+    const server = await serveFiles({ '/clip.mp4': clip });
+    try {
+      const s = source(`${server.origin}/clip.mp4`, { loop: true });
+      const states = statesOf(s);
+      const got = collect(s.frames$);
+      s.start();
+      await waitUntil('2.5 passes over the clip', () => got.frames.length >= clipFrames * 2.5, 30_000);
+      await s.stop();
+
+      expect(states.map((st) => st.state)).toEqual(['connecting', 'streaming', 'stopped']);
+      expect(states.every((st) => st.error === undefined && st.restarts === 0)).toBe(true);
+      expectConsecutiveSeq(got.frames);
+      for (let i = 1; i < got.frames.length; i++) expect(got.frames[i]!.pts).toBeGreaterThan(got.frames[i - 1]!.pts);
+      expect(Buffer.from(got.frames[clipFrames]!.data).equals(Buffer.from(got.frames[0]!.data))).toBe(true);
+      expect(server.requests.filter((r) => r === '/clip.mp4').length).toBeGreaterThanOrEqual(3);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('CameraSource with an unreadable file', () => {
   const cases: [string, () => string][] = [
     ['a missing file', () => join(dir, `no-such-clip-${randomUUID()}.mp4`)],
@@ -202,9 +247,9 @@ describe('CameraSource with an unreadable file', () => {
 
 describe('CameraSource with a dead live camera', () => {
   for (const scheme of ['rtsp', 'http'] as const) {
-    it(`${scheme}:// on a closed port keeps reconnecting with growing restarts, and stop() leaves no ffmpeg/ffprobe`, async () => {
+    it(`${scheme}:// on a closed port keeps reconnecting with growing restarts, and stop() leaves no ffmpeg`, async () => {
       const port = await freePort();
-      // In the URL path, so pgrep -f finds this test's ffprobe/ffmpeg and nobody else's.
+      // In the URL path, so pgrep -f finds this test's ffmpeg and nobody else's.
       const marker = `segstream-dead-${randomUUID()}`;
       const s = source(`${scheme}://127.0.0.1:${port}/${marker}`, { networkTimeoutS: 1, reconnectMinMs: 50, reconnectMaxMs: 200 });
       const states = statesOf(s);
@@ -232,7 +277,7 @@ describe('CameraSource with a dead live camera', () => {
 });
 
 describe('CameraSource stopped while connecting to a camera that never answers', () => {
-  // A TCP server that accepts and then says nothing: ffprobe waits for networkTimeoutS.
+  // A TCP server that accepts and then says nothing: ffmpeg waits for networkTimeoutS.
   let silent: Server;
   let port: number;
   const sockets: Socket[] = [];
@@ -246,11 +291,11 @@ describe('CameraSource stopped while connecting to a camera that never answers',
     await new Promise<void>((resolve) => silent.close(() => resolve()));
   });
 
-  async function stopDuringProbe(networkTimeoutS: number): Promise<{ s: CameraSource; stopMs: number; marker: string }> {
+  async function stopWhileConnecting(networkTimeoutS: number): Promise<{ s: CameraSource; stopMs: number; marker: string }> {
     const marker = `segstream-silent-${randomUUID()}`;
     const s = source(`rtsp://127.0.0.1:${port}/${marker}`, { networkTimeoutS, reconnectMinMs: 50 });
     s.start();
-    await waitUntil('ffprobe connected', () => processesMatching(marker).length > 0 && sockets.length > 0, 5000);
+    await waitUntil('ffmpeg connected', () => processesMatching(marker).length > 0 && sockets.length > 0, 5000);
     await sleep(200);
     expect(s.status.state).toBe('connecting');
     const t0 = Date.now();
@@ -258,16 +303,16 @@ describe('CameraSource stopped while connecting to a camera that never answers',
     return { s, stopMs: Date.now() - t0, marker };
   }
 
-  it('stop() ends in stopped and leaves no ffprobe behind', async () => {
-    const { s, marker } = await stopDuringProbe(2);
+  it('stop() ends in stopped and leaves no ffmpeg behind', async () => {
+    const { s, marker } = await stopWhileConnecting(2);
     expect(s.status.state).toBe('stopped');
     expect(s.status.error).toBeUndefined();
     expect(processesMatching(marker)).toEqual([]);
   });
 
-  // The probe would wait networkTimeoutS (5 s here) for a camera that never answers.
-  it('stop() kills a hanging probe instead of waiting out networkTimeoutS', async () => {
-    const { stopMs } = await stopDuringProbe(5);
+  // ffmpeg would wait networkTimeoutS (5 s here) for a camera that never answers.
+  it('stop() kills ffmpeg hanging on the connection instead of waiting out networkTimeoutS', async () => {
+    const { stopMs } = await stopWhileConnecting(5);
     expect(stopMs).toBeLessThan(1000);
   });
 });

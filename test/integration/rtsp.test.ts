@@ -19,7 +19,7 @@ describe.skipIf(unavailable !== undefined)(`CameraSource reading a real RTSP cam
   });
 
   it('delivers letterboxed frames, reconnects when the camera goes away, and flows again when it is back', async () => {
-    // The mount path is unique, so pgrep -f on the URL finds this test's ffmpeg/ffprobe only.
+    // The mount path is unique, so pgrep -f on the URL finds this test's ffmpeg only.
     const mount = `/cam-${randomUUID()}`;
     const first = await startRtspServer({ file: CCTV_640x480, mount });
     servers.push(first);
@@ -63,7 +63,7 @@ describe.skipIf(unavailable !== undefined)(`CameraSource reading a real RTSP cam
     for (const f of got.frames.slice(beforeBack, beforeBack + 10)) expectLetterboxed640x480(f, 'rtspcam');
     expect(states.some((st) => st.state === 'failed' || st.state === 'ended')).toBe(false);
 
-    // 4. stop() ends it: no ffmpeg/ffprobe for this camera is left. (The full URL, because
+    // 4. stop() ends it: no ffmpeg for this camera is left. (The full URL, because
     // rtsp_server.py's own command line has the mount path too.)
     expect(processesMatching(first.url).length).toBeGreaterThan(0);
     await s.stop();
