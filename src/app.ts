@@ -242,3 +242,14 @@ function statusMessage(st: SourceStatus): Record<string, unknown> {
     ...(st.error ? { error: st.error.toJSON() } : {}),
   };
 }
+
+/**
+ * Readiness (`GET /readyz`): an inference worker is alive and every camera delivers, i.e. is
+ * `streaming`, or `ended` (a file that played to its end as asked). Each camera that does
+ * not is listed with its state and error, so a monitor can say why.
+ */
+function readiness(sources: readonly CameraSource[], workers: number): { ok: boolean; [k: string]: unknown } {
+  const down = sources.filter((s) => s.status.state !== 'streaming' && s.status.state !== 'ended').map(cameraView);
+  return { ok: workers > 0 && down.length === 0, workers, ...(down.length > 0 ? { down } : {}), cameras: sources.length };
+}
+
