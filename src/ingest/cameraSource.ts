@@ -206,9 +206,14 @@ export class CameraSource {
       const outcome = await this.run(seekS);
       if (this.stopped) break;
       let error = outcome.error;
+      if (!error && outcome.frames === 0 && this.finite && this.options.loop) {
+        // Looping a file that yields nothing would spin: count it as a failed attempt.
+        error = new SegstreamError('E_SOURCE_FAILED', `camera ${this.camera}: ended without a frame`);
+      }
       if (!error) {
         if (this.finite && this.options.loop) {
-          // An http(s) file at its end (local files loop inside ffmpeg): start over, no fault.
+          // The end of a looped file: an http(s) file, or a local one whose ffmpeg could not
+          // seek back to its start (-stream_loop fails on some files). Start over, no fault.
           seekS = 0;
           continue;
         }

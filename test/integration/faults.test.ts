@@ -120,6 +120,24 @@ describe('a file camera whose ffmpeg dies', () => {
   });
 });
 
+describe('a looped file that ffmpeg cannot seek back in (raw H.264: "Seek to start failed")', () => {
+  it('starts over at its end as a normal event, with no reconnect and no error', async () => {
+    const raw = join(dir, 'raw.h264');
+    execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-i', counting, '-c:v', 'libx264', '-qp', '0', '-g', '1', '-f', 'h264', raw]);
+    const s = source(raw, { loop: true, realtime: false });
+    const states = statesOf(s);
+    const got = collect(s.frames$);
+    s.start();
+    await waitUntil('three passes over the clip', () => got.frames.length >= 150, 30_000);
+    await s.stop();
+    expect(states.map((st) => st.state)).toEqual(['connecting', 'streaming', 'stopped']);
+    expect(states.every((st) => st.error === undefined && st.restarts === 0)).toBe(true);
+    expectConsecutiveSeq(got.frames);
+    const seen = indices(got.frames);
+    expect(seen.slice(60, 70)).toEqual(seen.slice(0, 10));
+  });
+});
+
 describe('a truncated file', () => {
   it('with its index in front plays up to the cut and then ends', async () => {
     const cut = join(dir, 'cut-front.mp4');
