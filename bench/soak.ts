@@ -448,8 +448,10 @@ console.log(`| open fds before start / at start / end / after close (min - max d
 console.log(`| child processes alive during run, min - max | ffmpeg ${childRange('ffmpeg')}, ffprobe ${childRange('ffprobe')}, python3 ${childRange('python3')}, zombies max ${zombies} |`);
 console.log(`| child processes left after close | ${left.length ? left.map((p) => `${p.comm} ${p.pid} (${p.state})`).join(', ') : 'none'} |`);
 console.log(`| event-loop lag p50 / p99 / max, whole run | ${f1(ms(lagAll.percentile(50)))} / ${f1(ms(lagAll.percentile(99)))} / ${f1(ms(lagAll.max))} ms |`);
-const worstLag = samples.reduce((w, s) => (s.lagMaxMs > w.lagMaxMs ? s : w), first);
-console.log(`| event-loop lag p99 after warm-up; worst sample's p99; largest delay in the sample ending at | ${lagSteady && lagSteady.count > 0 ? f1(ms(lagSteady.percentile(99))) : 'n/a'} ms; ${f1(Math.max(...samples.map((s) => s.lagP99Ms).filter(Number.isFinite)))} ms; ${f1(worstLag.t)} s |`);
+// The first sample has no interval (NaN): the worst is picked among the others.
+const worstLag = samples.filter((s) => Number.isFinite(s.lagMaxMs)).reduce<Sample | undefined>((w, s) => (!w || s.lagMaxMs > w.lagMaxMs ? s : w), undefined);
+const worstLagText = worstLag ? `max ${f1(worstLag.lagMaxMs)} ms in the sample ending at ${f1(worstLag.t)} s` : 'n/a';
+console.log(`| event-loop lag p99 after warm-up; worst sample's p99; worst sample's max | ${lagSteady && lagSteady.count > 0 ? f1(ms(lagSteady.percentile(99))) : 'n/a'} ms; ${f1(Math.max(...samples.map((s) => s.lagP99Ms).filter(Number.isFinite)))} ms; ${worstLagText} |`);
 console.log(`| CPU of this process, mean over samples | ${Math.round(samples.slice(1).reduce((n, s) => n + s.cpuPct, 0) / Math.max(1, samples.length - 1))} % of one core |`);
 console.log(`| app.close() | ${appClosed ? `${Math.round(closeMs)} ms` : 'did not finish within 30 s'} |`);
 const logLevels = [...sink.byLevel].sort((a, b) => a[0] - b[0]).map(([l, n]) => `${LEVEL_NAMES[l] ?? l} ${n}`).join(', ');
