@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { WebSocket } from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CameraTargets } from '../../src/cameraTargets.js';
+import type { Logger } from '../../src/core/index.js';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
 import { DEFAULT_PUBLISH_OPTIONS, PublishServer, type ServiceView } from '../../src/publish/index.js';
 import { TestClient, type Msg } from '../helpers/wsClient.js';
@@ -102,7 +103,7 @@ async function counter(metrics: Metrics, name: string, labels = ''): Promise<num
 }
 
 /** A pino logger whose JSON lines are kept, parsed. */
-function capturingLogger(): { log: ReturnType<typeof pino>; lines: Record<string, unknown>[] } {
+function capturingLogger(): { log: Logger; lines: Record<string, unknown>[] } {
   const lines: Record<string, unknown>[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _enc, cb) {
