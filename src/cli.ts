@@ -50,7 +50,7 @@ export function buildCli(): Command {
 
   const run = program
     .command('run')
-    .description('Segment live sources and serve results: GET /healthz, GET /metrics, WebSocket /ws (docs/protocol.md).')
+    .description('Segment live sources and serve results: GET /healthz, GET /readyz, GET /metrics, WebSocket /ws (docs/protocol.md).')
     .addOption(
       new Option(
         '-s, --source <[id=]url>',
