@@ -109,14 +109,17 @@ export async function startApp(config: AppConfig, log: Logger = silentLogger()):
       maxPayloadBytes: Math.max(config.maxMessageBytes * 4, 1 << 20),
       maxBufferedBytes: config.maxBufferedBytes,
       slowClientTimeoutMs: config.slowClientTimeoutMs,
+      slowClientCloseGraceMs: config.slowClientCloseGraceMs,
+      maxClients: config.maxClients,
     },
     {
       hello: () => ({
         model: { file: basename(info.path), classes: info.classNames, input: [info.inputWidth, info.inputHeight] },
         cameras: sources.map(cameraView),
       }),
-      // Unhealthy when no inference worker is left (a failed restart): nothing would be published.
-      health: () => ({ ok: engine.workerCount > 0, workers: engine.workerCount, cameras: sources.map(cameraView) }),
+      // /healthz: the process serves; /readyz: it can publish (placeholder until cameras count too).
+      health: () => ({ ok: true, workers: engine.workerCount, cameras: sources.map(cameraView) }),
+      ready: () => ({ ok: engine.workerCount > 0, workers: engine.workerCount }),
       cameraIds: () => sources.map((s) => s.camera),
       handlers: { prompt: (m) => targets.handle(m), 'prompt.clear': (m) => targets.handle(m) },
     },

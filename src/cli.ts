@@ -34,6 +34,8 @@ const NUMERIC_OPTIONS: readonly [flag: string, key: NumericKey, help: string][] 
   ['--max-message-bytes <n>', 'maxMessageBytes', 'largest client message accepted, bytes'],
   ['--max-buffered-bytes <n>', 'maxBufferedBytes', 'a client with more unsent than this misses frame messages, bytes'],
   ['--slow-client-timeout <ms>', 'slowClientTimeoutMs', 'a client missing frames this long is disconnected (1008), ms'],
+  ['--slow-client-close-grace <ms>', 'slowClientCloseGraceMs', 'a disconnected slow client may still read its queued messages and the 1008 close this long, ms'],
+  ['--max-clients <n>', 'maxClients', 'most open WebSocket connections; more are refused with HTTP 503 E_TOO_MANY_CLIENTS'],
 ];
 
 /** '--max-det <n>' -> 'maxDet', as commander names the option. */
@@ -49,7 +51,7 @@ export function buildCli(): Command {
 
   const run = program
     .command('run')
-    .description('Segment live sources and serve results: GET /healthz, GET /metrics, WebSocket /ws (docs/protocol.md).')
+    .description('Segment live sources and serve results: GET /healthz, GET /readyz, GET /metrics, WebSocket /ws (docs/protocol.md).')
     .addOption(
       new Option(
         '-s, --source <[id=]url>',

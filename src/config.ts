@@ -56,6 +56,8 @@ export const appConfigSchema = z.strictObject({
   maxMessageBytes: positiveInt(1 << 20).default(16 * 1024),
   maxBufferedBytes: positiveInt(1 << 30).default(4 * 1024 * 1024),
   slowClientTimeoutMs: positiveInt(3_600_000).default(10_000),
+  slowClientCloseGraceMs: positiveInt(600_000).default(10_000).describe('a dropped slow client may read its queued messages and the 1008 close this long, ms'),
+  maxClients: positiveInt(100_000).default(256).describe('most open WebSocket connections; more get HTTP 503 E_TOO_MANY_CLIENTS'),
 });
 
 export type AppConfig = z.output<typeof appConfigSchema>;

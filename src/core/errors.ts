@@ -23,6 +23,7 @@ export const ERROR_CODES = [
   'E_MSG_UNKNOWN_TYPE',
   'E_UNKNOWN_CAMERA',
   'E_CLIENT_SLOW',
+  'E_TOO_MANY_CLIENTS',
   // prompts and targets
   'E_PROMPT_INVALID',
   'E_PROMPT_NO_MATCH',

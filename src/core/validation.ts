@@ -16,7 +16,10 @@ export function validationError(raw: unknown, issue: z.core.$ZodIssue, code: Err
   const path = issue.path.map((p) => (typeof p === 'symbol' ? p.toString() : p));
   if (issue.code === 'unrecognized_keys') {
     const where = path.length > 0 ? ` in ${path.join('.')}` : '';
-    return new SegstreamError(code, `${what}: unknown key(s)${where}: ${issue.keys.join(', ')}`, { expected: 'known keys only', actual: issue.keys });
+    // The keys are the client's own text: name a few, each cut short.
+    const keys = issue.keys.slice(0, SUMMARY_ITEMS).map((k) => summariseString(k, SUMMARY_KEY_CHARS));
+    const more = issue.keys.length > keys.length ? ` and ${issue.keys.length - keys.length} more` : '';
+    return new SegstreamError(code, `${what}: unknown key(s)${where}: ${keys.join(', ')}${more}`, { expected: 'known keys only', actual: keys });
   }
   const where = path.length > 0 ? path.join('.') : 'value';
   const actual = valueAt(raw, path);
@@ -27,14 +30,15 @@ export function validationError(raw: unknown, issue: z.core.$ZodIssue, code: Err
   else expected = issue.message;
   return new SegstreamError(code, `${what} ${where}: ${issue.message}`, {
     expected,
-    actual: summarise(issue.code === 'too_big' || issue.code === 'too_small' ? sizeOf(actual) : actual),
+    actual: summariseValue(issue.code === 'too_big' || issue.code === 'too_small' ? sizeOf(actual) : actual),
   });
 }
 
 function valueAt(raw: unknown, path: readonly (string | number)[]): unknown {
   let v: unknown = raw;
   for (const p of path) {
-    if (typeof v !== 'object' || v === null) return undefined;
+    // Own properties only: a path never reads through to Object.prototype.
+    if (typeof v !== 'object' || v === null || !Object.hasOwn(v, p)) return undefined;
     v = (v as Record<string | number, unknown>)[p];
   }
   return v;
@@ -46,10 +50,45 @@ function sizeOf(v: unknown): unknown {
   return v;
 }
 
-/** Keeps error payloads small: a long array or string is described, not echoed. */
-function summarise(v: unknown): unknown {
-  if (typeof v === 'string' && v.length > 80) return `${v.slice(0, 77)}...`;
-  if (Array.isArray(v) && v.length > 8) return `array of ${v.length}`;
-  if (typeof v === 'object' && v !== null && !Array.isArray(v)) return Object.keys(v).length > 8 ? 'object' : v;
-  return v === undefined ? null : v;
+/** Longest string echoed in an error, UTF-16 units (cut strings end in "..."). */
+const SUMMARY_CHARS = 80;
+/** Longest unknown key named in an error, UTF-16 units. */
+const SUMMARY_KEY_CHARS = 40;
+/** Most array elements (or unknown keys) echoed in an error. */
+const SUMMARY_ITEMS = 8;
+
+/**
+ * What an error may say about a value it did not accept: a short, flat summary, never the
+ * value itself. Strings are cut to 80 characters, non-finite numbers become their names,
+ * an array of at most 8 primitives is kept (elements summarised), any other array is
+ * "array of N" and any object "object with N keys". Nothing nested comes back, so a reply
+ * stays small and cheap to serialise whatever the client sent.
+ */
+export function summariseValue(v: unknown): unknown {
+  if (Array.isArray(v)) {
+    return v.length <= SUMMARY_ITEMS && v.every(isPrimitive) ? v.map(summarisePrimitive) : `array of ${v.length}`;
+  }
+  if (typeof v === 'object' && v !== null) return `object with ${Object.keys(v).length} keys`;
+  return summarisePrimitive(v);
+}
+
+function isPrimitive(v: unknown): boolean {
+  return v === null || v === undefined || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
+}
+
+function summarisePrimitive(v: unknown): unknown {
+  if (typeof v === 'string') return summariseString(v, SUMMARY_CHARS);
+  if (typeof v === 'number') return Number.isFinite(v) ? v : String(v);
+  if (typeof v === 'boolean' || v === null) return v;
+  if (v === undefined) return null;
+  return typeof v;
+}
+
+/** Cuts a string to `max` UTF-16 units, ending in "...", without splitting a surrogate pair. */
+export function summariseString(s: string, max: number = SUMMARY_CHARS): string {
+  if (s.length <= max) return s;
+  let end = max - 3;
+  const last = s.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return `${s.slice(0, end)}...`;
 }

@@ -31,6 +31,7 @@ export {
   type SelectContext,
   type Selection,
   type SelectionMethod,
+  type SynonymTable,
   type TextSelector,
 } from './select.js';
 export {

@@ -125,50 +125,54 @@ export function selectByBox(det: Detections, box: readonly [number, number, numb
   return { indices: [best], method: 'box', scores };
 }
 
+/** A word (lowercase, singular) -> the class names it stands for. */
+export type SynonymTable = ReadonlyMap<string, readonly string[]>;
+
 /**
- * Words a text prompt may use for class names (lowercase, singular). A synonym maps to the
- * class names it stands for; names the model does not have are ignored.
+ * Words a text prompt may use for class names. A synonym maps to the class names it stands
+ * for; names the model does not have are ignored. A Map, so that a prompt such as
+ * "constructor" finds nothing rather than Object.prototype.
  */
-export const DEFAULT_SYNONYMS: Readonly<Record<string, readonly string[]>> = {
-  vehicle: ['car', 'bus', 'truck', 'motorcycle'],
-  'motor vehicle': ['car', 'bus', 'truck', 'motorcycle'],
-  automobile: ['car'],
-  auto: ['car'],
-  van: ['car', 'truck'],
-  lorry: ['truck'],
-  pickup: ['truck'],
-  coach: ['bus'],
-  bike: ['bicycle', 'motorcycle'],
-  cycle: ['bicycle'],
-  motorbike: ['motorcycle'],
-  scooter: ['motorcycle'],
-  person: ['person'],
-  people: ['person'],
-  pedestrian: ['person'],
-  human: ['person'],
-  man: ['person'],
-  men: ['person'],
-  woman: ['person'],
-  women: ['person'],
-  child: ['person'],
-  children: ['person'],
-  kid: ['person'],
-  plane: ['airplane'],
-  aeroplane: ['airplane'],
-  aircraft: ['airplane'],
-  ship: ['boat'],
-  television: ['tv'],
-  monitor: ['tv'],
-  phone: ['cell phone'],
-  cellphone: ['cell phone'],
-  'mobile phone': ['cell phone'],
-  sofa: ['couch'],
-  hydrant: ['fire hydrant'],
-  'traffic signal': ['traffic light'],
-  puppy: ['dog'],
-  kitten: ['cat'],
-  animal: ['bird', 'cat', 'dog', 'horse', 'sheep', 'cow', 'elephant', 'bear', 'zebra', 'giraffe'],
-};
+export const DEFAULT_SYNONYMS: SynonymTable = new Map<string, readonly string[]>([
+  ['vehicle', ['car', 'bus', 'truck', 'motorcycle']],
+  ['motor vehicle', ['car', 'bus', 'truck', 'motorcycle']],
+  ['automobile', ['car']],
+  ['auto', ['car']],
+  ['van', ['car', 'truck']],
+  ['lorry', ['truck']],
+  ['pickup', ['truck']],
+  ['coach', ['bus']],
+  ['bike', ['bicycle', 'motorcycle']],
+  ['cycle', ['bicycle']],
+  ['motorbike', ['motorcycle']],
+  ['scooter', ['motorcycle']],
+  ['person', ['person']],
+  ['people', ['person']],
+  ['pedestrian', ['person']],
+  ['human', ['person']],
+  ['man', ['person']],
+  ['men', ['person']],
+  ['woman', ['person']],
+  ['women', ['person']],
+  ['child', ['person']],
+  ['children', ['person']],
+  ['kid', ['person']],
+  ['plane', ['airplane']],
+  ['aeroplane', ['airplane']],
+  ['aircraft', ['airplane']],
+  ['ship', ['boat']],
+  ['television', ['tv']],
+  ['monitor', ['tv']],
+  ['phone', ['cell phone']],
+  ['cellphone', ['cell phone']],
+  ['mobile phone', ['cell phone']],
+  ['sofa', ['couch']],
+  ['hydrant', ['fire hydrant']],
+  ['traffic signal', ['traffic light']],
+  ['puppy', ['dog']],
+  ['kitten', ['cat']],
+  ['animal', ['bird', 'cat', 'dog', 'horse', 'sheep', 'cow', 'elephant', 'bear', 'zebra', 'giraffe']],
+]);
 
 /** Leading words a caption-style prompt may carry ("a photo of a truck" -> "truck"). */
 const FILLER = /^(?:(?:a|an|the|photo|picture|image|of|all|every|any|some|this|that|these|those)\s+)+/;
@@ -205,7 +209,7 @@ function singulars(w: string): string[] {
 export function resolveClassQuery(
   text: string,
   classNames: readonly string[],
-  synonyms: Readonly<Record<string, readonly string[]>> = DEFAULT_SYNONYMS,
+  synonyms: SynonymTable = DEFAULT_SYNONYMS,
 ): number[] {
   const byName = new Map<string, number[]>();
   classNames.forEach((n, id) => {
@@ -215,7 +219,7 @@ export function resolveClassQuery(
   for (const c of textCandidates(text)) {
     const direct = byName.get(c);
     if (direct) return direct;
-    const syn = synonyms[c];
+    const syn = synonyms.get(c);
     if (syn) {
       const ids = syn.flatMap((n) => byName.get(n.toLowerCase()) ?? []);
       if (ids.length > 0) return [...new Set(ids)].sort((a, b) => a - b);
@@ -232,7 +236,7 @@ export function selectByClassName(
   det: Detections,
   text: string,
   classNames: readonly string[],
-  synonyms?: Readonly<Record<string, readonly string[]>>,
+  synonyms?: SynonymTable,
 ): number[] {
   const ids = new Set(resolveClassQuery(text, classNames, synonyms));
   const hit: number[] = [];
@@ -259,7 +263,7 @@ export interface TextSelector {
 export interface SelectContext {
   /** The detector's class names (ModelInfo.classNames). */
   readonly classNames: readonly string[];
-  readonly synonyms?: Readonly<Record<string, readonly string[]>>;
+  readonly synonyms?: SynonymTable;
   /** When set (and `image` given), text prompts use CLIP instead of class names. */
   readonly textSelector?: TextSelector;
   /** The frame's picture, needed by the CLIP path. */

@@ -40,7 +40,15 @@ export function bytesToUnicode(): { bytes: number[]; chars: string[] } {
 
 const PATTERN = /<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+/giu;
 
-const NAMED_ENTITIES: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: '\u00a0' };
+/** A Map: the entity name comes from the prompt text, so "&constructor;" must find nothing. */
+const NAMED_ENTITIES: ReadonlyMap<string, string> = new Map([
+  ['amp', '&'],
+  ['lt', '<'],
+  ['gt', '>'],
+  ['quot', '"'],
+  ['apos', "'"],
+  ['nbsp', '\u00a0'],
+]);
 
 /** Python html.unescape for the entities that occur in practice (named basics and numeric). */
 export function htmlUnescape(s: string): string {
@@ -49,7 +57,7 @@ export function htmlUnescape(s: string): string {
       const cp = body[1] === 'x' || body[1] === 'X' ? Number.parseInt(body.slice(2), 16) : Number.parseInt(body.slice(1), 10);
       return Number.isFinite(cp) && cp > 0 && cp <= 0x10ffff ? String.fromCodePoint(cp) : m;
     }
-    return NAMED_ENTITIES[body] ?? m;
+    return NAMED_ENTITIES.get(body) ?? m;
   });
 }
 

@@ -1,10 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, WebSocket, type RawData } from 'ws';
-import { parseWith, SegstreamError, type Logger } from '../core/index.js';
+import { WebSocketServer, WebSocket, type RawData, type ServerOptions } from 'ws';
+import { parseWith, SegstreamError, summariseString, summariseValue, type Logger } from '../core/index.js';
 import type { Metrics } from '../metrics.js';
+import { jsonDepth } from './jsonDepth.js';
 import { clientMessageSchema, CLIENT_MESSAGE_TYPES, PROTOCOL_VERSION, type ClientMessage } from './messages.js';
+import { RejectionLog, type RejectionSummary } from './rejectionLog.js';
 
 export interface PublishOptions {
   host: string;
@@ -13,10 +15,23 @@ export interface PublishOptions {
   maxMessageBytes: number;
   /** Hard limit: larger frames close the connection with 1009 (ws maxPayload), bytes. */
   maxPayloadBytes: number;
+  /** Client messages nesting arrays and objects deeper than this get E_MSG_INVALID before they are parsed, levels. */
+  maxMessageDepth: number;
   /** A client with more than this unsent is skipped (frames, events, replies), bytes. */
   maxBufferedBytes: number;
   /** A client skipped continuously this long is disconnected (1008, E_CLIENT_SLOW), ms. */
   slowClientTimeoutMs: number;
+  /**
+   * After a slow client's 1008 close, how long it has to read what was already queued and
+   * finish the close handshake before its socket is destroyed, ms.
+   */
+  slowClientCloseGraceMs: number;
+  /** Most open WebSocket connections; further upgrades get HTTP 503 E_TOO_MANY_CLIENTS. */
+  maxClients: number;
+  /** Rejected messages of one client logged one by one per window; the rest are counted. */
+  rejectLogBurst: number;
+  /** That window; each ends with one summary line of what was counted, ms. */
+  rejectLogIntervalMs: number;
 }
 
 export const DEFAULT_PUBLISH_OPTIONS: PublishOptions = {
@@ -24,9 +39,17 @@ export const DEFAULT_PUBLISH_OPTIONS: PublishOptions = {
   port: 8080,
   maxMessageBytes: 16 * 1024,
   maxPayloadBytes: 1024 * 1024,
+  maxMessageDepth: 32,
   maxBufferedBytes: 4 * 1024 * 1024,
   slowClientTimeoutMs: 10_000,
+  slowClientCloseGraceMs: 10_000,
+  maxClients: 256,
+  rejectLogBurst: 5,
+  rejectLogIntervalMs: 10_000,
 };
+
+/** ws destroys a socket whose close handshake has not finished after this long unless told otherwise, ms. */
+const WS_CLOSE_TIMEOUT_MS = 30_000;
 
 /** A client request the app answers (e.g. `prompt`): the reply, or a SegstreamError. */
 export type RequestHandler = (message: unknown) => Promise<Record<string, unknown>> | Record<string, unknown>;
@@ -34,10 +57,13 @@ export type RequestHandler = (message: unknown) => Promise<Record<string, unknow
 /** What the server reports about the service and the requests it forwards (injected by the app). */
 export interface ServiceView {
   hello(): Record<string, unknown>;
+  /** GET /healthz: the process serves (200 when ok). */
   health(): { ok: boolean; [k: string]: unknown };
+  /** GET /readyz: the service does its job (200 when ok, else 503); without it, always ok. */
+  ready?(): { ok: boolean; [k: string]: unknown };
   cameraIds(): string[];
   /** Message types beyond ping/subscribe, by `type`; each validates its own message. */
-  handlers?: Readonly<Record<string, RequestHandler>>;
+  handlers?: ReadonlyMap<string, RequestHandler> | Readonly<Record<string, RequestHandler>>;
 }
 
 interface Client {
@@ -47,27 +73,49 @@ interface Client {
   cameras: Set<string> | null;
   slowSince: number | null;
   skipped: number;
+  rejections: RejectionLog;
+  /** Destroys the socket of a dropped slow client when its close grace ends. */
+  closeTimer?: NodeJS.Timeout;
 }
 
+const INTERNAL_ERROR = new SegstreamError('E_INTERNAL', 'the request failed inside segstream; see the server log');
+/** Sent when a reply itself cannot be serialised. */
+const INTERNAL_ERROR_JSON = JSON.stringify({ type: 'error', ...INTERNAL_ERROR.toJSON() });
+
 /**
- * One HTTP server: GET /healthz, GET /metrics (Prometheus), WebSocket at /ws.
+ * One HTTP server: GET /healthz, GET /readyz, GET /metrics (Prometheus), WebSocket at /ws.
  * Frame messages are serialised once and sent to every subscribed client; a client that
  * does not read is skipped (counted) and, if it stays behind, disconnected. A bad
- * message gets an error reply to that client only.
+ * message gets an error reply to that client only; nothing a client sends can throw out of
+ * the server (a last-resort handler answers E_INTERNAL and logs the bug).
  */
 export class PublishServer {
+  private readonly options: PublishOptions;
   private readonly http: Server;
   private readonly wss: WebSocketServer;
+  /** Clients that are sent messages. */
   private readonly clients = new Set<Client>();
+  /** Every open WebSocket: the clients plus dropped slow clients still closing. */
+  private readonly connections = new Set<Client>();
+  /** Upgrades accepted but not yet open (counted against maxClients). */
+  private upgrading = 0;
+  private readonly handlers: ReadonlyMap<string, RequestHandler>;
+  private readonly refusals: RejectionLog;
+  private readonly sweep: NodeJS.Timeout;
   private nextClientId = 1;
   private closed = false;
 
   constructor(
-    private readonly options: PublishOptions,
+    options: Partial<PublishOptions>,
     private readonly view: ServiceView,
     private readonly metrics: Metrics,
     private readonly log?: Logger,
   ) {
+    this.options = checkOptions({ ...DEFAULT_PUBLISH_OPTIONS, ...options });
+    const h = view.handlers;
+    // A Map, so a `type` such as "constructor" or "hasOwnProperty" never finds Object.prototype.
+    this.handlers = h instanceof Map ? h : new Map(Object.entries(h ?? {}));
+    this.refusals = new RejectionLog(this.rejectLogOptions());
     this.http = createServer((req, res) => {
       this.handleHttp(req, res).catch((err: unknown) => {
         this.log?.error({ err, url: req.url }, 'HTTP request failed');
@@ -75,15 +123,17 @@ export class PublishServer {
         res.end();
       });
     });
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes });
-    this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      const path = (req.url ?? '/').split('?')[0];
-      if (path !== '/ws') {
-        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
-        return;
-      }
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
-    });
+    // closeTimeout (a ws 8.23 option that @types/ws 8.18 lacks): ws would otherwise destroy
+    // a slow client's socket before its close grace ends.
+    const wsOptions: ServerOptions & { closeTimeout: number } = {
+      noServer: true,
+      maxPayload: this.options.maxPayloadBytes,
+      closeTimeout: Math.max(WS_CLOSE_TIMEOUT_MS, this.options.slowClientCloseGraceMs),
+    };
+    this.wss = new WebSocketServer(wsOptions);
+    this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
+    this.sweep = setInterval(() => this.flushRejectionLogs(), this.options.rejectLogIntervalMs);
+    this.sweep.unref();
   }
 
   listen(): Promise<AddressInfo> {
@@ -96,8 +146,14 @@ export class PublishServer {
     });
   }
 
+  /** Clients that are sent messages. */
   get clientCount(): number {
     return this.clients.size;
+  }
+
+  /** Open WebSocket connections, dropped slow clients still closing included (what maxClients limits). */
+  get connectionCount(): number {
+    return this.connections.size;
   }
 
   private async handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -106,8 +162,8 @@ export class PublishServer {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
       return;
     }
-    if (path === '/healthz') {
-      const h = this.view.health();
+    if (path === '/healthz' || path === '/readyz') {
+      const h = path === '/healthz' ? this.view.health() : (this.view.ready?.() ?? { ok: true });
       res.writeHead(h.ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(h));
       return;
     }
@@ -116,25 +172,88 @@ export class PublishServer {
       res.writeHead(200, { 'content-type': this.metrics.registry.contentType }).end(body);
       return;
     }
-    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /healthz, /metrics or a WebSocket at /ws\n');
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /healthz, /readyz, /metrics or a WebSocket at /ws\n');
+  }
+
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path !== '/ws') {
+      refuse(socket, 404, 'Not Found', 'text/plain', 'WebSockets are served at /ws\n');
+      return;
+    }
+    if (this.connections.size + this.upgrading >= this.options.maxClients) {
+      const err = new SegstreamError('E_TOO_MANY_CLIENTS', `the server already has ${this.options.maxClients} WebSocket connections; try again later`, {
+        expected: `<= ${this.options.maxClients} connections`,
+        actual: this.connections.size + this.upgrading + 1,
+      });
+      this.metrics.clientErrors.inc({ code: err.code });
+      const { log, summary } = this.refusals.record(err.code, Date.now());
+      if (summary) this.log?.warn({ code: err.code, ...summary }, 'WebSocket connections refused and not logged one by one (summary)');
+      if (log) this.log?.warn({ code: err.code, limit: this.options.maxClients }, 'refused a WebSocket connection: too many clients');
+      refuse(socket, 503, 'Service Unavailable', 'application/json', JSON.stringify(err.toJSON()));
+      return;
+    }
+    this.upgrading++;
+    let settled = false;
+    const settle = (): void => {
+      if (settled) return;
+      settled = true;
+      this.upgrading--;
+      socket.off('close', settle);
+    };
+    // ws destroys the socket of a failed handshake: it is no longer upgrading then.
+    socket.once('close', settle);
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      settle();
+      this.accept(ws);
+    });
   }
 
   private accept(ws: WebSocket): void {
-    const client: Client = { ws, id: this.nextClientId++, cameras: null, slowSince: null, skipped: 0 };
+    const client: Client = { ws, id: this.nextClientId++, cameras: null, slowSince: null, skipped: 0, rejections: new RejectionLog(this.rejectLogOptions()) };
     this.clients.add(client);
+    this.connections.add(client);
     this.metrics.wsClients.set(this.clients.size);
     this.log?.info({ client: client.id }, 'websocket client connected');
-    this.sendJson(client, { type: 'hello', protocol: PROTOCOL_VERSION, ...this.view.hello() });
-    ws.on('message', (data: RawData, isBinary: boolean) => this.onMessage(client, data, isBinary));
+    ws.on('message', (data: RawData, isBinary: boolean) => this.guard(client, () => this.onMessage(client, data, isBinary)));
     ws.on('error', (err: Error & { code?: string }) => {
-      // ws closes with 1009 itself when maxPayload is exceeded.
+      // ws closes with 1009 (too large) or 1007 (invalid UTF-8) itself.
       this.log?.warn({ client: client.id, code: err.code, err: err.message }, 'websocket client error');
     });
-    ws.on('close', () => {
-      this.clients.delete(client);
-      this.metrics.wsClients.set(this.clients.size);
-      this.log?.info({ client: client.id }, 'websocket client disconnected');
-    });
+    ws.on('close', () => this.onClose(client));
+    this.guard(client, () => this.sendJson(client, { type: 'hello', protocol: PROTOCOL_VERSION, ...this.view.hello() }));
+  }
+
+  private onClose(client: Client): void {
+    clearTimeout(client.closeTimer);
+    this.clients.delete(client);
+    this.connections.delete(client);
+    this.metrics.wsClients.set(this.clients.size);
+    const summary = client.rejections.flush(Date.now());
+    if (summary) this.logRejectionSummary(client, summary);
+    this.log?.info({ client: client.id }, 'websocket client disconnected');
+  }
+
+  /**
+   * The last resort: whatever a message handler throws stays here (ws would rethrow it and
+   * the process would exit). It is a bug, so it is logged with its stack and the client gets
+   * E_INTERNAL; the server keeps serving.
+   */
+  private guard(client: Client, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.internalError(client, err);
+    }
+  }
+
+  private internalError(client: Client, err: unknown): void {
+    try {
+      this.log?.error({ client: client.id, err }, 'handling a client message failed');
+      this.sendError(client, INTERNAL_ERROR);
+    } catch {
+      // Logging or answering failed too; there is nothing left to tell anyone.
+    }
   }
 
   private onMessage(client: Client, data: RawData, isBinary: boolean): void {
@@ -146,24 +265,33 @@ export class PublishServer {
       return this.sendError(client, new SegstreamError('E_MSG_INVALID', 'binary messages are not accepted; send JSON text', { expected: 'text frame' }));
     }
     const text = Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]).toString('utf8');
+    const maxDepth = this.options.maxMessageDepth;
+    if (jsonDepth(text, maxDepth) > maxDepth) {
+      return this.sendError(client, new SegstreamError('E_MSG_INVALID', `message nests arrays or objects deeper than ${maxDepth} levels`, { expected: `<= ${maxDepth} levels`, actual: `> ${maxDepth}` }));
+    }
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
     } catch (err) {
-      return this.sendError(client, new SegstreamError('E_MSG_NOT_JSON', `message is not JSON: ${(err as Error).message}`));
+      return this.sendError(client, new SegstreamError('E_MSG_NOT_JSON', `message is not JSON: ${summariseString((err as Error).message, 120)}`));
     }
-    const type = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as { type?: unknown }).type : undefined;
-    const handler = typeof type === 'string' ? this.view.handlers?.[type] : undefined;
-    if (handler) return void this.forward(client, handler, parsed);
+    const type = isObject(parsed) && Object.hasOwn(parsed, 'type') ? parsed['type'] : undefined;
+    const handler = typeof type === 'string' ? this.handlers.get(type) : undefined;
+    if (handler) {
+      this.forward(client, handler, parsed).catch((err: unknown) => this.internalError(client, err));
+      return;
+    }
     if (typeof type !== 'string' || !(CLIENT_MESSAGE_TYPES as readonly string[]).includes(type)) {
-      const known = [...CLIENT_MESSAGE_TYPES, ...Object.keys(this.view.handlers ?? {})];
-      return this.sendError(client, new SegstreamError('E_MSG_UNKNOWN_TYPE', `unknown message type ${JSON.stringify(type)}`, { expected: known, actual: type ?? null }));
+      const known = [...CLIENT_MESSAGE_TYPES, ...this.handlers.keys()];
+      const what = type === undefined ? 'message has no type' : `unknown message type ${JSON.stringify(summariseValue(type))}`;
+      return this.sendError(client, new SegstreamError('E_MSG_UNKNOWN_TYPE', what, { expected: known, actual: summariseValue(type) }));
     }
     let msg: ClientMessage;
     try {
       msg = parseWith(clientMessageSchema, parsed, 'E_MSG_INVALID', `invalid '${type}' message:`);
     } catch (err) {
-      return this.sendError(client, err as SegstreamError);
+      if (err instanceof SegstreamError) return this.sendError(client, err);
+      throw err;
     }
     this.handle(client, msg);
   }
@@ -193,19 +321,47 @@ export class PublishServer {
       this.sendJson(client, await handler(message));
     } catch (err) {
       if (err instanceof SegstreamError) return this.sendError(client, err);
-      this.log?.error({ client: client.id, err }, 'request handler failed');
-      this.sendError(client, new SegstreamError('E_INTERNAL', 'the request failed inside segstream; see the server log'));
+      this.internalError(client, err);
     }
   }
 
   private sendError(client: Client, err: SegstreamError): void {
     this.metrics.clientErrors.inc({ code: err.code });
-    this.log?.info({ client: client.id, code: err.code, err: err.message }, 'rejected client message');
+    const { log, summary } = client.rejections.record(err.code, Date.now());
+    if (summary) this.logRejectionSummary(client, summary);
+    if (log) this.log?.info({ client: client.id, code: err.code, err: summariseString(err.message, 200) }, 'rejected client message');
     this.sendJson(client, { type: 'error', ...err.toJSON() });
   }
 
+  private logRejectionSummary(client: Client, summary: RejectionSummary): void {
+    this.log?.info({ client: client.id, ...summary }, 'rejected client messages not logged one by one (summary)');
+  }
+
+  /** Ends the rejection-log windows that ran their interval (clients that went quiet included). */
+  private flushRejectionLogs(): void {
+    const now = Date.now();
+    for (const c of this.connections) {
+      const summary = c.rejections.flushIfDue(now);
+      if (summary) this.logRejectionSummary(c, summary);
+    }
+    const refused = this.refusals.flushIfDue(now);
+    if (refused) this.log?.warn({ code: 'E_TOO_MANY_CLIENTS', ...refused }, 'WebSocket connections refused and not logged one by one (summary)');
+  }
+
+  private rejectLogOptions(): { burst: number; intervalMs: number } {
+    return { burst: this.options.rejectLogBurst, intervalMs: this.options.rejectLogIntervalMs };
+  }
+
   private sendJson(client: Client, msg: object): void {
-    this.deliver(client, JSON.stringify(msg), Date.now());
+    let json: string;
+    try {
+      json = JSON.stringify(msg);
+    } catch (err) {
+      this.log?.error({ client: client.id, err }, 'a reply could not be serialised');
+      this.metrics.clientErrors.inc({ code: 'E_INTERNAL' });
+      json = INTERNAL_ERROR_JSON;
+    }
+    this.deliver(client, json, Date.now());
   }
 
   /**
@@ -242,23 +398,30 @@ export class PublishServer {
     for (const client of this.clients) this.deliver(client, json, now);
   }
 
+  /**
+   * Nothing more is sent from now on (ws is CLOSING), so the close frame queues behind at most
+   * maxBufferedBytes plus one message (and what the kernels buffer). Bytes already in the
+   * stream cannot be overtaken: a client that reads again within slowClientCloseGraceMs gets
+   * them, then close 1008 E_CLIENT_SLOW; one that does not is destroyed (it sees 1006).
+   */
   private dropSlowClient(client: Client): void {
     this.log?.warn({ client: client.id, code: 'E_CLIENT_SLOW', skipped: client.skipped }, 'disconnecting a client that stopped reading');
     this.metrics.clientErrors.inc({ code: 'E_CLIENT_SLOW' });
     this.clients.delete(client);
     this.metrics.wsClients.set(this.clients.size);
-    // Its socket is not draining, so a close handshake may never finish: give it 1 s.
     client.ws.close(1008, 'E_CLIENT_SLOW: client stopped reading');
-    setTimeout(() => client.ws.terminate(), 1000).unref();
+    client.closeTimer = setTimeout(() => client.ws.terminate(), this.options.slowClientCloseGraceMs);
+    client.closeTimer.unref();
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.sweep);
     for (const c of this.clients) c.ws.close(1001, 'server shutting down');
     await new Promise<void>((resolve) => {
       const t = setTimeout(() => {
-        for (const c of this.clients) c.ws.terminate();
+        for (const c of this.connections) c.ws.terminate();
         resolve();
       }, 1000);
       t.unref();
@@ -267,8 +430,38 @@ export class PublishServer {
         resolve();
       });
     });
+    for (const c of this.connections) c.ws.terminate();
     for (const c of this.wss.clients) c.terminate();
     this.http.closeAllConnections();
     await new Promise<void>((resolve) => this.http.close(() => resolve()));
   }
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Answers an upgrade request with a plain HTTP response and closes the socket. Node removes
+ * its own socket listeners before 'upgrade', so without an error listener a client that
+ * resets the connection would be an uncaught exception.
+ */
+function refuse(socket: Duplex, status: number, reason: string, contentType: string, body: string): void {
+  socket.on('error', () => socket.destroy());
+  socket.once('finish', () => socket.destroy());
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: ${contentType}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}
+
+const NON_NEGATIVE: readonly (keyof PublishOptions)[] = ['port', 'rejectLogBurst'];
+
+/** Bad options are programming errors: TypeError naming the option. */
+function checkOptions(o: PublishOptions): PublishOptions {
+  for (const [k, v] of Object.entries(o) as [keyof PublishOptions, unknown][]) {
+    if (k === 'host') continue;
+    const min = NON_NEGATIVE.includes(k) ? 0 : 1;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new TypeError(`PublishOptions.${k} must be an integer >= ${min}, got ${String(v)}`);
+  }
+  return o;
 }

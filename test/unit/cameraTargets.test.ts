@@ -30,6 +30,16 @@ describe('CameraTargets', () => {
     expect(next.targets.get(id)).toBe(1);
   });
 
+  it.each(['constructor', 'hasOwnProperty', 'toString', 'valueOf', '__proto__'])(
+    "a text prompt '%s' is E_PROMPT_NO_MATCH, not a TypeError from Object.prototype",
+    async (text) => {
+      const t = new CameraTargets(['cam0'], {}, ['person', 'bicycle', 'car']);
+      for (let i = 0; i < 3; i++) t.process(frameWithCar(i, 100 + 2 * i));
+      await expect(t.handle({ type: 'prompt', camera: 'cam0', text })).rejects.toMatchObject({ code: 'E_PROMPT_NO_MATCH' });
+      await expect(t.handle({ type: 'prompt', camera: text, text: 'car' })).rejects.toMatchObject({ code: 'E_UNKNOWN_CAMERA' });
+    },
+  );
+
   it('with tracking off keeps detections untracked and answers prompts with E_PROMPT_INVALID', async () => {
     const t = new CameraTargets(['cam0'], null, ['person', 'bicycle', 'car']);
     const out = t.process(frameWithCar(0, 100));

@@ -38,6 +38,8 @@ describe('parseConfig', () => {
       maxMessageBytes: 16 * 1024,
       maxBufferedBytes: 4 * 1024 * 1024,
       slowClientTimeoutMs: 10_000,
+      slowClientCloseGraceMs: 10_000,
+      maxClients: 256,
     });
   });
 
@@ -63,6 +65,10 @@ describe('parseConfig', () => {
     ['maxBatch', 65],
     ['executionProvider', 'tpu'],
     ['realtime', 'yes'],
+    ['maxClients', 0],
+    ['maxClients', 2.5],
+    ['slowClientCloseGraceMs', 0],
+    ['slowClientCloseGraceMs', 600_001],
   ])('rejects %s = %j with E_CONFIG naming the option', (key, value) => {
     const err = configError({ ...minimal, [key]: value });
     expect(err.code).toBe('E_CONFIG');

@@ -176,9 +176,17 @@ describe('text prompts by class name', () => {
   });
 
   it('custom synonyms replace the table', () => {
-    expect(selectByClassName(scene, 'wheels', names, { wheel: ['bicycle'] })).toEqual([4]);
-    expect(code(() => selectByClassName(scene, 'lorry', names, {}))).toBe('E_PROMPT_NO_MATCH');
+    expect(selectByClassName(scene, 'wheels', names, new Map([['wheel', ['bicycle']]]))).toEqual([4]);
+    expect(code(() => selectByClassName(scene, 'lorry', names, new Map()))).toBe('E_PROMPT_NO_MATCH');
   });
+
+  it.each(['constructor', 'hasOwnProperty', 'toString', 'valueOf', '__proto__', '__defineGetter__'])(
+    "Object.prototype names are no synonyms: '%s' is E_PROMPT_NO_MATCH",
+    (text) => {
+      expect(code(() => resolveClassQuery(text, names))).toBe('E_PROMPT_NO_MATCH');
+      expect(code(() => selectByClassName(scene, text, names))).toBe('E_PROMPT_NO_MATCH');
+    },
+  );
 });
 
 describe('select / selectSync / trackIdsOf', () => {

@@ -65,6 +65,11 @@ describe('ClipTokenizer', () => {
     expect(t.encode("it's")).toEqual([byteId('i', false), byteId('t'), byteId("'", false), byteId('s')]);
   });
 
+  it('leaves entities named like Object.prototype members as written', () => {
+    expect(cleanText('&constructor; &hasOwnProperty; &toString; &__proto__;')).toBe('&constructor; &hasownproperty; &tostring; &__proto__;');
+    expect(cleanText('&amp;lt;')).toBe('<');
+  });
+
   it('encodes non-ASCII text as UTF-8 bytes', () => {
     const t = new ClipTokenizer([]);
     // é = C3 A9
