@@ -117,9 +117,9 @@ export async function startApp(config: AppConfig, log: Logger = silentLogger()):
         model: { file: basename(info.path), classes: info.classNames, input: [info.inputWidth, info.inputHeight] },
         cameras: sources.map(cameraView),
       }),
-      // /healthz: the process serves; /readyz: it can publish (placeholder until cameras count too).
+      // /healthz: the process serves; /readyz: it publishes every camera (503 says which is down and why).
       health: () => ({ ok: true, workers: engine.workerCount, cameras: sources.map(cameraView) }),
-      ready: () => ({ ok: engine.workerCount > 0, workers: engine.workerCount }),
+      ready: () => readiness(sources, engine.workerCount),
       cameraIds: () => sources.map((s) => s.camera),
       handlers: { prompt: (m) => targets.handle(m), 'prompt.clear': (m) => targets.handle(m) },
     },
@@ -134,7 +134,7 @@ export async function startApp(config: AppConfig, log: Logger = silentLogger()):
     await clip?.close();
     throw err;
   }
-  log.info({ port: address.port, host: address.address }, 'listening: GET /healthz, /metrics, WebSocket /ws');
+  log.info({ port: address.port, host: address.address }, 'listening: GET /healthz, /readyz, /metrics, WebSocket /ws');
 
   const published = new Subject<PublishedFrame>();
   const subs: Subscription[] = [];

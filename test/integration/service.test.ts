@@ -125,6 +125,32 @@ describe('segstream service over WebSocket (real ffmpeg, model and sockets)', ()
     c.close();
   });
 
+  it('is live on /healthz but not ready on /readyz while a camera is down, which says which and why', async () => {
+    const health = await fetch(`http://127.0.0.1:${app.address.port}/healthz`);
+    expect(health.status).toBe(200);
+    const ready = await fetch(`http://127.0.0.1:${app.address.port}/readyz`);
+    expect(ready.status).toBe(503);
+    const body = (await ready.json()) as { ok: boolean; down: { id: string; state: string; error?: { code: string } }[] };
+    expect(body.ok).toBe(false);
+    expect(body.down.map((d) => [d.id, d.state, d.error?.code])).toEqual([['broken', 'failed', 'E_SOURCE_UNREADABLE']]);
+  });
+
+  it('restarts the camera whose ffmpeg is killed: status says so, /readyz lists it meanwhile, frames go on', async () => {
+    const c = await TestClient.connect(app.address.port);
+    await c.frames(2, 'road');
+    const road = app.sources.find((s) => s.camera === 'road')!;
+    process.kill(road.ffmpegPid!, 'SIGKILL');
+    const broken = await c.next((m) => m.type === 'status' && m['camera'] === 'road' && m['state'] === 'reconnecting', 10_000);
+    expect((broken['error'] as { code: string }).code).toBe('E_SOURCE_FAILED');
+    const during = (await (await fetch(`http://127.0.0.1:${app.address.port}/readyz`)).json()) as { down: { id: string }[] };
+    expect(during.down.map((d) => d.id).sort()).toEqual(['broken', 'road']);
+    await c.next((m) => m.type === 'status' && m['camera'] === 'road' && m['state'] === 'streaming' && c.messages.indexOf(m) > c.messages.indexOf(broken), 10_000);
+    const lastSeq = Math.max(...c.messages.filter((m) => m.type === 'frame' && m['camera'] === 'road').map((m) => m['seq'] as number));
+    const after = await c.frames(3, 'road');
+    expect(after[0]!.seq).toBeGreaterThan(lastSeq);
+    c.close();
+  });
+
   it('sends only the subscribed cameras', async () => {
     const c = await TestClient.connect(app.address.port);
     c.ws.send(JSON.stringify({ type: 'subscribe', cameras: ['broken'] }));
