@@ -96,7 +96,12 @@ export function buildCli(): Command {
           : { clip: { image: opts['clipImage'], text: opts['clipText'], merges: opts['clipMerges'], ...(opts['clipVocab'] === undefined ? {} : { vocab: opts['clipVocab'] }) } }),
       });
       const app = await startApp(config, log);
+      let stopping = false;
+      // A second signal while closing is ignored (bin/segstream.js forwards the one the
+      // terminal also sends to its process group): cleanup finishes, ffmpeg is not orphaned.
       const shutdown = (signal: string): void => {
+        if (stopping) return void log.info({ signal }, 'already shutting down');
+        stopping = true;
         log.info({ signal }, 'shutting down');
         void app.close().then(
           () => process.exit(0),
@@ -106,8 +111,8 @@ export function buildCli(): Command {
           },
         );
       };
-      process.once('SIGINT', shutdown);
-      process.once('SIGTERM', shutdown);
+      process.on('SIGINT', shutdown);
+      process.on('SIGTERM', shutdown);
     } catch (err) {
       if (isSegstreamError(err)) {
         log.fatal({ code: err.code, expected: err.expected, actual: err.actual }, err.message);

@@ -207,6 +207,11 @@ export class CameraSource {
       if (this.stopped) break;
       let error = outcome.error;
       if (!error && outcome.frames === 0 && this.finite && this.options.loop) {
+        if (seekS > 0) {
+          // Resumed at the very end of a looped file: start over from its beginning.
+          seekS = 0;
+          continue;
+        }
         // Looping a file that yields nothing would spin: count it as a failed attempt.
         error = new SegstreamError('E_SOURCE_FAILED', `camera ${this.camera}: ended without a frame`);
       }

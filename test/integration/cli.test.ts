@@ -55,6 +55,37 @@ describe('segstream CLI', () => {
     }
   });
 
+  it('bin/segstream.js runs the service with glibc\'s mmap threshold fixed; Ctrl-C (SIGINT to the group, forwarded too) exits 0, no ffmpeg left', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'segstream-bin-'));
+    const source = join(dir, `clip-${process.pid}-bin.mp4`);
+    symlinkSync(CLIP, source);
+    // Its own process group, as a terminal's foreground job.
+    const wrapper = spawn(process.execPath, [join(ROOT, 'bin/segstream.js'), 'run', '--source', source, '--model', MODEL, '--port', '0', '--host', '127.0.0.1', '--threads', '1'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    try {
+      await listeningPort(wrapper);
+      const children = spawnSync('pgrep', ['-P', String(wrapper.pid)], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
+      expect(children).toHaveLength(1);
+      const env = readFileSync(`/proc/${children[0]}/environ`, 'utf8').split('\0');
+      expect(env).toContain('MALLOC_MMAP_THRESHOLD_=131072');
+      const deadline = Date.now() + 20_000;
+      while (!processesMatching(source).some((l) => l.includes('ffmpeg')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(processesMatching(source).some((l) => l.includes('ffmpeg'))).toBe(true);
+      process.kill(-wrapper.pid!, 'SIGINT');
+      expect(await exited(wrapper)).toBe(0);
+      expect(processesMatching(source)).toEqual([]);
+    } finally {
+      try {
+        process.kill(-wrapper.pid!, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+  });
+
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     it(`streams frames, then on ${signal} exits 0 leaving no ffmpeg behind`, async () => {
       // A uniquely named link to the clip marks this run's ffmpeg in the process list.

@@ -69,6 +69,10 @@ describe('camera credentials', () => {
       expect(errors.some((e) => e.includes('401') && e.includes('admin:***@'))).toBe(true);
       expect(errors.some((e) => e.includes(`127.0.0.1:${closed}`))).toBe(true);
       expect(stderr).toContain('camera source problem');
+      // A camera's log lines name it once (its child logger carries the key).
+      const cameraLines = stderr.split('\n').filter((l) => l.includes('"camera":'));
+      expect(cameraLines.length).toBeGreaterThan(0);
+      for (const l of cameraLines) expect(l.split('"camera":').length).toBe(2);
       expect(stderr).toContain('ffmpeg started');
       for (const [what, text] of [
         ['/healthz', health],

@@ -5,23 +5,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { computeLetterbox, type Frame } from '../../src/core/index.js';
-import { CameraSource, DEFAULT_SOURCE_OPTIONS, parseSourceSpec, type CameraSourceOptions } from '../../src/ingest/index.js';
+import type { CameraSource, CameraSourceOptions } from '../../src/ingest/index.js';
 import { expectConsecutiveSeq, PAD_GREY } from '../helpers/frameChecks.js';
 import { CCTV_640x480, collect, frameIndexOf, makeCountingClip } from '../helpers/media.js';
 import { processesMatching, sleep, waitUntil } from '../helpers/processes.js';
 import { rtspServerUnavailable, startRtspServer, type RtspServer } from '../helpers/rtspServer.js';
-import { statesOf, statusWhere } from '../helpers/sourceStatus.js';
+import { sourceFactory, statesOf, statusWhere } from '../helpers/sourceStatus.js';
 
 // Faults an unlucky operator meets: ffmpeg killed or frozen, files cut short, a stream that
 // changes size. Each recovers or fails as docs/errors.md says, with real ffmpeg and servers.
-const OPTIONS: CameraSourceOptions = { ...DEFAULT_SOURCE_OPTIONS, modelWidth: 320, modelHeight: 320, realtime: true, loop: false, reconnectMinMs: 200 };
-
-const open: CameraSource[] = [];
-function source(url: string, options: Partial<CameraSourceOptions> = {}): CameraSource {
-  const s = new CameraSource(parseSourceSpec(`cam=${url}`, 0), { ...OPTIONS, ...options });
-  open.push(s);
-  return s;
-}
+const { source, stopAll } = sourceFactory('cam', { realtime: true, loop: false, reconnectMinMs: 200 });
 
 let dir: string;
 /** 2 s, 30 fps: frame n shows grey 16 + 3n (frameIndexOf reads it back). */
@@ -33,9 +26,7 @@ beforeAll(() => {
   makeCountingClip(counting, 2);
 });
 
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((s) => s.stop()));
-});
+afterEach(stopAll);
 
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
@@ -139,31 +130,31 @@ describe('a looped file that ffmpeg cannot seek back in (raw H.264: "Seek to sta
 });
 
 describe('a truncated file', () => {
-  it('with its index in front plays up to the cut and then ends', async () => {
-    const cut = join(dir, 'cut-front.mp4');
-    const whole = readFileSync(counting);
-    writeFileSync(cut, whole.subarray(0, Math.floor(whole.length * 0.5)));
+  /** Reads the first half of `whole` to its end, as fast as possible. */
+  async function playFirstHalf(whole: string): Promise<{ s: CameraSource; frames: Frame[] }> {
+    const cut = join(dir, `cut-${randomUUID()}.mp4`);
+    const bytes = readFileSync(whole);
+    writeFileSync(cut, bytes.subarray(0, Math.floor(bytes.length * 0.5)));
     const s = source(cut, { realtime: false });
     const got = collect(s.frames$);
     s.start();
     await got.completed;
+    return { s, frames: got.frames };
+  }
+
+  it('with its index in front plays up to the cut and then ends', async () => {
+    const { s, frames } = await playFirstHalf(counting);
     expect(s.status.state).toBe('ended');
-    expect(got.frames.length).toBeGreaterThan(10);
-    expect(got.frames.length).toBeLessThan(60);
-    expect(indices(got.frames)).toEqual(got.frames.map((_, i) => i));
+    expect(frames.length).toBeGreaterThan(10);
+    expect(frames.length).toBeLessThan(60);
+    expect(indices(frames)).toEqual(frames.map((_, i) => i));
   });
 
   it('with its index at the end is unreadable: failed with E_SOURCE_UNREADABLE, no retries', async () => {
-    const tail = join(dir, 'index-at-end.mp4');
-    makeCountingClip(tail, 2, 30, '160x120', []);
-    const cut = join(dir, 'cut-tail.mp4');
-    const whole = readFileSync(tail);
-    writeFileSync(cut, whole.subarray(0, Math.floor(whole.length * 0.5)));
-    const s = source(cut, { realtime: false });
-    const got = collect(s.frames$);
-    s.start();
-    await got.completed;
-    expect(got.frames).toEqual([]);
+    const indexAtEnd = join(dir, 'index-at-end.mp4');
+    makeCountingClip(indexAtEnd, 2, 30, '160x120', []);
+    const { s, frames } = await playFirstHalf(indexAtEnd);
+    expect(frames).toEqual([]);
     expect(s.status).toMatchObject({ state: 'failed', restarts: 0, error: { code: 'E_SOURCE_UNREADABLE' } });
   });
 });

@@ -4,23 +4,17 @@ import { tmpdir } from 'node:os';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CameraSource, DEFAULT_SOURCE_OPTIONS, parseSourceSpec, type CameraSourceOptions } from '../../src/ingest/index.js';
+import type { Frame } from '../../src/core/index.js';
+import type { CameraSource, SourceStatus } from '../../src/ingest/index.js';
 import { serveFiles } from '../helpers/httpServer.js';
 import { expectConsecutiveSeq, expectLetterboxed640x480 } from '../helpers/frameChecks.js';
 import { CCTV_640x480, collect, countFrames, makeClip } from '../helpers/media.js';
 import { freePort, processesMatching, sleep, waitUntil } from '../helpers/processes.js';
-import { statesOf, statusWhere } from '../helpers/sourceStatus.js';
+import { sourceFactory, statesOf, statusWhere } from '../helpers/sourceStatus.js';
 
 // Real ffmpeg against the shared 640x480 30 fps CCTV clip, letterboxed to 320x320
 // (see expectLetterboxed640x480).
-const OPTIONS: CameraSourceOptions = { ...DEFAULT_SOURCE_OPTIONS, modelWidth: 320, modelHeight: 320, realtime: false, loop: false };
-
-const open: CameraSource[] = [];
-function source(url: string, options: Partial<CameraSourceOptions> = {}): CameraSource {
-  const s = new CameraSource(parseSourceSpec(`test=${url}`, 0), { ...OPTIONS, ...options });
-  open.push(s);
-  return s;
-}
+const { source, stopAll } = sourceFactory('test', { realtime: false, loop: false });
 
 let dir: string;
 /** 2 s re-encoded from the CCTV clip: 640x480, 30 fps, constant rate. */
@@ -34,13 +28,29 @@ beforeAll(() => {
   clipFrames = countFrames(clip);
 });
 
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((s) => s.stop()));
-});
+afterEach(stopAll);
 
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
+
+/**
+ * Plays the 2 s clip at `url` in realtime mode to its end: every frame arrives, spread over
+ * about its media duration (unpaced, the whole clip decodes in well under half a second).
+ * Loose bounds: this is pacing, not a benchmark.
+ */
+async function playPaced(url: string): Promise<{ frames: Frame[]; states: SourceStatus[] }> {
+  const s = source(url, { realtime: true });
+  const states = statesOf(s);
+  const got = collect(s.frames$);
+  const t0 = Date.now();
+  s.start();
+  await got.completed;
+  expect(got.frames).toHaveLength(clipFrames);
+  expect(Date.now() - t0).toBeGreaterThanOrEqual(1500);
+  expect(got.frames[got.frames.length - 1]!.timestamp - got.frames[0]!.timestamp).toBeGreaterThanOrEqual(1000);
+  return { frames: got.frames, states };
+}
 
 describe('CameraSource reading a file', () => {
   it('read as fast as possible delivers every frame once, in order, letterboxed with grey bars, then ends', async () => {
@@ -61,22 +71,9 @@ describe('CameraSource reading a file', () => {
   });
 
   it('in realtime mode is paced at the file frame rate, with pts = the frames\' media time (seq * 1000 / fps here)', async () => {
-    const s = source(clip, { realtime: true });
-    const got = collect(s.frames$);
-    const t0 = Date.now();
-    s.start();
-    await got.completed;
-    const wallMs = Date.now() - t0;
-
-    expect(got.frames).toHaveLength(clipFrames);
-    got.frames.forEach((f, i) => expect(f.pts).toBeCloseTo((i * 1000) / 30, 6));
-    // 60 frames at 30 fps is 2 s of media; loose bounds, this is pacing, not a benchmark.
-    expect(wallMs).toBeGreaterThanOrEqual(1500);
-    // Spread over the run rather than bunched at the end (unpaced they arrive within ~0.5 s).
-    const first = got.frames[0]!;
-    const last = got.frames[got.frames.length - 1]!;
-    expect(last.timestamp - first.timestamp).toBeGreaterThanOrEqual(1000);
-    expect(s.status.state).toBe('ended');
+    const { frames, states } = await playPaced(clip);
+    frames.forEach((f, i) => expect(f.pts).toBeCloseTo((i * 1000) / 30, 6));
+    expect(states.map((st) => st.state)).toEqual(['connecting', 'streaming', 'ended']);
   });
 
   it('with loop starts over at the end of the file and keeps counting seq', async () => {
@@ -175,20 +172,9 @@ describe('CameraSource reading an http(s) file (a stream report with a duration)
   it('in realtime mode is paced at its own frame rate, like a local file, and ends without reconnecting', async () => {
     const server = await serveFiles({ '/clip.mp4': clip });
     try {
-      const s = source(`${server.origin}/clip.mp4`, { realtime: true });
-      const states = statesOf(s);
-      const got = collect(s.frames$);
-      const t0 = Date.now();
-      s.start();
-      await got.completed;
-      const wallMs = Date.now() - t0;
-
-      expect(got.frames).toHaveLength(clipFrames);
-      // 60 frames at 30 fps: 2 s of media (unpaced, HTTP reads it at ~5x that).
-      expect(wallMs).toBeGreaterThanOrEqual(1500);
-      expect(got.frames[got.frames.length - 1]!.timestamp - got.frames[0]!.timestamp).toBeGreaterThanOrEqual(1000);
+      const { states } = await playPaced(`${server.origin}/clip.mp4`);
       expect(states.map((st) => st.state)).toEqual(['connecting', 'streaming', 'ended']);
-      expect(s.status.restarts).toBe(0);
+      expect(states.every((st) => st.restarts === 0)).toBe(true);
     } finally {
       await server.close();
     }
