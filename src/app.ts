@@ -255,4 +255,3 @@ function readiness(sources: readonly CameraSource[], workers: number): { ok: boo
   const down = sources.filter((s) => s.status.state !== 'streaming' && s.status.state !== 'ended').map(cameraView);
   return { ok: workers > 0 && down.length === 0, workers, ...(down.length > 0 ? { down } : {}), cameras: sources.length };
 }
-

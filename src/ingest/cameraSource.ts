@@ -1,7 +1,7 @@
 import ffmpeg from 'fluent-ffmpeg';
 import type { Readable } from 'node:stream';
 import { BehaviorSubject, Subject, type Observable } from 'rxjs';
-import { computeLetterbox, frameByteLength, redactText, SegstreamError, toSegstreamError, urlSecrets, type Frame, type Letterbox, type Logger } from '../core/index.js';
+import { computeLetterbox, frameByteLength, redactText, SegstreamError, summariseString, toSegstreamError, urlSecrets, type Frame, type Letterbox, type Logger } from '../core/index.js';
 import { inputOptions, outputOptions } from './ffmpegArgs.js';
 import { FfmpegReport, isFrameLine, type FrameInfo, type StreamInfo } from './ffmpegReport.js';
 import { FrameAssembler } from './frameAssembler.js';
@@ -353,7 +353,8 @@ export class CameraSource {
           if (fact?.kind === 'duration') this.durationS = fact.durationS;
           else if (fact?.kind === 'stream') stream = fact.stream;
           if (!isFrameLine(line) && line.trim() !== '') {
-            tail.push(this.redact(line.trim()));
+            // Some lines are kilobytes (hex dumps of side data): an error quotes 200 characters at most.
+            tail.push(summariseString(this.redact(line.trim()), 200));
             if (tail.length > 4) tail.shift();
           }
         })
