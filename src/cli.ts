@@ -96,12 +96,17 @@ export function buildCli(): Command {
           : { clip: { image: opts['clipImage'], text: opts['clipText'], merges: opts['clipMerges'], ...(opts['clipVocab'] === undefined ? {} : { vocab: opts['clipVocab'] }) } }),
       });
       const app = await startApp(config, log);
-      let stopping = false;
-      // A second signal while closing is ignored (bin/segstream.js forwards the one the
-      // terminal also sends to its process group): cleanup finishes, ffmpeg is not orphaned.
+      let stoppingSince: number | undefined;
+      // A second signal within a second of the first is the same Ctrl-C twice (bin/segstream.js
+      // forwards what the terminal also sends to its process group): cleanup goes on. A later
+      // one means the operator insists: exit now.
       const shutdown = (signal: string): void => {
-        if (stopping) return void log.info({ signal }, 'already shutting down');
-        stopping = true;
+        if (stoppingSince !== undefined) {
+          if (Date.now() - stoppingSince < 1000) return void log.info({ signal }, 'already shutting down');
+          log.warn({ signal }, 'shutdown did not finish: exiting now');
+          process.exit(1);
+        }
+        stoppingSince = Date.now();
         log.info({ signal }, 'shutting down');
         void app.close().then(
           () => process.exit(0),

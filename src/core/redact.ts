@@ -4,10 +4,16 @@
  * messages, ffmpeg's own output) goes through these first.
  */
 
-/** `scheme://user:password@` -> `scheme://user:***@` (a user name alone is kept). */
-const USERINFO_RE = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#@:]*):([^\s/?#@]*)@/gi;
-/** Query parameters that carry secrets by convention in camera and streaming URLs. */
-const SECRET_PARAM_RE = /([?&;](?:password|passwd|pass|pwd|token|access_token|auth|key|secret|signature|sig)=)[^&#\s'"]*/gi;
+/**
+ * `scheme://user:password@` -> `scheme://user:***@` (a user name alone is kept). The password
+ * runs to the last `@` before the path, as ffmpeg reads it (`admin:p@ss@host` is `p@ss`).
+ */
+const USERINFO_RE = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#@:]*):([^\s/?#]*)@/gi;
+/**
+ * Query parameters that carry secrets by convention in camera and streaming URLs: any name
+ * ending in one of these words (`pwd`, `api_key`, `X-Amz-Signature`, `X-Amz-Security-Token`...).
+ */
+const SECRET_PARAM_RE = /([?&;][\w.-]*?(?:password|passwd|pass|pwd|token|auth|key|secret|signature|sig|credential)=)[^&#\s'"]*/gi;
 /** Shorter literal secrets are left to the URL patterns: replacing them everywhere would garble text. */
 const MIN_LITERAL_SECRET = 4;
 

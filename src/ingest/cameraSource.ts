@@ -209,7 +209,7 @@ export class CameraSource {
       if (!error && outcome.frames === 0 && this.finite && this.options.loop) {
         if (seekS > 0) {
           // Resumed at the very end of a looped file: start over from its beginning.
-          seekS = 0;
+          seekS = this.positionS = 0;
           continue;
         }
         // Looping a file that yields nothing would spin: count it as a failed attempt.
@@ -219,7 +219,7 @@ export class CameraSource {
         if (this.finite && this.options.loop) {
           // The end of a looped file: an http(s) file, or a local one whose ffmpeg could not
           // seek back to its start (-stream_loop fails on some files). Start over, no fault.
-          seekS = 0;
+          seekS = this.positionS = 0;
           continue;
         }
         if (this.finite) {
@@ -274,6 +274,7 @@ export class CameraSource {
     let outputEnded = false;
     let stallTimer: NodeJS.Timeout | undefined;
     let holdTimer: NodeJS.Timeout | undefined;
+    let output: Readable | undefined;
 
     return new Promise<RunOutcome>((resolve) => {
       const finish = (error?: SegstreamError): void => {
@@ -284,6 +285,8 @@ export class CameraSource {
         this.holding = false;
         this.command = undefined;
         this.output = undefined;
+        // Read what is left to its end (and drop it): a pipe left paused is never closed.
+        output?.resume();
         resolve({ ...(error ? { error: this.redactError(error) } : {}), frames });
       };
       const fail = (code: 'E_SOURCE_FAILED' | 'E_SOURCE_STALLED', message: string): void => {
@@ -305,7 +308,12 @@ export class CameraSource {
           baseMs = this.lastMediaMs === undefined ? 0 : this.lastMediaMs + 1000 / fps;
         }
         const ptsS = info.ptsS ?? firstPtsS + frames / fps;
-        return baseMs + (ptsS - firstPtsS) * 1000;
+        const t = baseMs + (ptsS - firstPtsS) * 1000;
+        const last = this.lastMediaMs;
+        if (last === undefined || t > last) return t;
+        // The stream's clock went back (an RTP resync, a discontinuity): go on from the last frame.
+        baseMs += last + 1000 / fps - t;
+        return last + 1000 / fps;
       };
       const drain = (): void => {
         holdTimer = undefined;
@@ -332,6 +340,7 @@ export class CameraSource {
         if (exitedOk && outputEnded && outbox.length === 0) finish();
       };
       const accept = (pairs: { data: Uint8Array; info: FrameInfo }[]): void => {
+        if (settled) return;
         if (!sync.inStep) return fail('E_SOURCE_FAILED', 'ffmpeg frame reports and frames no longer correspond');
         if (pairs.length === 0) return;
         outbox.push(...pairs);
@@ -362,27 +371,32 @@ export class CameraSource {
           if (this.stopped) return finish();
           const exit = /^ffmpeg (?:exited with code -?\d+|was killed with signal \w+)/.exec(err.message)?.[0] ?? err.message.split('\n')[0] ?? '';
           const detail = [this.redact(exit), ...tail.slice(-2)].join(': ');
-          if (stream === undefined && frames === 0) {
+          // Unreadable: ffmpeg gave up on its own before saying what the input holds, and this
+          // camera never delivered a frame (a kill, or a file briefly missing on a restart, is not).
+          if (stream === undefined && this.seq === 0 && !/killed with signal/.test(err.message)) {
             finish(new SegstreamError('E_SOURCE_UNREADABLE', `camera ${this.camera}: cannot read ${this.displayUrl}: ${detail}`, { expected: 'a readable video stream' }));
           } else finish(new SegstreamError('E_SOURCE_FAILED', `camera ${this.camera}: ffmpeg failed: ${detail}`));
         })
         .on('end', () => {
           // The end of the input: the frames still in the pipe and the outbox go out first.
           exitedOk = true;
-          if (holdTimer === undefined) drain();
+          if (!settled && holdTimer === undefined) drain();
         });
       this.command = command;
       const out = command.pipe() as Readable;
+      output = out;
       this.output = out;
       this.applyFlow();
       armStall();
+      // A finished run's streams may still deliver: they must not touch the next run's state.
       out.on('data', (chunk: Buffer) => {
+        if (settled) return;
         armStall();
         for (const data of assembler.push(chunk)) accept(sync.pushData(data));
       });
       out.on('end', () => {
         outputEnded = true;
-        if (holdTimer === undefined) drain();
+        if (!settled && holdTimer === undefined) drain();
       });
       out.on('error', () => undefined);
     });

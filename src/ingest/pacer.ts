@@ -25,10 +25,6 @@ export class Pacer {
     return Math.max(0, wait);
   }
 
-  reset(): void {
-    this.lastMediaMs = undefined;
-  }
-
   private anchor(mediaMs: number, nowMs: number): number {
     this.anchorMediaMs = mediaMs;
     this.anchorWallMs = nowMs;

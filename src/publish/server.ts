@@ -188,7 +188,7 @@ export class PublishServer {
       });
       this.metrics.clientErrors.inc({ code: err.code });
       const { log, summary } = this.refusals.record(err.code, Date.now());
-      if (summary) this.log?.warn({ code: err.code, ...summary }, 'WebSocket connections refused and not logged one by one (summary)');
+      if (summary) this.logRefusalSummary(summary);
       if (log) this.log?.warn({ code: err.code, limit: this.options.maxClients }, 'refused a WebSocket connection: too many clients');
       refuse(socket, 503, 'Service Unavailable', 'application/json', JSON.stringify(err.toJSON()));
       return;
@@ -307,7 +307,10 @@ export class PublishServer {
           const known = new Set(this.view.cameraIds());
           const unknown = msg.cameras.filter((c) => !known.has(c));
           if (unknown.length > 0) {
-            return this.sendError(client, new SegstreamError('E_UNKNOWN_CAMERA', `unknown camera(s): ${unknown.join(', ')}`, { expected: [...known], actual: unknown }));
+            // The ids are the client's text: name a few, each cut short.
+            const named = unknown.slice(0, 8).map((c) => summariseString(c, 40));
+            const more = unknown.length > named.length ? ` and ${unknown.length - named.length} more` : '';
+            return this.sendError(client, new SegstreamError('E_UNKNOWN_CAMERA', `unknown camera(s): ${named.join(', ')}${more}`, { expected: [...known], actual: summariseValue(unknown) }));
           }
           client.cameras = new Set(msg.cameras);
         }
@@ -345,7 +348,11 @@ export class PublishServer {
       if (summary) this.logRejectionSummary(c, summary);
     }
     const refused = this.refusals.flushIfDue(now);
-    if (refused) this.log?.warn({ code: 'E_TOO_MANY_CLIENTS', ...refused }, 'WebSocket connections refused and not logged one by one (summary)');
+    if (refused) this.logRefusalSummary(refused);
+  }
+
+  private logRefusalSummary(summary: RejectionSummary): void {
+    this.log?.warn({ code: 'E_TOO_MANY_CLIENTS', ...summary }, 'WebSocket connections refused and not logged one by one (summary)');
   }
 
   private rejectLogOptions(): { burst: number; intervalMs: number } {

@@ -1,5 +1,5 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
@@ -46,6 +46,15 @@ function processesMatching(marker: string): string[] {
     .filter((l) => l.trim() && !l.includes('pgrep'));
 }
 
+/** bin/segstream.js runs dist/: build it when a source file is newer than the build. */
+function ensureBuilt(): void {
+  const built = existsSync(join(ROOT, 'dist/cli.js')) ? statSync(join(ROOT, 'dist/cli.js')).mtimeMs : 0;
+  const newest = Math.max(
+    ...readdirSync(join(ROOT, 'src'), { recursive: true, encoding: 'utf8' }).map((f) => statSync(join(ROOT, 'src', f)).mtimeMs),
+  );
+  if (newest > built) execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.json')], { cwd: ROOT, stdio: 'ignore' });
+}
+
 describe('segstream CLI', () => {
   it('--help documents every run option', () => {
     const r = spawnSync(process.execPath, [...CLI, 'run', '--help'], { cwd: ROOT, encoding: 'utf8' });
@@ -56,6 +65,7 @@ describe('segstream CLI', () => {
   });
 
   it('bin/segstream.js runs the service with glibc\'s mmap threshold fixed; Ctrl-C (SIGINT to the group, forwarded too) exits 0, no ffmpeg left', async () => {
+    ensureBuilt();
     const dir = mkdtempSync(join(tmpdir(), 'segstream-bin-'));
     const source = join(dir, `clip-${process.pid}-bin.mp4`);
     symlinkSync(CLIP, source);

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -90,6 +90,35 @@ describe('a file camera whose ffmpeg dies', () => {
     expect(seen[resumedAt]! - seen[resumedAt - 1]!).toBeLessThanOrEqual(3);
     // The frozen process was killed, not left behind.
     expect(() => process.kill(pid, 0)).toThrow();
+  });
+
+  it('killed before it said anything about the file, retries instead of calling the file unreadable', async () => {
+    const s = source(counting, { realtime: false, reconnectMinMs: 50 });
+    const states = statesOf(s);
+    const got = collect(s.frames$);
+    s.start();
+    await waitUntil('ffmpeg started', () => s.ffmpegPid !== undefined, 10_000);
+    signal(s.ffmpegPid, 'SIGKILL');
+    await got.completed;
+    expect(states.some((st) => st.state === 'failed')).toBe(false);
+    expect(s.status.state).toBe('ended');
+    expect(indices(got.frames).slice(-1)).toEqual([59]);
+  });
+
+  it('paced (its pipe paused between frames) and killed again and again, leaves no file descriptor behind', async () => {
+    const fds = (): number => readdirSync('/proc/self/fd').length;
+    const before = fds();
+    const s = source(counting, { loop: true, reconnectMinMs: 50 });
+    const got = collect(s.frames$);
+    s.start();
+    for (let k = 1; k <= 5; k++) {
+      const n = got.frames.length;
+      await waitUntil(`frames before kill ${k}`, () => got.frames.length >= n + 5, 20_000);
+      signal(s.ffmpegPid, 'SIGKILL');
+      await statusWhere(s, (st) => st.restarts === k && st.state === 'reconnecting', 5000);
+    }
+    await s.stop();
+    await waitUntil('descriptors closed', () => fds() <= before, 5000);
   });
 
   it('looped, comes back after every kill -9 and never ends up failed', async () => {
@@ -276,7 +305,8 @@ describe.skipIf(rtspUnavailable !== undefined)(`an RTSP camera (gst-rtsp-server)
     expect(broken.error?.code).toBe(code);
     const before = got.frames.length;
     await waitUntil('frames after the reconnect', () => got.frames.length >= before + 10, 20_000);
-    expect(s.status).toMatchObject({ state: 'streaming', restarts: 1 });
+    expect(s.status.state).toBe('streaming');
+    expect(s.status.restarts).toBeGreaterThanOrEqual(1);
     expect(s.ffmpegPid).not.toBe(pid);
     expect(() => process.kill(pid, 0)).toThrow();
   });

@@ -160,6 +160,20 @@ describe('PublishServer hardening (issue 6)', () => {
     c.close();
   });
 
+  it('names a few unknown cameras of a subscribe, each cut short, instead of echoing all of them', async () => {
+    server = new PublishServer(LOCAL, view, createMetrics());
+    const { port } = await server.listen();
+    const c = await TestClient.connect(port);
+    const ids = Array.from({ length: 200 }, (_, i) => `${String(i).padStart(3, '0')}${'x'.repeat(61)}`);
+    const text = JSON.stringify({ type: 'subscribe', cameras: ids });
+    expect(text.length).toBeLessThan(DEFAULT_PUBLISH_OPTIONS.maxMessageBytes);
+    const err = await reply(c, text);
+    expect(err).toMatchObject({ code: 'E_UNKNOWN_CAMERA', actual: 'array of 200' });
+    expect(err['message']).toContain('and 192 more');
+    expect(JSON.stringify(err).length).toBeLessThan(1000);
+    c.close();
+  });
+
   it('answers Object.prototype names as message types with E_MSG_UNKNOWN_TYPE and never echoes the message', async () => {
     const v: ServiceView = { ...view, handlers: { prompt: () => ({ type: 'prompt.ok' }) } };
     server = new PublishServer(LOCAL, v, createMetrics());

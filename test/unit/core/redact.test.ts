@@ -9,6 +9,10 @@ describe('redactUrl', () => {
     ['https://h/live.m3u8?token=abc123&x=1', 'https://h/live.m3u8?token=***&x=1'],
     ['http://h/video.cgi?user=admin&pwd=hunter2', 'http://h/video.cgi?user=admin&pwd=***'],
     ['rtmp://h/app?Password=x&key=yyy', 'rtmp://h/app?Password=***&key=***'],
+    ['rtsp://admin:p@ss@host/s', 'rtsp://admin:***@host/s'],
+    ['rtsp://admin:p@ss@host:554', 'rtsp://admin:***@host:554'],
+    ['https://cdn/x.m3u8?X-Amz-Credential=AKIA1&X-Amz-Signature=abc&X-Amz-Security-Token=t0k', 'https://cdn/x.m3u8?X-Amz-Credential=***&X-Amz-Signature=***&X-Amz-Security-Token=***'],
+    ['http://h/v?api_key=k123&apikey=k456', 'http://h/v?api_key=***&apikey=***'],
   ])('hides the secret in %s', (url, shown) => {
     expect(redactUrl(url)).toBe(shown);
   });
@@ -25,6 +29,10 @@ describe('redactText', () => {
   it('hides every URL password in a message and keeps the rest', () => {
     const msg = "[rtsp @ 0x55] method DESCRIBE failed: 401 Unauthorized rtsp://admin:s3cret@host/s: Server returned 401 (also rtsp://b:pw@x/y)";
     expect(redactText(msg)).toBe('[rtsp @ 0x55] method DESCRIBE failed: 401 Unauthorized rtsp://admin:***@host/s: Server returned 401 (also rtsp://b:***@x/y)');
+  });
+
+  it('finds a password with an @ in it as one secret', () => {
+    expect(urlSecrets('rtsp://admin:p@ss-word@host/s')).toContain('p@ss-word');
   });
 
   it('hides a known secret wherever it appears, as written and percent-decoded', () => {

@@ -49,11 +49,6 @@ describe('inputOptions', () => {
     for (const kind of ['rtsp', 'rtmp', 'webcam'] as const) expect(inputOptions(spec(kind), opts(), 5)).not.toContain('-ss');
   });
 
-  it('keeps the seek after -stream_loop, where ffmpeg reads it as an input option of the same file', () => {
-    const args = inputOptions(spec('file'), opts({ loop: true }), 4);
-    expect(pairAt(args, '-stream_loop', '-1')).toBeLessThan(pairAt(args, '-ss', '4.000'));
-  });
-
   it('adds -stream_loop -1 for a looped file only', () => {
     expect(pairAt(inputOptions(spec('file'), opts({ loop: true })), '-stream_loop', '-1')).toBeGreaterThanOrEqual(0);
     expect(inputOptions(spec('file'), opts({ loop: false }))).not.toContain('-stream_loop');

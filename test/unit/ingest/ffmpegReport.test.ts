@@ -78,7 +78,7 @@ describe('FfmpegReport', () => {
     ]);
   });
 
-  it('ignores a frame line that arrives before the time base is known as having no time', () => {
+  it('gives a frame line that arrives before the time base is known no time', () => {
     expect(facts(['[Parsed_showinfo_0 @ 0x1] n:   0 pts:      7 pts_time:0.2 pos: 1 fmt:yuv420p sar:1/1 s:2x2 i:P iskey:1 type:I '])).toEqual([
       { kind: 'frame', frame: { width: 2, height: 2, ptsS: null } },
     ]);

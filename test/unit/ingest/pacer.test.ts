@@ -26,12 +26,4 @@ describe('Pacer', () => {
     expect(p.delay(60_000, 20)).toBe(0);
     expect(p.delay(60_040, 20)).toBe(40);
   });
-
-  it('starts over after reset()', () => {
-    const p = new Pacer();
-    p.delay(0, 0);
-    p.reset();
-    expect(p.delay(5000, 100)).toBe(0);
-    expect(p.delay(5040, 100)).toBe(40);
-  });
 });
