@@ -96,6 +96,33 @@ describe('segstream CLI', () => {
     }
   });
 
+  it('bin/segstream.js killed with SIGKILL takes its service down with it (no orphan holding the port, no ffmpeg left)', async () => {
+    ensureBuilt();
+    const dir = mkdtempSync(join(tmpdir(), 'segstream-bin-'));
+    const source = join(dir, `clip-${process.pid}-orphan.mp4`);
+    symlinkSync(CLIP, source);
+    const wrapper = spawn(process.execPath, [join(ROOT, 'bin/segstream.js'), 'run', '--source', source, '--model', MODEL, '--port', '0', '--host', '127.0.0.1', '--threads', '1'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    await listeningPort(wrapper);
+    const service = Number(spawnSync('pgrep', ['-P', String(wrapper.pid)], { encoding: 'utf8' }).stdout.trim());
+    expect(service).toBeGreaterThan(0);
+    wrapper.kill('SIGKILL');
+    const deadline = Date.now() + 20_000;
+    // Gone, or a zombie nobody reaps yet (its parent, the launcher, is dead).
+    const alive = (): boolean => {
+      try {
+        return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${service}/stat`, 'utf8'));
+      } catch {
+        return false;
+      }
+    };
+    while (alive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(alive()).toBe(false);
+    expect(processesMatching(source)).toEqual([]);
+  });
+
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     it(`streams frames, then on ${signal} exits 0 leaving no ffmpeg behind`, async () => {
       // A uniquely named link to the clip marks this run's ffmpeg in the process list.
