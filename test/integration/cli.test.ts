@@ -55,6 +55,15 @@ function ensureBuilt(): void {
   if (newest > built) execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.json')], { cwd: ROOT, stdio: 'ignore' });
 }
 
+/** `bin/segstream.js run` on a uniquely named link to the clip (which marks its ffmpeg in the process list). */
+function launch(tag: string, detached: boolean): { wrapper: ChildProcess; source: string } {
+  ensureBuilt();
+  const source = join(mkdtempSync(join(tmpdir(), 'segstream-bin-')), `clip-${process.pid}-${tag}.mp4`);
+  symlinkSync(CLIP, source);
+  const args = [join(ROOT, 'bin/segstream.js'), 'run', '--source', source, '--model', MODEL, '--port', '0', '--host', '127.0.0.1', '--threads', '1'];
+  return { wrapper: spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached }), source };
+}
+
 describe('segstream CLI', () => {
   it('--help documents every run option', () => {
     const r = spawnSync(process.execPath, [...CLI, 'run', '--help'], { cwd: ROOT, encoding: 'utf8' });
@@ -65,16 +74,8 @@ describe('segstream CLI', () => {
   });
 
   it('bin/segstream.js runs the service with glibc\'s mmap threshold fixed; Ctrl-C (SIGINT to the group, forwarded too) exits 0, no ffmpeg left', async () => {
-    ensureBuilt();
-    const dir = mkdtempSync(join(tmpdir(), 'segstream-bin-'));
-    const source = join(dir, `clip-${process.pid}-bin.mp4`);
-    symlinkSync(CLIP, source);
     // Its own process group, as a terminal's foreground job.
-    const wrapper = spawn(process.execPath, [join(ROOT, 'bin/segstream.js'), 'run', '--source', source, '--model', MODEL, '--port', '0', '--host', '127.0.0.1', '--threads', '1'], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
+    const { wrapper, source } = launch('bin', true);
     try {
       await listeningPort(wrapper);
       const children = spawnSync('pgrep', ['-P', String(wrapper.pid)], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
@@ -97,14 +98,7 @@ describe('segstream CLI', () => {
   });
 
   it('bin/segstream.js killed with SIGKILL takes its service down with it (no orphan holding the port, no ffmpeg left)', async () => {
-    ensureBuilt();
-    const dir = mkdtempSync(join(tmpdir(), 'segstream-bin-'));
-    const source = join(dir, `clip-${process.pid}-orphan.mp4`);
-    symlinkSync(CLIP, source);
-    const wrapper = spawn(process.execPath, [join(ROOT, 'bin/segstream.js'), 'run', '--source', source, '--model', MODEL, '--port', '0', '--host', '127.0.0.1', '--threads', '1'], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const { wrapper, source } = launch('orphan', false);
     await listeningPort(wrapper);
     const service = Number(spawnSync('pgrep', ['-P', String(wrapper.pid)], { encoding: 'utf8' }).stdout.trim());
     expect(service).toBeGreaterThan(0);

@@ -37,6 +37,16 @@ function signal(pid: number | undefined, sig: NodeJS.Signals): void {
   process.kill(pid!, sig);
 }
 
+/** `times` times: wait for `framesBetween` more frames, kill -9 the source's ffmpeg, wait for the reconnect. */
+async function killRepeatedly(s: CameraSource, frames: readonly Frame[], times: number, framesBetween: number): Promise<void> {
+  for (let k = 1; k <= times; k++) {
+    const n = frames.length;
+    await waitUntil(`frames before kill ${k}`, () => frames.length >= n + framesBetween, 20_000);
+    signal(s.ffmpegPid, 'SIGKILL');
+    await statusWhere(s, (st) => st.restarts === k && st.state === 'reconnecting', 5000);
+  }
+}
+
 /** The clip's frame indices as delivered, in order. */
 const indices = (frames: readonly Frame[]): number[] => frames.map(frameIndexOf);
 
@@ -111,12 +121,7 @@ describe('a file camera whose ffmpeg dies', () => {
     const s = source(counting, { loop: true, reconnectMinMs: 50 });
     const got = collect(s.frames$);
     s.start();
-    for (let k = 1; k <= 5; k++) {
-      const n = got.frames.length;
-      await waitUntil(`frames before kill ${k}`, () => got.frames.length >= n + 5, 20_000);
-      signal(s.ffmpegPid, 'SIGKILL');
-      await statusWhere(s, (st) => st.restarts === k && st.state === 'reconnecting', 5000);
-    }
+    await killRepeatedly(s, got.frames, 5, 5);
     await s.stop();
     await waitUntil('descriptors closed', () => fds() <= before, 5000);
   });
@@ -126,12 +131,7 @@ describe('a file camera whose ffmpeg dies', () => {
     const states = statesOf(s);
     const got = collect(s.frames$);
     s.start();
-    for (let k = 1; k <= 3; k++) {
-      const before = got.frames.length;
-      await waitUntil(`frames before kill ${k}`, () => got.frames.length >= before + 20, 20_000);
-      signal(s.ffmpegPid, 'SIGKILL');
-      await statusWhere(s, (st) => st.restarts === k && st.state === 'reconnecting', 5000);
-    }
+    await killRepeatedly(s, got.frames, 3, 20);
     const before = got.frames.length;
     await waitUntil('frames after the last kill', () => got.frames.length >= before + 100, 20_000);
     expect(s.status).toMatchObject({ state: 'streaming', restarts: 3 });
