@@ -18,8 +18,7 @@ export function validationError(raw: unknown, issue: z.core.$ZodIssue, code: Err
     const where = path.length > 0 ? ` in ${path.join('.')}` : '';
     // The keys are the client's own text: name a few, each cut short.
     const keys = issue.keys.slice(0, SUMMARY_ITEMS).map((k) => summariseString(k, SUMMARY_KEY_CHARS));
-    const more = issue.keys.length > keys.length ? ` and ${issue.keys.length - keys.length} more` : '';
-    return new SegstreamError(code, `${what}: unknown key(s)${where}: ${keys.join(', ')}${more}`, { expected: 'known keys only', actual: keys });
+    return new SegstreamError(code, `${what}: unknown key(s)${where}: ${nameSome(issue.keys)}`, { expected: 'known keys only', actual: keys });
   }
   const where = path.length > 0 ? path.join('.') : 'value';
   const actual = valueAt(raw, path);
@@ -82,6 +81,15 @@ function summarisePrimitive(v: unknown): unknown {
   if (typeof v === 'boolean' || v === null) return v;
   if (v === undefined) return null;
   return typeof v;
+}
+
+/**
+ * Names client-given names (keys, camera ids) in a message: the first 8, each cut to 40
+ * characters, then "and N more".
+ */
+export function nameSome(names: readonly string[]): string {
+  const named = names.slice(0, SUMMARY_ITEMS).map((n) => summariseString(n, SUMMARY_KEY_CHARS));
+  return `${named.join(', ')}${names.length > named.length ? ` and ${names.length - named.length} more` : ''}`;
 }
 
 /** Cuts a string to `max` UTF-16 units, ending in "...", without splitting a surrogate pair. */

@@ -301,7 +301,7 @@ export class CameraSource {
         }, this.options.stallTimeoutS * 1000);
       };
       const mediaMs = (info: FrameInfo): number => {
-        const fps = stream?.fps || 25;
+        const fps = frameRate(stream);
         if (firstPtsS === undefined) {
           firstPtsS = info.ptsS ?? 0;
           // A restart continues the camera's media clock one frame after the last one.
@@ -417,7 +417,7 @@ export class CameraSource {
     this.lastMediaMs = mediaMs;
     if (info.ptsS !== null) {
       // Resume half a frame after this one: ffmpeg's accurate seek then starts at the next frame.
-      const pos = seekS + info.ptsS + 0.5 / (stream?.fps || 25);
+      const pos = seekS + info.ptsS + 0.5 / frameRate(stream);
       this.positionS = this.durationS ? pos % this.durationS : pos;
     }
     this.framesSubject.next({
@@ -432,4 +432,9 @@ export class CameraSource {
       letterbox: lb,
     });
   }
+}
+
+/** The stream's declared rate, else 25 fps (for sources that say none), frames per second. */
+function frameRate(stream: StreamInfo | undefined): number {
+  return stream?.fps || 25;
 }

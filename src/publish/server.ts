@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket, type RawData, type ServerOptions } from 'ws';
-import { parseWith, SegstreamError, summariseString, summariseValue, type Logger } from '../core/index.js';
+import { nameSome, parseWith, SegstreamError, summariseString, summariseValue, type Logger } from '../core/index.js';
 import type { Metrics } from '../metrics.js';
 import { jsonDepth } from './jsonDepth.js';
 import { clientMessageSchema, CLIENT_MESSAGE_TYPES, PROTOCOL_VERSION, type ClientMessage } from './messages.js';
@@ -308,9 +308,7 @@ export class PublishServer {
           const unknown = msg.cameras.filter((c) => !known.has(c));
           if (unknown.length > 0) {
             // The ids are the client's text: name a few, each cut short.
-            const named = unknown.slice(0, 8).map((c) => summariseString(c, 40));
-            const more = unknown.length > named.length ? ` and ${unknown.length - named.length} more` : '';
-            return this.sendError(client, new SegstreamError('E_UNKNOWN_CAMERA', `unknown camera(s): ${named.join(', ')}${more}`, { expected: [...known], actual: summariseValue(unknown) }));
+            return this.sendError(client, new SegstreamError('E_UNKNOWN_CAMERA', `unknown camera(s): ${nameSome(unknown)}`, { expected: [...known], actual: summariseValue(unknown) }));
           }
           client.cameras = new Set(msg.cameras);
         }
