@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
 import { merge, mergeMap, Subject, tap, type Observable, type Subscription } from 'rxjs';
 import { SegstreamError, silentLogger, type Logger } from './core/index.js';
-import type { AppConfig } from './config.js';
+import { liveTrackerOptions, type AppConfig } from './config.js';
 import { CameraSource, DEFAULT_SOURCE_OPTIONS, parseSourceSpec, type SourceStatus } from './ingest/index.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { decodeFrame, InferenceEngine, inferLatest, readModelFile, type StageTimings } from './pipeline/index.js';
@@ -88,14 +88,7 @@ export async function startApp(config: AppConfig, log: Logger = silentLogger()):
   // One tracker and one target registry per camera: ids are per camera and never shared.
   const targets = new CameraTargets(
     sources.map((s) => s.camera),
-    config.tracking
-      ? {
-          highScoreThreshold: config.trackHighScore,
-          newTrackThreshold: config.trackNewScore,
-          lowScoreThreshold: Math.min(config.confidence, config.trackHighScore),
-          maxAge: config.trackMaxAge,
-        }
-      : null,
+    config.tracking ? liveTrackerOptions(config) : null,
     info.classNames,
     clip,
   );

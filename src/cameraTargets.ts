@@ -7,10 +7,12 @@ import {
   TargetRegistries,
   trackIdsOf,
   validatePrompt,
+  type EndedTarget,
+  type KnownTrack,
   type Reattachment,
   type TextSelector,
 } from './prompts/index.js';
-import { attachTracks, ByteTracker, type TrackerOptionsInput } from './tracking/index.js';
+import { attachTracks, ByteTracker, classGroupsOf, type TrackerOptionsInput } from './tracking/index.js';
 
 /** What one frame looks like after tracking and target annotation. */
 export interface TargetedFrame {
@@ -21,18 +23,15 @@ export interface TargetedFrame {
   ended: EndedTarget[];
 }
 
-/**
- * Why a target ended: `lost` (its tracks were gone too long, or a newer prompt took them) or
- * `resolution` (the camera's picture size changed: old boxes mean nothing in the new geometry).
- */
-export interface EndedTarget {
-  target: number;
-  reason: 'lost' | 'resolution';
-}
+export type { EndedTarget };
 
 interface Latest {
   frame: Frame;
   detections: Detections;
+  /** Index of each of `detections` in the tracker's input of that frame (-1: predicted). */
+  sourceIndex: Int32Array;
+  /** The tracker's frame count after that frame: adopt() works only while it is the tracker's last. */
+  trackerFrame: number;
 }
 
 /**
@@ -53,11 +52,17 @@ export class CameraTargets {
     private readonly classNames: readonly string[],
     private readonly textSelector?: TextSelector,
   ) {
-    if (trackerOptions) for (const c of cameras) this.trackers.set(c, new ByteTracker(trackerOptions));
-    this.registries = new TargetRegistries(cameras);
+    const classGroups = classGroupsOf(classNames);
+    if (trackerOptions) for (const c of cameras) this.trackers.set(c, new ByteTracker(trackerOptions, { classGroups }));
+    // A target ends when its tracker has given its pinned track up.
+    const memory = this.trackers.values().next().value?.options.targetMemoryS;
+    this.registries = new TargetRegistries(cameras, memory === undefined ? {} : { maxMissingS: memory });
   }
 
-  /** Tracks one frame (synchronous, main thread) and annotates its objects with targets. */
+  /**
+   * Tracks one frame (synchronous, main thread) at its media time (`frame.pts`) and annotates
+   * its objects with targets.
+   */
   process(seg: SegmentedFrame): TargetedFrame {
     const camera = seg.frame.camera;
     const tracker = this.trackers.get(camera);
@@ -72,11 +77,15 @@ export class CameraTargets {
       tracker.reset(true);
       for (const target of registry.reset()) ended.push({ target, reason: 'resolution' });
     }
-    const tracked = tracker.update(seg.detections);
-    const detections = attachTracks(seg.detections, tracked);
-    const ann = registry.annotate(tracked);
-    for (const target of ann.ended) ended.push({ target, reason: 'lost' });
-    this.latest.set(camera, { frame: seg.frame, detections });
+    const nowS = seg.frame.pts / 1000;
+    tracker.setPinned(registry.boundTrackIds());
+    const tracked = tracker.update(seg.detections, nowS);
+    const { detections, sourceIndex } = attachTracks(seg.detections, tracked, tracker.lastDuplicates);
+    const ann = registry.annotate(tracked, nowS);
+    ended.push(...ann.ended);
+    // Unbound tracks (a target that ended, a hand-over) stop being pinned at once.
+    tracker.setPinned(registry.boundTrackIds());
+    this.latest.set(camera, { frame: seg.frame, detections, sourceIndex, trackerFrame: tracker.frameCount });
     return { seg: { ...seg, detections }, targets: ann.assignments, reattached: ann.reattached, ended };
   }
 
@@ -96,6 +105,7 @@ export class CameraTargets {
       return { type: 'prompt.cleared', camera: msg.camera, targets: cleared, ...echo };
     }
     const latest = this.latest.get(msg.camera);
+    const tracker = this.trackers.get(msg.camera)!;
     if (!latest) {
       throw new SegstreamError('E_PROMPT_NO_MATCH', `camera ${msg.camera} has no processed frame yet`, { expected: 'a processed frame' });
     }
@@ -108,7 +118,23 @@ export class CameraTargets {
       classNames: this.classNames,
       ...(this.textSelector ? { textSelector: this.textSelector, image: latest.frame } : {}),
     });
-    let tracks = trackIdsOf(candidates, sel.indices);
+    const adopted = new Map<number, KnownTrack>();
+    let tracks: number[];
+    if (clip || tracker.frameCount !== latest.trackerFrame) {
+      tracks = trackIdsOf(candidates, sel.indices);
+    } else {
+      tracks = [...new Set(sel.indices.map((i) => latest.detections.trackIds[i]!).filter((id) => id >= 0))];
+      // The click is the confirmation: a selected detection without a track becomes one now.
+      for (const i of sel.indices) {
+        if (latest.detections.trackIds[i]! >= 0 || latest.sourceIndex[i]! < 0) continue;
+        const id = tracker.adopt(latest.sourceIndex[i]!);
+        if (id === undefined) continue;
+        adopted.set(id, { box: latest.detections.box(i), classId: latest.detections.classIds[i]! });
+        if (!tracks.includes(id)) tracks.push(id);
+      }
+      tracks.sort((a, b) => a - b);
+      if (tracks.length === 0) tracks = trackIdsOf(candidates, sel.indices); // E_PROMPT_NO_MATCH
+    }
     if (clip) {
       // CLIP ran in its worker while frames went on: keep the tracks still in view.
       const now = this.latest.get(msg.camera)!.detections.trackIds;
@@ -117,7 +143,8 @@ export class CameraTargets {
         throw new SegstreamError('E_PROMPT_NO_MATCH', 'the selected object left the view while the text prompt was evaluated', { expected: 'a tracked object' });
       }
     }
-    const target = registry.create(tracks, prompt);
+    const target = registry.create(tracks, prompt, adopted);
+    tracker.setPinned(registry.boundTrackIds());
     return { type: 'prompt.ok', camera: msg.camera, target, tracks, method: sel.method, seq: latest.frame.seq, ...echo };
   }
 }

@@ -3,7 +3,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { startApp } from './app.js';
 import { CONFIG_DEFAULTS, DEFAULT_MODEL_PATHS, DEFAULT_SOURCE, defaultModelPath, parseConfig, type AppConfig } from './config.js';
 import { createLogger, isSegstreamError, SegstreamError } from './core/index.js';
-import { motCommand } from './tracking/index.js';
+import { DEFAULT_MOT_FPS, motCommand } from './tracking/index.js';
 
 const num = (v: string): number => {
   const n = Number(v);
@@ -25,7 +25,8 @@ const NUMERIC_OPTIONS: readonly [flag: string, key: NumericKey, help: string][] 
   ['--max-det <n>', 'maxDetections', 'most objects per frame'],
   ['--track-high <x>', 'trackHighScore', 'tracker: detections at or above this score match first and may start tracks'],
   ['--track-new <x>', 'trackNewScore', 'tracker: least score to start a new track (>= --track-high)'],
-  ['--track-max-age <frames>', 'trackMaxAge', 'tracker: frames a lost track is kept for re-identification'],
+  ['--track-max-age <s>', 'trackMaxAge', 'tracker: seconds (media time) a lost track is kept for re-identification'],
+  ['--target-memory <s>', 'targetMemory', 'seconds a prompted target is kept while its object is unseen, to be re-acquired; then target.ended'],
   ['--network-timeout <s>', 'networkTimeoutS', 'socket/read timeout for network sources, s'],
   ['--stall-timeout <s>', 'stallTimeoutS', 'restart a source that sends nothing for this long (connecting included), s'],
   ['--reconnect-min <ms>', 'reconnectMinMs', 'wait before reconnecting a failed source, ms (doubles once it has been down for --fast-retry-window)'],
@@ -64,6 +65,7 @@ export function buildCli(): Command {
     .option('--loop', 'restart files when they end (on by default for the built-in demo clip)')
     .option('--agnostic-nms', 'class-agnostic NMS, as FastSAM everything mode')
     .option('--no-tracking', 'do not follow objects across frames (no ids, no prompts)')
+    .option('--track-camera-motion', 'tracker: compensate camera shake and pans (moving cameras, dashcams)')
     .addOption(new Option('--provider <name>', 'onnxruntime execution provider').choices(['cpu', 'webgpu', 'cuda']).default(CONFIG_DEFAULTS.executionProvider))
     .option('--clip-image <path>', 'CLIP image encoder (ONNX) for text prompts')
     .option('--clip-text <path>', 'CLIP text encoder (ONNX) for text prompts')
@@ -90,6 +92,7 @@ export function buildCli(): Command {
         loop: (opts['loop'] as boolean | undefined) ?? usingDemo,
         agnosticNms: opts['agnosticNms'] === true,
         tracking: opts['tracking'],
+        trackCameraMotion: opts['trackCameraMotion'] === true,
         executionProvider: opts['provider'],
         ...(opts['clipImage'] === undefined
           ? {}
@@ -137,9 +140,12 @@ export function buildCli(): Command {
     .requiredOption('--det <path>', 'detections file (det/det.txt)')
     .requiredOption('--out <path>', 'result file to write')
     .option('--include-predicted', 'also write boxes of briefly lost tracks (Kalman predictions)', false)
-    .action(async (opts: { det: string; out: string; includePredicted: boolean }) => {
+    .option('--fps <rate>', `the sequence's frame rate (seqinfo.ini frameRate; MOT files carry no timestamps), default ${DEFAULT_MOT_FPS}`, num)
+    .option('--camera-motion', 'compensate camera motion (moving-camera sequences)')
+    .action(async (opts: { det: string; out: string; includePredicted: boolean; fps?: number; cameraMotion?: boolean }) => {
       try {
-        await motCommand(opts);
+        const { cameraMotion, ...rest } = opts;
+        await motCommand({ ...rest, ...(cameraMotion ? { cameraMotion: true } : {}) });
       } catch (err) {
         process.stderr.write(`segstream: ${isSegstreamError(err) ? `${err.code}: ` : ''}${(err as Error).message}\n`);
         process.exitCode = 2;

@@ -4,6 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { parseWith, SegstreamError } from './core/index.js';
+import { parseTrackerOptions, type TrackerOptionsInput } from './tracking/index.js';
 
 /** The package root (one level above src/ or dist/). */
 export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -42,7 +43,9 @@ export const appConfigSchema = z.strictObject({
   /** Live defaults sit lower than the MOT-tuned tracker defaults: YOLOv8n scores cars ~0.5-0.9. */
   trackHighScore: z.number().min(0).max(1).default(0.5),
   trackNewScore: z.number().min(0).max(1).default(0.6),
-  trackMaxAge: z.number().int().min(0).max(10_000).default(30).describe('frames a lost track is kept'),
+  trackMaxAge: z.number().positive().max(86_400).default(1).describe('seconds a lost track is kept for re-identification'),
+  targetMemory: z.number().positive().max(86_400).default(10).describe('seconds a prompted target is kept while its object is unseen, to be re-acquired'),
+  trackCameraMotion: z.boolean().default(false).describe('compensate camera shake and pans in the tracker'),
   clip: z
     .strictObject({ image: z.string().min(1), text: z.string().min(1), merges: z.string().min(1), vocab: z.string().min(1).optional() })
     .optional()
@@ -83,11 +86,42 @@ function verifyReconnect(cfg: AppConfig): void {
   }
 }
 
+/** Config fields that set a tracker option, by tracker option name (for error messages). */
+const TRACKER_FIELDS: Readonly<Record<string, keyof AppConfig>> = {
+  highScoreThreshold: 'trackHighScore',
+  newTrackThreshold: 'trackNewScore',
+  maxAgeS: 'trackMaxAge',
+  targetMemoryS: 'targetMemory',
+  cameraMotion: 'trackCameraMotion',
+};
+
+/**
+ * The tracker options `segstream run` uses: the MOT-tuned defaults with score thresholds for
+ * YOLOv8-seg (it scores road objects lower than MOT15's Faster R-CNN), and the low threshold at
+ * the detector's own confidence cut, so every published detection can continue a track.
+ */
+export function liveTrackerOptions(cfg: AppConfig): TrackerOptionsInput {
+  const targetPredictS = Math.min(1, cfg.targetMemory);
+  return {
+    highScoreThreshold: cfg.trackHighScore,
+    newTrackThreshold: cfg.trackNewScore,
+    lowScoreThreshold: Math.min(cfg.confidence, cfg.trackHighScore),
+    maxAgeS: cfg.trackMaxAge,
+    predictWindowS: Math.min(0.2, cfg.trackMaxAge),
+    targetMemoryS: cfg.targetMemory,
+    targetPredictS,
+    cameraMotion: cfg.trackCameraMotion,
+  };
+}
+
+/** Every tracking rule, checked before anything starts: the error names the config field. */
 function verifyTracking(cfg: AppConfig): void {
-  if (cfg.trackNewScore < cfg.trackHighScore) {
-    throw new SegstreamError('E_CONFIG', 'trackNewScore must be >= trackHighScore', {
-      expected: `>= ${cfg.trackHighScore}`,
-      actual: cfg.trackNewScore,
-    });
+  if (!cfg.tracking) return;
+  try {
+    parseTrackerOptions(liveTrackerOptions(cfg));
+  } catch (err) {
+    if (!(err instanceof SegstreamError)) throw err;
+    const field = Object.entries(TRACKER_FIELDS).find(([opt]) => err.message.includes(`option ${opt}:`))?.[1];
+    throw new SegstreamError('E_CONFIG', field ? `invalid option ${field}: ${err.message}` : err.message, { expected: err.expected, actual: err.actual });
   }
 }

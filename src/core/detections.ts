@@ -36,6 +36,11 @@ export interface DetectionsInit {
   trackIds?: Int32Array;
   /** 1 where the object was not detected this frame and box and mask are a tracker prediction. */
   predicted?: Uint8Array;
+  /**
+   * n * k mask coefficients (YOLACT / YOLOv8-seg: k = 32 per box), the tracker's appearance cue;
+   * absent when the producer has none (MOT detections, predicted objects read as zeros).
+   */
+  coefficients?: Float32Array | null;
 }
 
 /**
@@ -49,6 +54,9 @@ export class Detections {
   readonly masks: (MaskCrop | null)[];
   readonly trackIds: Int32Array;
   readonly predicted: Uint8Array;
+  readonly coefficients: Float32Array | null;
+  /** Coefficients per detection (0 when there are none). */
+  readonly coefficientDim: number;
 
   constructor(init: DetectionsInit) {
     const n = init.scores.length;
@@ -69,6 +77,18 @@ export class Detections {
     this.masks = masks;
     this.trackIds = trackIds;
     this.predicted = predicted;
+    const coef = init.coefficients ?? null;
+    if (coef !== null && n > 0 && coef.length % n !== 0) {
+      throw new TypeError(`Detections.coefficients: expected a multiple of ${n}, got ${coef.length}`);
+    }
+    this.coefficients = coef !== null && n > 0 && coef.length > 0 ? coef : null;
+    this.coefficientDim = this.coefficients === null ? 0 : coef!.length / n;
+  }
+
+  /** Detection i's mask coefficients (a view), or null when there are none. */
+  coefficientsAt(i: number): Float32Array | null {
+    const k = this.coefficientDim;
+    return this.coefficients === null ? null : this.coefficients.subarray(i * k, i * k + k);
   }
 
   static empty(): Detections {
@@ -90,6 +110,7 @@ export class Detections {
       masks: indices.map((i) => this.masks[i] ?? null),
       trackIds: Int32Array.from(indices, (i) => this.trackIds[i]!),
       predicted: Uint8Array.from(indices, (i) => this.predicted[i]!),
+      coefficients: this.coefficients === null ? null : gather(this.coefficients, this.coefficientDim, indices),
     });
   }
 
@@ -97,6 +118,12 @@ export class Detections {
     const b = this.boxes;
     return [b[i * 4]!, b[i * 4 + 1]!, b[i * 4 + 2]!, b[i * 4 + 3]!];
   }
+}
+
+function gather(values: Float32Array, k: number, indices: readonly number[]): Float32Array {
+  const out = new Float32Array(indices.length * k);
+  indices.forEach((i, j) => out.set(values.subarray(i * k, i * k + k), j * k));
+  return out;
 }
 
 function expectLength(field: string, actual: number, expected: number): void {

@@ -27,6 +27,9 @@ export function decodeFrame(item: InferredFrame, info: ModelInfo): SegmentedFram
   const scores: number[] = [];
   const classIds: number[] = [];
   const masks: MaskCrop[] = [];
+  const nm = info.numMasks;
+  const coefficients = new Float32Array(n * nm);
+  let kept = 0;
   for (let i = 0; i < n; i++) {
     const box = boxToSource(lb, raw.boxes, i * 4);
     if (box[2] - box[0] < 1 || box[3] - box[1] < 1) continue;
@@ -35,12 +38,15 @@ export function decodeFrame(item: InferredFrame, info: ModelInfo): SegmentedFram
     scores.push(raw.scores[i]!);
     classIds.push(raw.classIds[i]!);
     masks.push(mask);
+    coefficients.set(raw.coefficients.subarray(i * nm, i * nm + nm), kept * nm);
+    kept++;
   }
   const detections = new Detections({
     boxes: Float32Array.from(boxes),
     scores: Float32Array.from(scores),
     classIds: Int32Array.from(classIds),
     masks,
+    coefficients: coefficients.subarray(0, kept * nm),
   });
   return {
     frame,

@@ -39,6 +39,8 @@ export {
   TargetRegistries,
   TargetRegistry,
   type AnnotateResult,
+  type EndedTarget,
+  type KnownTrack,
   type Reattachment,
   type TargetInfo,
   type TargetRegistryOptions,

@@ -24,25 +24,25 @@ export interface TargetRegistryOptions {
    */
   readonly reattachIou: number;
   /**
-   * Frames a bound track may be absent from the tracker output before it is unbound; a
-   * target with no bound track left ends. Count it on top of the tracker's own
-   * maxPredictFrames (during which a lost track is still reported, predicted).
+   * Seconds (media time) a bound track may be absent from the tracker output before it is
+   * unbound; a target with no bound track left ends. The live service sets it to the
+   * tracker's targetMemoryS, so a target ends when its tracker has given its track up.
    */
-  readonly maxMissingFrames: number;
+  readonly maxMissingS: number;
   /** Most live targets per camera (E_TARGET_LIMIT beyond). */
   readonly maxTargets: number;
   /** Re-attach only to a track of the same class (off: detectors flip car/truck often). */
   readonly requireSameClass: boolean;
   /**
-   * Keep moving a vanished track's box with its last velocity (px/frame) while it is absent,
-   * as the Kalman filter does, so a new track further along the path still matches.
+   * Keep moving a vanished track's box with its last velocity (px/s) while it is absent, as
+   * the Kalman filter does, so a new track further along the path still matches.
    */
   readonly extrapolate: boolean;
 }
 
 export const DEFAULT_TARGET_OPTIONS: TargetRegistryOptions = {
   reattachIou: 0.3,
-  maxMissingFrames: 30,
+  maxMissingS: 10,
   maxTargets: 16,
   requireSameClass: false,
   extrapolate: true,
@@ -53,7 +53,7 @@ export interface TargetInfo {
   readonly prompt: Prompt;
   /** Track ids bound now (present or recently vanished), ascending. */
   readonly trackIds: number[];
-  /** annotate() calls seen before the target was created. */
+  /** Media time of the frame the target was created on, s. */
   readonly createdAt: number;
 }
 
@@ -63,13 +63,28 @@ export interface Reattachment {
   readonly to: number;
 }
 
+/**
+ * Why a target ended: `lost` (its tracks were gone longer than maxMissingS), `replaced` (a newer
+ * prompt took all its tracks) or `resolution` (the camera's picture size changed).
+ */
+export interface EndedTarget {
+  readonly target: number;
+  readonly reason: 'lost' | 'replaced' | 'resolution';
+}
+
+/** What annotate() knows of a track it may bind: its box and label. */
+export interface KnownTrack {
+  readonly box: Box;
+  readonly classId: number;
+}
+
 export interface AnnotateResult {
   /** Track id -> target id, for the objects of this frame that belong to a target. */
   readonly assignments: Map<number, number>;
   /** Targets whose track moved to a new track id this frame. */
   readonly reattached: Reattachment[];
-  /** Targets that ended since the last call (all tracks gone too long, or emptied by a newer prompt). */
-  readonly ended: number[];
+  /** Targets that ended since the last call, with why. */
+  readonly ended: EndedTarget[];
 }
 
 interface Binding {
@@ -77,14 +92,14 @@ interface Binding {
   classId: number;
   /** Last box reported by the tracker (matched or predicted), then extrapolated while absent. */
   box: Box;
-  /** Centre displacement per frame, px. */
+  /** Centre velocity, px/s. */
   vx: number;
   vy: number;
-  /** Consecutive frames absent from the tracker output. */
+  /** Seconds absent from the tracker output (0 when present). */
   missing: number;
   /** Largest track id seen when this track was last observed (not predicted): later tracks are newer. */
   idHorizon: number;
-  /** Frame index the box was last reported at. */
+  /** Media time the box was last reported at, s. */
   seenAt: number;
 }
 
@@ -99,11 +114,12 @@ export class TargetRegistry {
   readonly options: TargetRegistryOptions;
   private targets = new Map<number, Target>();
   private nextId = 1;
-  private frame = 0;
+  /** Media time of the last annotate() call, s. */
+  private now = 0;
   private maxSeenId = 0;
   /** The last annotate() input, by id. */
   private last = new Map<number, TrackedObject>();
-  private pendingEnded: number[] = [];
+  private pendingEnded: EndedTarget[] = [];
 
   constructor(
     readonly camera: string,
@@ -111,9 +127,8 @@ export class TargetRegistry {
   ) {
     const o = { ...DEFAULT_TARGET_OPTIONS, ...options };
     if (!(o.reattachIou > 0 && o.reattachIou <= 1)) throw new TypeError(`reattachIou must be in (0, 1], got ${o.reattachIou}`);
-    for (const k of ['maxMissingFrames', 'maxTargets'] as const) {
-      if (!Number.isInteger(o[k]) || o[k] < 0) throw new TypeError(`${k} must be a non-negative integer, got ${o[k]}`);
-    }
+    if (!(o.maxMissingS >= 0 && Number.isFinite(o.maxMissingS))) throw new TypeError(`maxMissingS must be a non-negative number of seconds, got ${o.maxMissingS}`);
+    if (!Number.isInteger(o.maxTargets) || o.maxTargets < 0) throw new TypeError(`maxTargets must be a non-negative integer, got ${o.maxTargets}`);
     this.options = o;
   }
 
@@ -131,6 +146,13 @@ export class TargetRegistry {
     return this.targets.size;
   }
 
+  /** Every track id bound to a target (present or recently vanished): the tracker pins these. */
+  boundTrackIds(): Set<number> {
+    const out = new Set<number>();
+    for (const t of this.targets.values()) for (const b of t.bindings) out.add(b.trackId);
+    return out;
+  }
+
   /** The target a track id is bound to, or undefined. */
   targetOf(trackId: number): number | undefined {
     for (const t of this.targets.values()) if (t.bindings.some((b) => b.trackId === trackId)) return t.id;
@@ -138,19 +160,21 @@ export class TargetRegistry {
   }
 
   /**
-   * Binds the tracks (ids from the last annotate() input) to a new target and returns its id
+   * Binds the tracks (ids from the last annotate() input, or in `adopted`: tracks the tracker
+   * made from the prompt's detections just now) to a new target and returns its id
    * (sequential per camera, from 1). A track already bound moves to the new target; a target
-   * left without tracks ends (reported by the next annotate()). Throws, changing nothing:
-   * E_PROMPT_NO_MATCH when no id is given or one is not in the last frame's output,
-   * E_TARGET_LIMIT when the camera already holds maxTargets targets.
+   * left without tracks ends as `replaced` (reported by the next annotate()). Throws, changing
+   * nothing: E_PROMPT_NO_MATCH when no id is given or one is not known, E_TARGET_LIMIT when the
+   * camera already holds maxTargets targets.
    */
-  create(trackIds: readonly number[], prompt: Prompt): number {
+  create(trackIds: readonly number[], prompt: Prompt, adopted: ReadonlyMap<number, KnownTrack> = new Map()): number {
     const ids = [...new Set(trackIds)];
     for (const id of ids) if (!Number.isInteger(id) || id < 1) throw new TypeError(`track ids are positive integers, got ${id}`);
     if (ids.length === 0) {
       throw promptError('E_PROMPT_NO_MATCH', 'a target needs at least one tracked object', { expected: '>= 1 track id', actual: 0 });
     }
-    const unknown = ids.filter((id) => !this.last.has(id));
+    const known = (id: number): KnownTrack | undefined => this.last.get(id) ?? adopted.get(id);
+    const unknown = ids.filter((id) => known(id) === undefined);
     if (unknown.length > 0) {
       throw promptError('E_PROMPT_NO_MATCH', `track(s) ${unknown.join(', ')} are not in the current frame of camera ${this.camera}`, {
         expected: [...this.last.keys()],
@@ -167,14 +191,14 @@ export class TargetRegistry {
     for (const t of this.targets.values()) t.bindings = t.bindings.filter((b) => !ids.includes(b.trackId));
     for (const t of emptied) {
       this.targets.delete(t.id);
-      this.pendingEnded.push(t.id);
+      this.pendingEnded.push({ target: t.id, reason: 'replaced' });
     }
     const id = this.nextId++;
     const bindings = ids.map((trackId): Binding => {
-      const o = this.last.get(trackId)!;
-      return { trackId, classId: o.classId, box: o.box, vx: 0, vy: 0, missing: 0, idHorizon: this.maxSeenId, seenAt: this.frame };
+      const o = known(trackId)!;
+      return { trackId, classId: o.classId, box: o.box, vx: 0, vy: 0, missing: 0, idHorizon: Math.max(this.maxSeenId, trackId), seenAt: this.now };
     });
-    this.targets.set(id, { id, prompt, createdAt: this.frame, bindings });
+    this.targets.set(id, { id, prompt, createdAt: this.now, bindings });
     return id;
   }
 
@@ -206,9 +230,13 @@ export class TargetRegistry {
     return ended;
   }
 
-  /** One frame's tracker output -> which target each object belongs to. Call once per frame. */
-  annotate(objects: readonly TrackedObject[]): AnnotateResult {
-    this.frame++;
+  /**
+   * One frame's tracker output -> which target each object belongs to. Call once per frame
+   * with the frame's media time in seconds (a smaller value than the last counts as no time).
+   */
+  annotate(objects: readonly TrackedObject[], nowS: number): AnnotateResult {
+    const dt = Math.max(0, nowS - this.now);
+    this.now = Math.max(this.now, nowS);
     const present = new Map<number, TrackedObject>();
     for (const o of objects) present.set(o.id, o);
     const horizonBefore = this.maxSeenId;
@@ -223,8 +251,8 @@ export class TargetRegistry {
           this.observe(b, o, horizonBefore);
           bound.add(b.trackId);
         } else {
-          b.missing++;
-          if (this.options.extrapolate) b.box = shift(b.box, b.vx, b.vy);
+          b.missing += dt;
+          if (this.options.extrapolate) b.box = shift(b.box, b.vx * dt, b.vy * dt);
           absent.push({ target: t, binding: b });
         }
       }
@@ -235,10 +263,10 @@ export class TargetRegistry {
     const ended = this.pendingEnded;
     this.pendingEnded = [];
     for (const t of [...this.targets.values()]) {
-      t.bindings = t.bindings.filter((b) => b.missing <= this.options.maxMissingFrames);
+      t.bindings = t.bindings.filter((b) => b.missing <= this.options.maxMissingS);
       if (t.bindings.length === 0) {
         this.targets.delete(t.id);
-        ended.push(t.id);
+        ended.push({ target: t.id, reason: 'lost' });
       }
     }
 
@@ -249,7 +277,7 @@ export class TargetRegistry {
   }
 
   private observe(b: Binding, o: TrackedObject, horizonBefore: number): void {
-    const dt = this.frame - b.seenAt;
+    const dt = this.now - b.seenAt;
     if (dt > 0 && b.missing === 0) {
       b.vx = (centreX(o.box) - centreX(b.box)) / dt;
       b.vy = (centreY(o.box) - centreY(b.box)) / dt;
@@ -257,7 +285,7 @@ export class TargetRegistry {
     b.box = o.box;
     b.classId = o.classId;
     b.missing = 0;
-    b.seenAt = this.frame;
+    b.seenAt = this.now;
     if (!o.predicted) b.idHorizon = Math.max(horizonBefore, o.id);
   }
 
@@ -290,7 +318,7 @@ export class TargetRegistry {
       // The velocity carries over: it is the same object.
       binding.box = p.o.box;
       binding.classId = p.o.classId;
-      binding.seenAt = this.frame;
+      binding.seenAt = this.now;
       binding.idHorizon = this.maxSeenId;
     }
     return out;

@@ -1,10 +1,16 @@
 import { add, diag, invertSpd, matMul, sub, transpose } from './linalg.js';
 
 /**
- * Constant-velocity Kalman filter on boxes, as ByteTrack / DeepSORT model them:
- * state [cx, cy, a, h, vcx, vcy, va, vh] (centre px, aspect w/h, height px, and their
- * per-frame velocities), measurement [cx, cy, a, h]. Noise scales with the box height, so
- * a large near object may move more pixels per frame than a small far one.
+ * Constant-velocity Kalman filter on boxes, as ByteTrack / DeepSORT model them, stepped by
+ * time instead of frames: state [cx, cy, a, h, vcx, vcy, va, vh] (centre px, aspect w/h,
+ * height px, and their velocities per second), measurement [cx, cy, a, h]. Noise scales with
+ * the box height, so a large near object may move more pixels than a small far one.
+ *
+ * ByteTrack's noise weights are per frame of a 30 fps video. Here they are per
+ * `REFERENCE_INTERVAL_S` (1/30 s), and the process noise of a step of dt seconds is that of
+ * dt / REFERENCE_INTERVAL_S reference steps (a random walk: variance grows linearly with time),
+ * so the filter predicts the same distance and uncertainty whether the pipeline processed every
+ * frame or skipped four of five.
  */
 
 /** x1, y1, x2, y2 in source-frame px. */
@@ -18,24 +24,26 @@ export interface KalmanState {
 }
 
 export interface KalmanNoise {
-  /** Position noise std as a fraction of box height (ByteTrack: 1/20). */
+  /** Position noise std as a fraction of box height per reference interval (ByteTrack: 1/20). */
   stdWeightPosition: number;
-  /** Velocity noise std as a fraction of box height, per frame (ByteTrack: 1/160). */
+  /** Velocity noise std as a fraction of box height per reference interval, per interval (ByteTrack: 1/160). */
   stdWeightVelocity: number;
 }
 
 export const DEFAULT_KALMAN_NOISE: KalmanNoise = { stdWeightPosition: 1 / 20, stdWeightVelocity: 1 / 160 };
 
+/** The frame interval ByteTrack's noise weights were set for (30 fps), s. */
+export const REFERENCE_INTERVAL_S = 1 / 30;
+
 const NDIM = 4;
 const N = 2 * NDIM;
 
-/** F: position += velocity (one frame). */
-const MOTION = (() => {
+/** F(dt): position += velocity * dt. */
+function motion(dt: number): Float64Array {
   const f = diag(new Array<number>(N).fill(1));
-  for (let i = 0; i < NDIM; i++) f[i * N + NDIM + i] = 1;
+  for (let i = 0; i < NDIM; i++) f[i * N + NDIM + i] = dt;
   return f;
-})();
-const MOTION_T = transpose(MOTION, N, N);
+}
 /** H: observe the first four state values. */
 const OBSERVE = (() => {
   const h = new Float64Array(NDIM * N);
@@ -74,19 +82,26 @@ export class KalmanBoxFilter {
     mean.set(measurement.subarray(0, NDIM));
     const h = measurement[3]!;
     const p = this.noise.stdWeightPosition;
-    const v = this.noise.stdWeightVelocity;
-    const std = [2 * p * h, 2 * p * h, 1e-2, 2 * p * h, 10 * v * h, 10 * v * h, 1e-5, 10 * v * h];
+    const v = this.noise.stdWeightVelocity / REFERENCE_INTERVAL_S;
+    const std = [2 * p * h, 2 * p * h, 1e-2, 2 * p * h, 10 * v * h, 10 * v * h, 1e-5 / REFERENCE_INTERVAL_S, 10 * v * h];
     return { mean, covariance: diag(std.map((s) => s * s)) };
   }
 
-  /** One frame ahead: x' = F x, P' = F P F^T + Q. */
-  predict(state: KalmanState): KalmanState {
+  /**
+   * dt seconds ahead: x' = F(dt) x, P' = F P F^T + Q dt / REFERENCE_INTERVAL_S. dt <= 0 (a
+   * repeated timestamp) returns the state unchanged.
+   */
+  predict(state: KalmanState, dt: number = REFERENCE_INTERVAL_S): KalmanState {
+    if (!(dt > 0)) return state;
     const h = state.mean[3]!;
     const p = this.noise.stdWeightPosition;
-    const v = this.noise.stdWeightVelocity;
-    const std = [p * h, p * h, 1e-2, p * h, v * h, v * h, 1e-5, v * h];
-    const mean = matMul(MOTION, state.mean, N, N, 1);
-    const cov = add(matMul(matMul(MOTION, state.covariance, N, N, N), MOTION_T, N, N, N), diag(std.map((s) => s * s)));
+    const v = this.noise.stdWeightVelocity / REFERENCE_INTERVAL_S;
+    const steps = dt / REFERENCE_INTERVAL_S;
+    const std = [p * h, p * h, 1e-2, p * h, v * h, v * h, 1e-5 / REFERENCE_INTERVAL_S, v * h];
+    const f = motion(dt);
+    const mean = matMul(f, state.mean, N, N, 1);
+    const q = diag(std.map((s) => s * s * steps));
+    const cov = add(matMul(matMul(f, state.covariance, N, N, N), transpose(f, N, N), N, N, N), q);
     return { mean, covariance: cov };
   }
 

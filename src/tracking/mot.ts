@@ -38,7 +38,15 @@ export function parseMotDetections(text: string): MotRow[] {
   return rows;
 }
 
+/** Frame rate assumed for a MOTChallenge sequence when none is given (they carry no timestamps). */
+export const DEFAULT_MOT_FPS = 30;
+
 export interface RunMotOptions {
+  /**
+   * The sequence's frame rate (seqinfo.ini `frameRate`): frame f is at (f - 1) / fps s, which
+   * the tracker's time-based motion model and ages run on. Default DEFAULT_MOT_FPS.
+   */
+  fps?: number;
   /**
    * Also write predicted (unmatched, extrapolated) objects. Off by default: like SORT's
    * reference script, MOT results report only tracks matched in that frame.
@@ -48,14 +56,20 @@ export interface RunMotOptions {
 
 /**
  * Runs one fresh ByteTracker over MOT detections, frame 1 to the last detection frame
- * (frames without detections are still stepped, so tracks age). Returns one row per tracked
- * object per frame, `score` = 1 as MOTChallenge results carry no confidence.
+ * (frames without detections are still stepped, so tracks age), frame f at media time
+ * (f - 1) / fps. Returns one row per tracked object per frame, `score` = 1 as MOTChallenge
+ * results carry no confidence. `frames` (optional) lists the frames to process, to simulate
+ * a pipeline that skipped some.
  */
 export function runTrackerOnMot(
   dets: readonly MotRow[],
   options: TrackerOptionsInput = {},
-  run: RunMotOptions = {},
+  run: RunMotOptions & { frames?: (frame: number) => boolean } = {},
 ): MotRow[] {
+  const fps = run.fps ?? DEFAULT_MOT_FPS;
+  if (!(fps > 0 && Number.isFinite(fps))) {
+    throw new SegstreamError('E_CONFIG', 'MOT frame rate must be a positive number', { expected: '> 0', actual: fps });
+  }
   const tracker = new ByteTracker(options);
   const byFrame = new Map<number, MotRow[]>();
   let last = 0;
@@ -67,6 +81,7 @@ export function runTrackerOnMot(
   }
   const out: MotRow[] = [];
   for (let frame = 1; frame <= last; frame++) {
+    if (run.frames && !run.frames(frame)) continue;
     const list = byFrame.get(frame) ?? [];
     const n = list.length;
     const boxes = new Float32Array(n * 4);
@@ -75,7 +90,7 @@ export function runTrackerOnMot(
       boxes.set([d.x, d.y, d.x + d.width, d.y + d.height], i * 4);
       scores[i] = d.score;
     });
-    const objects = tracker.update(new Detections({ boxes, scores, classIds: new Int32Array(n) }));
+    const objects = tracker.update(new Detections({ boxes, scores, classIds: new Int32Array(n) }), (frame - 1) / fps);
     for (const o of objects) {
       if (o.predicted && !run.includePredicted) continue;
       const [x1, y1, x2, y2] = o.box;

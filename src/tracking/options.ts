@@ -2,11 +2,14 @@ import { z } from 'zod';
 import { parseWith, SegstreamError } from '../core/index.js';
 
 const unit = () => z.number().min(0).max(1);
-const frames = () => z.number().int().min(0).max(10_000);
+/** A duration in seconds: positive, at most a day. */
+const seconds = () => z.number().positive().max(86_400);
 
 /**
  * ByteTracker options. Every field has a default; unknown keys are rejected. Scores are the
- * detector's confidences (0..1), IoU thresholds are overlaps (0..1), ages count frames.
+ * detector's confidences (0..1), IoU thresholds are overlaps (0..1), ages and windows are
+ * seconds of media time (never processed frames: under load the pipeline drops frames, and a
+ * frame count would mean a different time on every machine).
  */
 export const trackerOptionsSchema = z
   .strictObject({
@@ -59,18 +62,84 @@ export const trackerOptionsSchema = z
         'Consecutive matched frames before a tentative track is confirmed and gets a public id. Higher: fewer ' +
           'ids spent on one-frame false positives, but every object is reported minHits - 1 frames late.',
       ),
-    maxAge: frames()
-      .default(30)
+    maxAgeS: seconds()
+      .default(1)
       .describe(
-        'Frames a confirmed track may stay lost (unmatched) before it is removed. Higher: ids survive longer ' +
+        'Seconds a confirmed track may stay lost (unmatched) before it is removed. Higher: ids survive longer ' +
           'occlusions, but a lost track may capture a different object that enters near its predicted box.',
       ),
-    maxPredictFrames: frames()
-      .default(2)
+    predictWindowS: z
+      .number()
+      .min(0)
+      .max(86_400)
+      .default(0.1)
       .describe(
-        'Frames a lost track is still output, at its Kalman-predicted box with its last mask shifted there ' +
+        'Seconds a lost track is still output, at its Kalman-predicted box with its last mask warped into it ' +
           '(predicted: true). Bridges detector flicker in overlays; 0 outputs only matched tracks. Larger values ' +
           'add false positives when the object has really left.',
+      ),
+    targetMemoryS: seconds()
+      .default(10)
+      .describe(
+        'Seconds a pinned (prompted) track is kept while unseen, to be re-acquired when its object reappears; ' +
+          'its target ends after that. Higher: survives longer occlusions, but may re-acquire a look-alike.',
+      ),
+    targetPredictS: z
+      .number()
+      .min(0)
+      .max(86_400)
+      .default(1)
+      .describe(
+        'Seconds a pinned track that the detector misses is still output (predicted: true), so a target does not ' +
+          'blink out on a missed detection. Must be <= targetMemoryS.',
+      ),
+    reacquireDistance: z
+      .number()
+      .positive()
+      .max(100)
+      .default(1)
+      .describe(
+        'Re-acquisition gate: a lost pinned track may take a detection whose centre lies within this many box ' +
+          'sizes of its predicted centre after 1 s lost (0.5 of that at once, growing with time, at most 3x). ' +
+          'Higher: finds faster-moving objects again, risks a neighbour.',
+      ),
+    reacquireSimilarity: z
+      .number()
+      .min(-1)
+      .max(1)
+      .default(0.5)
+      .describe(
+        "Re-acquisition appearance gate: least cosine similarity between the track's mask coefficients (a " +
+          'running mean) and the detection\'s. -1 disables the appearance check.',
+      ),
+    association: z
+      .enum(['group', 'class', 'any'])
+      .default('group')
+      .describe(
+        'Which detections may continue a track: `group` those whose class is in the same class group (vehicle, ' +
+          'person, animal, other; a car may continue as a truck), `class` the same class only (a car/truck flicker ' +
+          'splits the track), `any` every class.',
+      ),
+    duplicateIou: unit()
+      .default(0.7)
+      .describe(
+        'Detections of one class group overlapping at least this IoU are one object seen twice (per-class NMS keeps ' +
+          'a `car` and a `truck` box on the same vehicle): only the best-scored one is tracked and published, the ' +
+          "others add to the track's label vote. 0 turns fusion off.",
+      ),
+    labelHalfLifeS: seconds()
+      .default(1)
+      .describe(
+        "A track's label is the score-weighted vote of its detections' classes, older votes halving every this " +
+          'many seconds. Higher: steadier label, slower to correct a wrong start.',
+      ),
+    cameraMotion: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Estimate the global image translation between processed frames from the boxes (the shift most tracks ' +
+          'agree on) and move every prediction by it before association, as BoT-SORT does with image registration. ' +
+          'For shaking or panning cameras.',
       ),
     fuseScore: z
       .boolean()
@@ -95,10 +164,6 @@ export const trackerOptionsSchema = z
         "Tracks born on the tracker's first frame are confirmed at once (as ByteTrack does), so a stream that " +
           'starts with objects in view reports them immediately instead of minHits frames later.',
       ),
-    classAware: z
-      .boolean()
-      .default(true)
-      .describe('Only match a detection to a track of the same class id. Off: a class flicker cannot split a track.'),
     outputBox: z
       .enum(['detection', 'filtered'])
       .default('detection')
@@ -111,13 +176,13 @@ export const trackerOptionsSchema = z
       .positive()
       .max(10)
       .default(1 / 20)
-      .describe('Kalman position noise std as a fraction of box height (ByteTrack: 1/20).'),
+      .describe('Kalman position noise std as a fraction of box height, per 1/30 s (ByteTrack: 1/20 per frame at 30 fps).'),
     stdWeightVelocity: z
       .number()
       .positive()
       .max(10)
       .default(1 / 160)
-      .describe('Kalman velocity noise std as a fraction of box height per frame (ByteTrack: 1/160).'),
+      .describe('Kalman velocity noise std as a fraction of box height, per 1/30 s (ByteTrack: 1/160 per frame at 30 fps).'),
   })
   .superRefine((o, ctx) => {
     if (o.lowScoreThreshold > o.highScoreThreshold) {
@@ -134,11 +199,18 @@ export const trackerOptionsSchema = z
         message: `must be >= highScoreThreshold (${o.highScoreThreshold}) since tracks start only from high detections, got ${o.newTrackThreshold}`,
       });
     }
-    if (o.maxPredictFrames > o.maxAge) {
+    if (o.predictWindowS > o.maxAgeS) {
       ctx.addIssue({
         code: 'custom',
-        path: ['maxPredictFrames'],
-        message: `must be <= maxAge (${o.maxAge}): a removed track cannot be predicted, got ${o.maxPredictFrames}`,
+        path: ['predictWindowS'],
+        message: `must be <= maxAgeS (${o.maxAgeS}): a removed track cannot be predicted, got ${o.predictWindowS}`,
+      });
+    }
+    if (o.targetPredictS > o.targetMemoryS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['targetPredictS'],
+        message: `must be <= targetMemoryS (${o.targetMemoryS}): a forgotten target cannot be predicted, got ${o.targetPredictS}`,
       });
     }
   });

@@ -1,11 +1,12 @@
 import type { MaskCrop } from '../core/index.js';
 import { boxToMeasurement, stateToBox, type Box, type KalmanBoxFilter, type KalmanState } from './kalman.js';
+import { warpMaskToBox } from './maskWarp.js';
 
 export const TRACK_STATES = ['tentative', 'confirmed', 'lost', 'removed'] as const;
 /**
  * tentative: born from a detection, not yet minHits matches, no public id;
- * confirmed: matched this frame, has a public id; lost: confirmed once, unmatched for
- * 1..maxAge frames; removed: dropped (a tentative miss, or lost longer than maxAge).
+ * confirmed: matched this frame, has a public id; lost: confirmed once, unmatched for up to
+ * maxAgeS (targetMemoryS when pinned); removed: dropped (a tentative miss, or lost too long).
  */
 export type TrackState = (typeof TRACK_STATES)[number];
 
@@ -14,40 +15,66 @@ export interface TrackDetection {
   readonly score: number;
   readonly classId: number;
   readonly mask: MaskCrop | null;
+  /** The detection's mask coefficients (appearance), or null. */
+  readonly coefficients: Float32Array | null;
 }
 
-/** One object followed over frames. Mutable; owned by a single ByteTracker. */
+/** Most classes a track's label vote remembers (the weakest is dropped beyond). */
+const MAX_VOTES = 8;
+/** Weight of a new observation in the running mean of mask coefficients. */
+const APPEARANCE_RATE = 0.2;
+
+/** One object followed over time. Mutable; owned by a single ByteTracker. */
 export class Track {
   /** Public id, sequential per tracker; -1 until confirmed. */
   id = -1;
   state: TrackState = 'tentative';
+  /** Prompted: kept for targetMemoryS, matched with low-score detections, re-acquired. */
+  pinned = false;
   kalman: KalmanState;
   /** Frames with a matched detection. */
   hits = 1;
-  /** Frames since birth (0 on the birth frame). */
-  age = 0;
-  /** Frames since the last matched detection (0 when matched this frame). */
-  timeSinceUpdate = 0;
+  /** Media time of birth and of the last matched detection, s. */
+  readonly bornS: number;
+  lastSeenS: number;
+  /** Processed frames since the last match (0 when matched this frame). */
+  missedFrames = 0;
   score: number;
-  classId: number;
   /** Last matched detection's box (px); its mask lies over this rectangle. */
   detectionBox: Box;
   /** Last matched detection's mask, as decoded. */
   mask: MaskCrop | null;
-  /** Kalman centre (px) when the mask was observed; the mask moves with the centre from there. */
-  private maskCentre: [number, number];
+  /** Running mean of the matched detections' mask coefficients, L2-normalised; null without. */
+  appearance: Float32Array | null = null;
+  /** Class id -> decayed score sum. */
+  private readonly votes = new Map<number, number>();
+  private votedAtS: number;
+  private voted = -1;
 
-  constructor(kf: KalmanBoxFilter, det: TrackDetection) {
+  constructor(kf: KalmanBoxFilter, det: TrackDetection, nowS: number) {
     this.kalman = kf.initiate(boxToMeasurement(det.box));
+    this.bornS = nowS;
+    this.lastSeenS = nowS;
+    this.votedAtS = nowS;
     this.score = det.score;
-    this.classId = det.classId;
     this.detectionBox = det.box;
     this.mask = det.mask;
-    this.maskCentre = [this.kalman.mean[0]!, this.kalman.mean[1]!];
+    this.observeAppearance(det.coefficients);
+    this.vote(det.classId, det.score, nowS, Infinity);
   }
 
-  /** Advances the motion model by one frame. */
-  predict(kf: KalmanBoxFilter): void {
+  /** Seconds since the last matched detection at media time nowS. */
+  timeSinceUpdate(nowS: number): number {
+    return nowS - this.lastSeenS;
+  }
+
+  /** The label by score-weighted vote over recent detections. */
+  get classId(): number {
+    return this.voted;
+  }
+
+  /** Advances the motion model by dt seconds. */
+  predict(kf: KalmanBoxFilter, dt: number): void {
     let state = this.kalman;
     if (this.state !== 'confirmed' && this.state !== 'tentative') {
       // ByteTrack freezes height velocity while an object is unseen, so a track lost while
@@ -56,21 +83,71 @@ export class Track {
       mean[7] = 0;
       state = { mean, covariance: state.covariance };
     }
-    this.kalman = kf.predict(state);
-    this.age++;
-    this.timeSinceUpdate++;
+    this.kalman = kf.predict(state, dt);
+    this.missedFrames++;
+  }
+
+  /** Moves the prediction by a global image shift (camera motion), px. */
+  shift(dx: number, dy: number): void {
+    const mean = Float64Array.from(this.kalman.mean);
+    mean[0] = mean[0]! + dx;
+    mean[1] = mean[1]! + dy;
+    this.kalman = { mean, covariance: this.kalman.covariance };
   }
 
   /** Corrects with a matched detection; the detection's mask becomes the track's mask. */
-  update(kf: KalmanBoxFilter, det: TrackDetection): void {
+  update(kf: KalmanBoxFilter, det: TrackDetection, nowS: number, halfLifeS: number): void {
     this.kalman = kf.update(this.kalman, boxToMeasurement(det.box));
     this.hits++;
-    this.timeSinceUpdate = 0;
+    this.lastSeenS = nowS;
+    this.missedFrames = 0;
     this.score = det.score;
-    this.classId = det.classId;
     this.detectionBox = det.box;
     this.mask = det.mask;
-    this.maskCentre = [this.kalman.mean[0]!, this.kalman.mean[1]!];
+    this.observeAppearance(det.coefficients);
+    this.vote(det.classId, det.score, nowS, halfLifeS);
+  }
+
+  /**
+   * Adds a score-weighted vote for a class (a matched detection, or a duplicate box fused
+   * into it); earlier votes decay with the half-life.
+   */
+  vote(classId: number, score: number, nowS: number, halfLifeS: number): void {
+    const dt = nowS - this.votedAtS;
+    if (dt > 0 && Number.isFinite(halfLifeS)) {
+      const k = Math.pow(0.5, dt / halfLifeS);
+      for (const [c, w] of this.votes) this.votes.set(c, w * k);
+      this.votedAtS = nowS;
+    }
+    this.votes.set(classId, (this.votes.get(classId) ?? 0) + Math.max(score, 1e-6));
+    if (this.votes.size > MAX_VOTES) {
+      let weakest = -1;
+      for (const [c, w] of this.votes) if (c !== classId && (weakest < 0 || w < this.votes.get(weakest)!)) weakest = c;
+      this.votes.delete(weakest);
+    }
+    let best = -1;
+    let bestW = -Infinity;
+    for (const [c, w] of this.votes) {
+      // Ties keep the current label: it must be beaten, not matched.
+      if (w > bestW || (w === bestW && c === this.voted)) {
+        best = c;
+        bestW = w;
+      }
+    }
+    this.voted = best;
+  }
+
+  /** Cosine similarity of the track's appearance with a detection's coefficients, or null without. */
+  similarity(coefficients: Float32Array | null): number | null {
+    const a = this.appearance;
+    if (a === null || coefficients === null || coefficients.length !== a.length) return null;
+    let dot = 0;
+    let nb = 0;
+    for (let i = 0; i < a.length; i++) {
+      dot += a[i]! * coefficients[i]!;
+      nb += coefficients[i]! * coefficients[i]!;
+    }
+    return nb > 0 ? dot / Math.sqrt(nb) : null;
   }
 
   /** Current Kalman box (predicted when unmatched this frame), px. */
@@ -78,15 +155,31 @@ export class Track {
     return stateToBox(this.kalman.mean);
   }
 
-  /**
-   * The last mask translated by the Kalman centre's displacement since it was observed,
-   * rounded to whole pixels (a MaskCrop sits on the pixel grid). Null when there is no mask.
-   */
+  /** The last mask warped into the current (predicted) box and clipped to it; null without a mask. */
   predictedMask(): MaskCrop | null {
     if (this.mask === null) return null;
-    const dx = Math.round(this.kalman.mean[0]! - this.maskCentre[0]);
-    const dy = Math.round(this.kalman.mean[1]! - this.maskCentre[1]);
-    if (dx === 0 && dy === 0) return this.mask;
-    return { ...this.mask, x: this.mask.x + dx, y: this.mask.y + dy };
+    return warpMaskToBox(this.mask, this.detectionBox, this.box);
+  }
+
+  private observeAppearance(coefficients: Float32Array | null): void {
+    if (coefficients === null || coefficients.length === 0) return;
+    let norm = 0;
+    for (let i = 0; i < coefficients.length; i++) norm += coefficients[i]! * coefficients[i]!;
+    if (!(norm > 0)) return;
+    const inv = 1 / Math.sqrt(norm);
+    let a = this.appearance;
+    if (a === null || a.length !== coefficients.length) {
+      a = new Float32Array(coefficients.length);
+      for (let i = 0; i < a.length; i++) a[i] = coefficients[i]! * inv;
+      this.appearance = a;
+      return;
+    }
+    let n2 = 0;
+    for (let i = 0; i < a.length; i++) {
+      a[i] = (1 - APPEARANCE_RATE) * a[i]! + APPEARANCE_RATE * coefficients[i]! * inv;
+      n2 += a[i]! * a[i]!;
+    }
+    const r = n2 > 0 ? 1 / Math.sqrt(n2) : 0;
+    for (let i = 0; i < a.length; i++) a[i] = a[i]! * r;
   }
 }

@@ -1,6 +1,9 @@
 import { boxIou, type Detections, type MaskCrop } from '../core/index.js';
 import { assignWithThreshold, costMatrix } from './assignment.js';
-import { KalmanBoxFilter, type Box } from './kalman.js';
+import { estimateCameraShift, type CameraShift } from './cameraMotion.js';
+import { groupFunction } from './classGroups.js';
+import { KalmanBoxFilter, REFERENCE_INTERVAL_S, type Box } from './kalman.js';
+import { clipMaskToBox } from './maskWarp.js';
 import { parseTrackerOptions, type TrackerOptions, type TrackerOptionsInput } from './options.js';
 import { Track, type TrackDetection, type TrackState } from './track.js';
 
@@ -12,40 +15,65 @@ export interface TrackedObject {
   readonly box: Box;
   /** Score of the last matched detection. */
   readonly score: number;
+  /** The track's label: score-weighted vote over its recent detections (and their duplicates). */
   readonly classId: number;
-  /** Matched: the detection's mask. Predicted: the last mask shifted with the motion. */
+  /** Matched: the detection's mask. Predicted: the last mask warped into the predicted box. Inside `box` either way. */
   readonly mask: MaskCrop | null;
   /** True when no detection matched this frame and box and mask are extrapolated. */
   readonly predicted: boolean;
   readonly state: TrackState;
   /** Index of the matched detection in this frame's Detections, or -1 when predicted. */
   readonly detIndex: number;
+  /** Prompted track (see ByteTracker.setPinned). */
+  readonly pinned: boolean;
+}
+
+export interface TrackerContext {
+  /**
+   * Group of every class id (classGroupsOf(model class names)), for `association: 'group'`
+   * and duplicate fusion. Without: every class is its own group.
+   */
+  classGroups?: Int32Array | null;
 }
 
 /**
  * ByteTrack-family multi-object tracker, one instance per camera. A pure synchronous core:
- * `update()` takes one frame's detections and returns that frame's tracked objects.
+ * `update(detections, timeS)` takes one frame's detections and its media time and returns that
+ * frame's tracked objects. Time, not frame count, drives the motion model and every age, so
+ * frames the pipeline skipped are predicted through.
  *
- * Per frame: predict every track; stage 1 matches high-score detections to confirmed and
- * lost tracks (IoU with predicted boxes; tracks seen last frame first when
- * `prioritizeTracked`); stage 2 matches low-score detections to the
- * confirmed tracks stage 1 left; stage 3 matches remaining high detections to tentative
- * tracks; then unmatched confirmed tracks become lost, unmatched tentative ones are removed,
- * and unmatched high detections start tentative tracks.
+ * Per frame: fuse duplicate boxes of one object (same class group, IoU >= duplicateIou);
+ * predict every track by the time since the last frame (and the camera's shift when
+ * `cameraMotion`); stage 1 matches high-score detections to confirmed and lost tracks (IoU
+ * with predicted boxes, within class groups; tracks seen last frame first when
+ * `prioritizeTracked`); stage 2 matches low-score detections to the confirmed and pinned
+ * tracks stage 1 left; stage 3 matches remaining high detections to tentative tracks; lost
+ * pinned tracks then re-acquire by motion and appearance among the detections no confirmed
+ * track owns (or that a track born after they were lost owns); unmatched confirmed tracks
+ * become lost, unmatched tentative ones are removed, and unmatched high detections start
+ * tentative tracks.
  */
 export class ByteTracker {
   readonly options: TrackerOptions;
   private readonly kf: KalmanBoxFilter;
+  private readonly groupOf: (classId: number) => number;
   private tracks: Track[] = [];
   private nextId = 1;
   private frame = 0;
+  private nowS = 0;
+  private pinnedIds = new Set<number>();
+  /** The last update's detections, and which track took each (for adopt()). */
+  private last: { dets: Detections; owner: Map<number, Track>; keeperOf: Int32Array; frame: number } | null = null;
+  private duplicates: number[] = [];
+  private shift: CameraShift | null = null;
 
-  constructor(options: TrackerOptionsInput = {}) {
+  constructor(options: TrackerOptionsInput = {}, context: TrackerContext = {}) {
     this.options = parseTrackerOptions(options);
     this.kf = new KalmanBoxFilter({
       stdWeightPosition: this.options.stdWeightPosition,
       stdWeightVelocity: this.options.stdWeightVelocity,
     });
+    this.groupOf = groupFunction(this.options.association, context.classGroups ?? null);
   }
 
   /** Frames seen since construction or the last reset(). */
@@ -58,6 +86,16 @@ export class ByteTracker {
     return this.tracks;
   }
 
+  /** Indices of the last update's detections that were fused into a better-scored box of the same object. */
+  get lastDuplicates(): readonly number[] {
+    return this.duplicates;
+  }
+
+  /** The camera shift applied at the last update (px), or null. */
+  get lastCameraShift(): CameraShift | null {
+    return this.shift;
+  }
+
   /**
    * Forgets every track (e.g. after a camera cut). Ids restart at 1 unless `keepIds`: a live
    * camera keeps counting, so a client never sees an old id on a new object.
@@ -66,100 +104,248 @@ export class ByteTracker {
     this.tracks = [];
     if (!keepIds) this.nextId = 1;
     this.frame = 0;
+    this.last = null;
+    this.duplicates = [];
+    this.pinnedIds.clear();
   }
 
-  update(dets: Detections): TrackedObject[] {
+  /**
+   * The tracks a prompt follows: they are kept for targetMemoryS while unseen (predicted for
+   * targetPredictS), matched with low-score detections and re-acquired. Replaces the set.
+   */
+  setPinned(ids: Iterable<number>): void {
+    this.pinnedIds = new Set(ids);
+    for (const t of this.tracks) t.pinned = this.pinnedIds.has(t.id);
+  }
+
+  /**
+   * Makes detection `detIndex` of the last update a confirmed track, whatever its score (a
+   * prompt's click is the confirmation), and returns its id: the track that already owns it,
+   * a tentative one confirmed now, or a new one. A duplicate box resolves to the box it was
+   * fused into. Undefined when there was no last update or the index is outside it.
+   */
+  adopt(detIndex: number): number | undefined {
+    const last = this.last;
+    if (last === null || !Number.isInteger(detIndex) || detIndex < 0 || detIndex >= last.dets.length) return undefined;
+    const d = last.keeperOf[detIndex]! >= 0 ? last.keeperOf[detIndex]! : detIndex;
+    let t = last.owner.get(d);
+    if (t === undefined || t.state === 'removed') {
+      t = new Track(this.kf, detectionAt(last.dets, d), this.nowS);
+      this.tracks.push(t);
+      last.owner.set(d, t);
+    }
+    if (t.id < 0) t.id = this.nextId++;
+    t.state = t.missedFrames === 0 ? 'confirmed' : 'lost';
+    return t.id;
+  }
+
+  /**
+   * One frame. `timeS` is the frame's media time in seconds (it must not go back; a smaller
+   * value counts as no time passed); without it, frames are 1/30 s apart.
+   */
+  update(dets: Detections, timeS?: number): TrackedObject[] {
     const o = this.options;
+    const t = timeS ?? (this.frame === 0 ? 0 : this.nowS + REFERENCE_INTERVAL_S);
+    const dt = this.frame === 0 ? 0 : Math.max(0, t - this.nowS);
+    this.nowS = this.frame === 0 ? t : Math.max(this.nowS, t);
     this.frame++;
+
+    const keeperOf = this.fuseDuplicates(dets);
     const high: number[] = [];
     const low: number[] = [];
     for (let i = 0; i < dets.length; i++) {
+      if (keeperOf[i]! >= 0) continue;
       const s = dets.scores[i]!;
       if (s >= o.highScoreThreshold) high.push(i);
       else if (s >= o.lowScoreThreshold) low.push(i);
     }
-    for (const t of this.tracks) t.predict(this.kf);
+    for (const tr of this.tracks) tr.predict(this.kf, dt);
+    this.shift = o.cameraMotion ? this.compensateCameraMotion(dets, high) : null;
 
-    const matchedDet = new Map<Track, number>();
-    const pool = this.tracks.filter((t) => t.state === 'confirmed' || t.state === 'lost');
-    const tentative = this.tracks.filter((t) => t.state === 'tentative');
+    const owner = new Map<number, Track>();
+    const take = (tr: Track, d: number): void => {
+      tr.update(this.kf, detectionAt(dets, d), this.nowS, o.labelHalfLifeS);
+      owner.set(d, tr);
+    };
+    const pool = this.tracks.filter((tr) => tr.state === 'confirmed' || tr.state === 'lost');
+    const tentative = this.tracks.filter((tr) => tr.state === 'tentative');
 
     // Stage 1: high detections vs confirmed + lost tracks (optionally confirmed ones first).
     let s1: Association;
     if (o.prioritizeTracked) {
-      const a = this.associate(pool.filter((t) => t.state === 'confirmed'), high, dets, o.matchIouHigh, o.fuseScore);
-      const b = this.associate(pool.filter((t) => t.state === 'lost'), a.dets, dets, o.matchIouHigh, o.fuseScore);
+      const a = this.associate(pool.filter((tr) => tr.state === 'confirmed'), high, dets, o.matchIouHigh, o.fuseScore);
+      const b = this.associate(pool.filter((tr) => tr.state === 'lost'), a.dets, dets, o.matchIouHigh, o.fuseScore);
       s1 = { matches: [...a.matches, ...b.matches], tracks: [...a.tracks, ...b.tracks], dets: b.dets };
     } else {
       s1 = this.associate(pool, high, dets, o.matchIouHigh, o.fuseScore);
     }
-    for (const [t, d] of s1.matches) {
-      t.update(this.kf, detectionAt(dets, d));
-      t.state = 'confirmed';
-      matchedDet.set(t, d);
+    for (const [tr, d] of s1.matches) {
+      take(tr, d);
+      tr.state = 'confirmed';
     }
-    // Stage 2: low detections vs the tracks that were confirmed last frame and are still unmatched.
+    // Stage 2: low detections vs the tracks confirmed last frame that are still unmatched, and
+    // vs lost pinned tracks (a prompted object is followed through weak detections too).
     const s2 = this.associate(
-      s1.tracks.filter((t) => t.state === 'confirmed'),
+      s1.tracks.filter((tr) => tr.state === 'confirmed' || tr.pinned),
       low,
       dets,
       o.matchIouLow,
       false,
     );
-    for (const [t, d] of s2.matches) {
-      t.update(this.kf, detectionAt(dets, d));
-      matchedDet.set(t, d);
+    for (const [tr, d] of s2.matches) {
+      take(tr, d);
+      tr.state = 'confirmed';
     }
-    for (const t of s2.tracks) t.state = 'lost';
+    for (const tr of s2.tracks) tr.state = 'lost';
 
     // Stage 3: remaining high detections vs tentative tracks.
     const s3 = this.associate(tentative, s1.dets, dets, o.matchIouTentative, o.fuseScore);
-    for (const [t, d] of s3.matches) {
-      t.update(this.kf, detectionAt(dets, d));
-      matchedDet.set(t, d);
-      if (t.hits >= o.minHits) this.confirm(t);
+    for (const [tr, d] of s3.matches) {
+      take(tr, d);
+      if (tr.hits >= o.minHits) this.confirm(tr);
     }
-    for (const t of s3.tracks) t.state = 'removed';
+    for (const tr of s3.tracks) tr.state = 'removed';
+
+    // Re-acquisition: lost pinned tracks vs what no established track owns.
+    const taken = this.reacquire(dets, owner, [...s3.dets, ...s2.dets]);
+    const fresh = s3.dets.filter((d) => !taken.has(d));
 
     // New tentative tracks from high detections nothing claimed.
-    for (const d of s3.dets) {
+    for (const d of fresh) {
       if (dets.scores[d]! < o.newTrackThreshold) continue;
-      const t = new Track(this.kf, detectionAt(dets, d));
-      this.tracks.push(t);
-      matchedDet.set(t, d);
-      if (t.hits >= o.minHits || (o.confirmOnFirstFrame && this.frame === 1)) this.confirm(t);
+      const tr = new Track(this.kf, detectionAt(dets, d), this.nowS);
+      this.tracks.push(tr);
+      owner.set(d, tr);
+      if (tr.hits >= o.minHits || (o.confirmOnFirstFrame && this.frame === 1)) this.confirm(tr);
     }
 
-    for (const t of this.tracks) {
-      if (t.state === 'lost' && t.timeSinceUpdate > o.maxAge) t.state = 'removed';
+    for (const tr of this.tracks) {
+      if (tr.state !== 'lost') continue;
+      if (tr.timeSinceUpdate(this.nowS) > (tr.pinned ? o.targetMemoryS : o.maxAgeS)) tr.state = 'removed';
     }
-    this.tracks = this.tracks.filter((t) => t.state !== 'removed');
-    return this.report(matchedDet);
+    this.tracks = this.tracks.filter((tr) => tr.state !== 'removed');
+    // Duplicates vote for the label of the track that took their keeper.
+    for (let i = 0; i < dets.length; i++) {
+      const k = keeperOf[i]!;
+      const tr = k >= 0 ? owner.get(k) : undefined;
+      if (tr !== undefined) tr.vote(dets.classIds[i]!, dets.scores[i]!, this.nowS, o.labelHalfLifeS);
+    }
+    this.last = { dets, owner, keeperOf, frame: this.frame };
+    return this.report(owner);
   }
 
   private confirm(t: Track): void {
     t.state = 'confirmed';
-    t.id = this.nextId++;
+    if (t.id < 0) t.id = this.nextId++;
+    t.pinned = this.pinnedIds.has(t.id);
+  }
+
+  /**
+   * keeperOf[i]: the index of the better-scored detection of the same class group that box i
+   * duplicates (IoU >= duplicateIou), or -1 when i is kept.
+   */
+  private fuseDuplicates(dets: Detections): Int32Array {
+    const n = dets.length;
+    const keeperOf = new Int32Array(n).fill(-1);
+    this.duplicates = [];
+    const thr = this.options.duplicateIou;
+    if (thr <= 0 || n < 2) return keeperOf;
+    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => dets.scores[b]! - dets.scores[a]! || a - b);
+    const kept: number[] = [];
+    for (const i of order) {
+      const g = this.groupOf(dets.classIds[i]!);
+      const k = kept.find((j) => this.groupOf(dets.classIds[j]!) === g && boxIou(dets.boxes, j * 4, dets.boxes, i * 4) >= thr);
+      if (k === undefined) kept.push(i);
+      else {
+        keeperOf[i] = k;
+        this.duplicates.push(i);
+      }
+    }
+    this.duplicates.sort((a, b) => a - b);
+    return keeperOf;
+  }
+
+  /** Estimates the camera's shift from established tracks and moves every prediction by it. */
+  private compensateCameraMotion(dets: Detections, high: readonly number[]): CameraShift | null {
+    const established = this.tracks.filter((t) => t.state === 'confirmed' && t.hits >= 3);
+    const shift = estimateCameraShift({ tracks: established.map((t) => t.box), detections: high.map((d) => dets.box(d)) });
+    if (shift !== null) for (const t of this.tracks) t.shift(shift.dx, shift.dy);
+    return shift;
+  }
+
+  /**
+   * Lost pinned tracks vs candidate detections: unclaimed ones, those tentative tracks took
+   * (the tentative track is dropped), and those of tracks born after the pinned track was last
+   * seen (that track is absorbed: the object keeps the prompted id). Gated by class group,
+   * centre distance (growing with the time lost), size, and appearance (cosine similarity of
+   * mask coefficients); optimal assignment on distance + appearance. Returns the detections taken.
+   */
+  private reacquire(dets: Detections, owner: Map<number, Track>, unclaimed: readonly number[]): Set<number> {
+    const o = this.options;
+    const taken = new Set<number>();
+    const lost = this.tracks.filter((t) => t.pinned && t.state === 'lost' && t.missedFrames > 0);
+    if (lost.length === 0) return taken;
+    const cands = new Set<number>(unclaimed);
+    for (const [d, t] of owner) if (!t.pinned) cands.add(d);
+    const detIdx = [...cands].sort((a, b) => a - b);
+    if (detIdx.length === 0) return taken;
+    const n = lost.length;
+    const m = detIdx.length;
+    const cost = costMatrix(n, m);
+    for (let i = 0; i < n; i++) {
+      const t = lost[i]!;
+      const tb = t.box;
+      const size = Math.max(tb[2] - tb[0], tb[3] - tb[1], 1);
+      const lostS = t.timeSinceUpdate(this.nowS);
+      const radius = size * o.reacquireDistance * Math.min(3, 0.5 + lostS);
+      const area = Math.max((tb[2] - tb[0]) * (tb[3] - tb[1]), 1);
+      for (let j = 0; j < m; j++) {
+        const d = detIdx[j]!;
+        const other = owner.get(d);
+        let c = Infinity;
+        const gateOk =
+          this.groupOf(dets.classIds[d]!) === this.groupOf(t.classId) &&
+          (other === undefined || other.state === 'tentative' || other.bornS > t.lastSeenS);
+        if (gateOk) {
+          const b = dets.box(d);
+          const dist = Math.hypot((b[0] + b[2]) / 2 - (tb[0] + tb[2]) / 2, (b[1] + b[3]) / 2 - (tb[1] + tb[3]) / 2) / radius;
+          const ratio = Math.sqrt(Math.max((b[2] - b[0]) * (b[3] - b[1]), 1) / area);
+          const sim = t.similarity(dets.coefficientsAt(d));
+          if (dist <= 1 && ratio >= 0.5 && ratio <= 2 && (sim === null || sim >= o.reacquireSimilarity)) {
+            c = dist + (sim === null ? 0.5 : (1 - sim) / 2);
+          }
+        }
+        cost.data[i * m + j] = c;
+      }
+    }
+    const a = assignWithThreshold(cost, 2);
+    for (const [i, j] of a.matches) {
+      const t = lost[i]!;
+      const d = detIdx[j]!;
+      const other = owner.get(d);
+      if (other !== undefined && other !== t) other.state = 'removed';
+      t.update(this.kf, detectionAt(dets, d), this.nowS, o.labelHalfLifeS);
+      t.state = 'confirmed';
+      owner.set(d, t);
+      taken.add(d);
+    }
+    return taken;
   }
 
   /** Matched objects in detection order, then predicted ones in track order. */
-  private report(matchedDet: Map<Track, number>): TrackedObject[] {
+  private report(owner: Map<number, Track>): TrackedObject[] {
+    const o = this.options;
+    const detOf = new Map<Track, number>();
+    for (const [d, t] of owner) detOf.set(t, d);
     const matched: TrackedObject[] = [];
     const predicted: TrackedObject[] = [];
     for (const t of this.tracks) {
-      if (t.state === 'confirmed') {
-        const detIndex = matchedDet.get(t) ?? -1;
-        matched.push({
-          id: t.id,
-          box: this.options.outputBox === 'filtered' ? t.box : t.detectionBox,
-          score: t.score,
-          classId: t.classId,
-          mask: t.mask,
-          predicted: false,
-          state: t.state,
-          detIndex,
-        });
-      } else if (t.state === 'lost' && t.timeSinceUpdate <= this.options.maxPredictFrames) {
+      if (t.state === 'confirmed' && t.missedFrames === 0) {
+        const detIndex = detOf.get(t) ?? -1;
+        const box = o.outputBox === 'filtered' ? t.box : t.detectionBox;
+        const mask = t.mask === null || o.outputBox === 'detection' ? t.mask : clipMaskToBox(t.mask, box);
+        matched.push({ id: t.id, box, score: t.score, classId: t.classId, mask, predicted: false, state: t.state, detIndex, pinned: t.pinned });
+      } else if (t.state === 'lost' && t.timeSinceUpdate(this.nowS) <= (t.pinned ? o.targetPredictS : o.predictWindowS)) {
         predicted.push({
           id: t.id,
           box: t.box,
@@ -169,6 +355,7 @@ export class ByteTracker {
           predicted: true,
           state: t.state,
           detIndex: -1,
+          pinned: t.pinned,
         });
       }
     }
@@ -177,21 +364,22 @@ export class ByteTracker {
   }
 
   /**
-   * Optimal IoU matching of tracks (predicted boxes) to the given detection indices; with
-   * `fuse`, the similarity is IoU x detection score (ByteTrack's fuse_score), so a confident
-   * detection wins a contested track. Returns the pairs and what is left of each side, in order.
+   * Optimal IoU matching of tracks (predicted boxes) to the given detection indices, within
+   * class groups; with `fuse`, the similarity is IoU x detection score (ByteTrack's
+   * fuse_score), so a confident detection wins a contested track. Returns the pairs and what
+   * is left of each side, in order.
    */
   private associate(tracks: Track[], detIdx: number[], dets: Detections, minIou: number, fuse: boolean): Association {
     const n = tracks.length;
     const m = detIdx.length;
     const cost = costMatrix(n, m);
-    const classAware = this.options.classAware;
     for (let i = 0; i < n; i++) {
       const t = tracks[i]!;
       const tb = t.box;
+      const g = this.groupOf(t.classId);
       for (let j = 0; j < m; j++) {
         const d = detIdx[j]!;
-        const iou = classAware && dets.classIds[d] !== t.classId ? 0 : boxIou(tb, 0, dets.boxes, d * 4);
+        const iou = this.groupOf(dets.classIds[d]!) !== g ? 0 : boxIou(tb, 0, dets.boxes, d * 4);
         // Boxes that do not overlap never match, whatever the threshold.
         cost.data[i * m + j] = iou > 0 ? 1 - iou * (fuse ? dets.scores[d]! : 1) : Infinity;
       }
@@ -214,5 +402,11 @@ interface Association {
 }
 
 function detectionAt(dets: Detections, i: number): TrackDetection {
-  return { box: dets.box(i), score: dets.scores[i]!, classId: dets.classIds[i]!, mask: dets.masks[i] ?? null };
+  return {
+    box: dets.box(i),
+    score: dets.scores[i]!,
+    classId: dets.classIds[i]!,
+    mask: dets.masks[i] ?? null,
+    coefficients: dets.coefficientsAt(i),
+  };
 }

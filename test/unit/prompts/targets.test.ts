@@ -7,8 +7,18 @@ type Box = [number, number, number, number];
 
 function obj(id: number, box: Box, o: { predicted?: boolean; classId?: number } = {}): TrackedObject {
   const predicted = o.predicted ?? false;
-  return { id, box, score: 0.9, classId: o.classId ?? 0, mask: null, predicted, state: predicted ? 'lost' : 'confirmed', detIndex: predicted ? -1 : 0 };
+  return { id, box, score: 0.9, classId: o.classId ?? 0, mask: null, predicted, state: predicted ? 'lost' : 'confirmed', detIndex: predicted ? -1 : 0, pinned: false };
 }
+
+/** Frames 1 s apart: each registry's n-th annotate() is at n s. */
+const clock = new WeakMap<TargetRegistry, number>();
+function step(r: TargetRegistry, objects: TrackedObject[]): ReturnType<TargetRegistry['annotate']> {
+  const t = (clock.get(r) ?? 0) + 1;
+  clock.set(r, t);
+  return r.annotate(objects, t);
+}
+const lost = (target: number) => ({ target, reason: 'lost' });
+const replaced = (target: number) => ({ target, reason: 'replaced' });
 
 /** A 40 x 40 box with its left edge at x. */
 const at = (x: number, y = 0): Box => [x, y, x + 40, y + 40];
@@ -27,10 +37,10 @@ function errorOf(fn: () => unknown): { code?: string; message: string } {
 describe('TargetRegistry: binding and annotation', () => {
   it('create() binds tracks of the last frame; ids are sequential from 1; annotate() maps track -> target', () => {
     const r = new TargetRegistry('cam1');
-    r.annotate([obj(1, at(0)), obj(2, at(100)), obj(3, at(200))]);
+    step(r, [obj(1, at(0)), obj(2, at(100)), obj(3, at(200))]);
     expect(r.create([1, 3], P)).toBe(1);
     expect(r.create([2], BOX)).toBe(2);
-    const out = r.annotate([obj(1, at(2)), obj(2, at(102)), obj(3, at(202)), obj(4, at(300))]);
+    const out = step(r, [obj(1, at(2)), obj(2, at(102)), obj(3, at(202)), obj(4, at(300))]);
     expect([...out.assignments].sort()).toEqual([
       [1, 1],
       [2, 2],
@@ -47,8 +57,8 @@ describe('TargetRegistry: binding and annotation', () => {
 
   it('target ids are per camera', () => {
     const all = new TargetRegistries(['a', 'b']);
-    all.get('a').annotate([obj(1, at(0))]);
-    all.get('b').annotate([obj(1, at(0))]);
+    step(all.get('a'), [obj(1, at(0))]);
+    step(all.get('b'), [obj(1, at(0))]);
     expect(all.get('a').create([1], P)).toBe(1);
     expect(all.get('a').create([1], P)).toBe(2);
     expect(all.get('b').create([1], P)).toBe(1);
@@ -57,19 +67,19 @@ describe('TargetRegistry: binding and annotation', () => {
 
   it('a track selected again moves to the new target; the emptied target ends at the next annotate()', () => {
     const r = new TargetRegistry('cam1');
-    r.annotate([obj(1, at(0)), obj(2, at(100))]);
+    step(r, [obj(1, at(0)), obj(2, at(100))]);
     r.create([1], P);
     r.create([1, 2], BOX);
     expect(r.list().map((t) => [t.id, t.trackIds])).toEqual([[2, [1, 2]]]);
-    const out = r.annotate([obj(1, at(0)), obj(2, at(100))]);
-    expect(out.ended).toEqual([1]);
+    const out = step(r, [obj(1, at(0)), obj(2, at(100))]);
+    expect(out.ended).toEqual([replaced(1)]);
     expect(out.assignments.get(1)).toBe(2);
-    expect(r.annotate([obj(1, at(0))]).ended).toEqual([]);
+    expect(step(r, [obj(1, at(0))]).ended).toEqual([]);
   });
 
   it('clear(id) removes one target, clear() all; neither is reported as ended', () => {
     const r = new TargetRegistry('cam1');
-    r.annotate([obj(1, at(0)), obj(2, at(100)), obj(3, at(200))]);
+    step(r, [obj(1, at(0)), obj(2, at(100)), obj(3, at(200))]);
     r.create([1], P);
     r.create([2], P);
     r.create([3], P);
@@ -78,7 +88,7 @@ describe('TargetRegistry: binding and annotation', () => {
     expect(r.clear()).toEqual([1, 3]);
     expect(r.size).toBe(0);
     expect(r.clear()).toEqual([]);
-    const out = r.annotate([obj(1, at(0))]);
+    const out = step(r, [obj(1, at(0))]);
     expect(out).toEqual({ assignments: new Map(), reattached: [], ended: [] });
     // Ids are not reused after a clear.
     expect(r.create([1], P)).toBe(4);
@@ -88,7 +98,7 @@ describe('TargetRegistry: binding and annotation', () => {
 describe('TargetRegistry: bad input changes nothing', () => {
   function seeded(): TargetRegistry {
     const r = new TargetRegistry('cam1', { maxTargets: 2 });
-    r.annotate([obj(1, at(0)), obj(2, at(100)), obj(3, at(200))]);
+    step(r, [obj(1, at(0)), obj(2, at(100)), obj(3, at(200))]);
     r.create([1], P);
     return r;
   }
@@ -135,21 +145,21 @@ describe('TargetRegistry: bad input changes nothing', () => {
 describe('TargetRegistry: re-attachment and ending', () => {
   /** Track 1 moves right 10 px/frame for 3 frames (x = 0, 10, 20), bound to target 1. */
   function moving(options = {}): TargetRegistry {
-    const r = new TargetRegistry('cam1', { maxMissingFrames: 5, ...options });
-    r.annotate([obj(1, at(0)), obj(2, at(300))]);
+    const r = new TargetRegistry('cam1', { maxMissingS: 5, ...options });
+    step(r, [obj(1, at(0)), obj(2, at(300))]);
     r.create([1], P);
-    r.annotate([obj(1, at(10)), obj(2, at(300))]);
-    r.annotate([obj(1, at(20)), obj(2, at(300))]);
+    step(r, [obj(1, at(10)), obj(2, at(300))]);
+    step(r, [obj(1, at(20)), obj(2, at(300))]);
     return r;
   }
 
   it('re-attaches to a new track born where the vanished one was heading', () => {
     const r = moving();
     // Two frames predicted by the tracker, then gone; a new id appears at the extrapolated place.
-    expect(r.annotate([obj(1, at(30), { predicted: true }), obj(2, at(300))]).assignments.get(1)).toBe(1);
-    r.annotate([obj(1, at(40), { predicted: true }), obj(2, at(300))]);
-    expect(r.annotate([obj(2, at(300))]).assignments.size).toBe(0);
-    const out = r.annotate([obj(2, at(300)), obj(3, at(62))]);
+    expect(step(r, [obj(1, at(30), { predicted: true }), obj(2, at(300))]).assignments.get(1)).toBe(1);
+    step(r, [obj(1, at(40), { predicted: true }), obj(2, at(300))]);
+    expect(step(r, [obj(2, at(300))]).assignments.size).toBe(0);
+    const out = step(r, [obj(2, at(300)), obj(3, at(62))]);
     expect(out.reattached).toEqual([{ target: 1, from: 1, to: 3 }]);
     expect([...out.assignments]).toEqual([[3, 1]]);
     expect(r.list()[0]!.trackIds).toEqual([3]);
@@ -157,33 +167,33 @@ describe('TargetRegistry: re-attachment and ending', () => {
 
   it('re-attaches to a track born while the old one was still reported as predicted', () => {
     const r = moving();
-    r.annotate([obj(1, at(30), { predicted: true }), obj(2, at(300)), obj(3, at(31))]);
-    const out = r.annotate([obj(2, at(300)), obj(3, at(41))]);
+    step(r, [obj(1, at(30), { predicted: true }), obj(2, at(300)), obj(3, at(31))]);
+    const out = step(r, [obj(2, at(300)), obj(3, at(41))]);
     expect(out.reattached).toEqual([{ target: 1, from: 1, to: 3 }]);
   });
 
   it('never re-attaches to a track that existed before the bound one vanished', () => {
     const r = moving();
     // Track 2 (older) wanders into the path.
-    r.annotate([obj(2, at(30))]);
-    const out = r.annotate([obj(2, at(40))]);
+    step(r, [obj(2, at(30))]);
+    const out = step(r, [obj(2, at(40))]);
     expect(out.reattached).toEqual([]);
     expect(out.assignments.size).toBe(0);
   });
 
   it('does not re-attach below reattachIou', () => {
     const r = moving({ reattachIou: 0.5 });
-    r.annotate([obj(2, at(300))]);
+    step(r, [obj(2, at(300))]);
     // Extrapolated box [40,0,80,40] vs [65,0,105,40]: IoU 15/65.
-    expect(r.annotate([obj(2, at(300)), obj(3, at(65))]).reattached).toEqual([]);
+    expect(step(r, [obj(2, at(300)), obj(3, at(65))]).reattached).toEqual([]);
   });
 
   it('extrapolation is what makes a far-along new track match', () => {
     const run = (extrapolate: boolean) => {
       const r = moving({ extrapolate });
-      for (let f = 0; f < 4; f++) r.annotate([obj(2, at(300))]);
+      for (let f = 0; f < 4; f++) step(r, [obj(2, at(300))]);
       // Extrapolated to x = 60 after 4 absent frames; the last seen box is at x = 20.
-      return r.annotate([obj(2, at(300)), obj(3, at(72))]).reattached.length;
+      return step(r, [obj(2, at(300)), obj(3, at(72))]).reattached.length;
     };
     expect(run(true)).toBe(1);
     expect(run(false)).toBe(0);
@@ -191,41 +201,41 @@ describe('TargetRegistry: re-attachment and ending', () => {
 
   it('requireSameClass keeps a target off a track of another class', () => {
     const r = moving({ requireSameClass: true });
-    r.annotate([obj(2, at(300))]);
-    expect(r.annotate([obj(2, at(300)), obj(3, at(42), { classId: 5 })]).reattached).toEqual([]);
-    expect(r.annotate([obj(2, at(300)), obj(3, at(52), { classId: 5 }), obj(4, at(52))]).reattached).toEqual([{ target: 1, from: 1, to: 4 }]);
+    step(r, [obj(2, at(300))]);
+    expect(step(r, [obj(2, at(300)), obj(3, at(42), { classId: 5 })]).reattached).toEqual([]);
+    expect(step(r, [obj(2, at(300)), obj(3, at(52), { classId: 5 }), obj(4, at(52))]).reattached).toEqual([{ target: 1, from: 1, to: 4 }]);
   });
 
-  it('a target whose tracks are gone more than maxMissingFrames ends, reported once', () => {
+  it('a target whose tracks are gone more than maxMissingS ends, reported once', () => {
     const r = moving();
     const ended: number[][] = [];
-    for (let f = 0; f < 7; f++) ended.push(r.annotate([obj(2, at(300))]).ended);
-    expect(ended).toEqual([[], [], [], [], [], [1], []]);
+    for (let f = 0; f < 7; f++) ended.push(step(r, [obj(2, at(300))]).ended);
+    expect(ended).toEqual([[], [], [], [], [], [lost(1)], []]);
     expect(r.size).toBe(0);
   });
 
-  it('a track that comes back with its own id within maxMissingFrames stays bound', () => {
+  it('a track that comes back with its own id within maxMissingS stays bound', () => {
     const r = moving();
-    for (let f = 0; f < 5; f++) r.annotate([]);
-    expect(r.annotate([obj(1, at(70))]).assignments.get(1)).toBe(1);
+    for (let f = 0; f < 5; f++) step(r, []);
+    expect(step(r, [obj(1, at(70))]).assignments.get(1)).toBe(1);
   });
 
   it('a multi-track target survives losing one track and ends when the last one goes', () => {
-    const r = new TargetRegistry('cam1', { maxMissingFrames: 1 });
-    r.annotate([obj(1, at(0)), obj(2, at(200))]);
+    const r = new TargetRegistry('cam1', { maxMissingS: 1 });
+    step(r, [obj(1, at(0)), obj(2, at(200))]);
     r.create([1, 2], P);
-    r.annotate([obj(1, at(0))]);
-    expect(r.annotate([obj(1, at(0))]).ended).toEqual([]);
+    step(r, [obj(1, at(0))]);
+    expect(step(r, [obj(1, at(0))]).ended).toEqual([]);
     expect(r.list()[0]!.trackIds).toEqual([1]);
-    r.annotate([]);
-    expect(r.annotate([]).ended).toEqual([1]);
+    step(r, []);
+    expect(step(r, []).ended).toEqual([lost(1)]);
   });
 
   it('reset() forgets targets and seen tracks but keeps counting target ids', () => {
     const r = moving();
     expect(r.reset()).toEqual([1]);
     expect(errorOf(() => r.create([1], P)).code).toBe('E_PROMPT_NO_MATCH');
-    r.annotate([obj(1, at(0))]);
+    step(r, [obj(1, at(0))]);
     expect(r.create([1], P)).toBe(2);
   });
 });

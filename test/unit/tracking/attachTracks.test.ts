@@ -13,12 +13,12 @@ describe('attachTracks', () => {
     masks: [mask(1), mask(2), mask(3)],
   });
   const tracked: TrackedObject[] = [
-    { id: 5, box: [20, 20, 30, 30], score: 0.8, classId: 2, mask: mask(2), predicted: false, state: 'confirmed', detIndex: 1 },
+    { id: 5, box: [20, 20, 30, 30], score: 0.8, classId: 2, mask: mask(2), predicted: false, state: 'confirmed', detIndex: 1, pinned: false },
     // A Kalman-filtered box (outputBox 'filtered') differs from its detection's.
-    { id: 6, box: [41, 41, 51, 51], score: 0.9, classId: 2, mask: mask(3), predicted: false, state: 'confirmed', detIndex: 2 },
-    { id: 7, box: [60, 60, 70, 70], score: 0.7, classId: 5, mask: mask(9), predicted: true, state: 'lost', detIndex: -1 },
+    { id: 6, box: [41, 41, 51, 51], score: 0.9, classId: 2, mask: mask(3), predicted: false, state: 'confirmed', detIndex: 2, pinned: false },
+    { id: 7, box: [60, 60, 70, 70], score: 0.7, classId: 5, mask: mask(9), predicted: true, state: 'lost', detIndex: -1, pinned: true },
   ];
-  const out = attachTracks(dets, tracked);
+  const { detections: out, sourceIndex } = attachTracks(dets, tracked);
 
   it('keeps every detection, ids only where a confirmed track matched, then the predicted tracks', () => {
     expect(out.length).toBe(4);
@@ -33,6 +33,19 @@ describe('attachTracks', () => {
     expect(out.box(0)).toEqual([0, 0, 10, 10]);
     expect(out.box(2)).toEqual([41, 41, 51, 51]);
     expect(out.box(3)).toEqual([60, 60, 70, 70]);
+  });
+
+  it('maps each published object to its tracker input index (-1: predicted)', () => {
+    expect(Array.from(sourceIndex)).toEqual([0, 1, 2, -1]);
+  });
+
+  it('drops duplicates fused into another box and publishes the voted label', () => {
+    const voted: TrackedObject[] = [{ ...tracked[0]!, classId: 7, detIndex: 1 }];
+    const r = attachTracks(dets, voted, [2]);
+    expect(r.detections.length).toBe(2);
+    expect(Array.from(r.detections.trackIds)).toEqual([-1, 5]);
+    expect(Array.from(r.detections.classIds)).toEqual([0, 7]);
+    expect(Array.from(r.sourceIndex)).toEqual([0, 1]);
   });
 
   it('leaves the input detections untouched', () => {

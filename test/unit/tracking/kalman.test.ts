@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KalmanBoxFilter, boxToMeasurement, stateToBox, type KalmanState } from '../../../src/tracking/kalman.js';
+import { KalmanBoxFilter, REFERENCE_INTERVAL_S, boxToMeasurement, stateToBox, type KalmanState } from '../../../src/tracking/kalman.js';
 import { invertSpd, matMul } from '../../../src/tracking/linalg.js';
 
 const kf = new KalmanBoxFilter();
@@ -18,14 +18,29 @@ describe('KalmanBoxFilter', () => {
     expect(stateToBox(m)).toEqual([10, 20, 50, 100]);
   });
 
-  it('predict moves the centre by the velocity, one frame per call', () => {
-    const s = withVelocity(kf.initiate(boxToMeasurement([0, 0, 40, 80])), 3, -2);
-    const p = kf.predict(s);
+  it('predict moves the centre by velocity x dt (velocities are px/s)', () => {
+    const s = withVelocity(kf.initiate(boxToMeasurement([0, 0, 40, 80])), 30, -20);
+    const p = kf.predict(s, 0.1);
     expect(p.mean[0]).toBeCloseTo(20 + 3, 10);
     expect(p.mean[1]).toBeCloseTo(40 - 2, 10);
     expect(p.mean[3]).toBeCloseTo(80, 10);
-    const p2 = kf.predict(p);
+    const p2 = kf.predict(p, 0.1);
     expect(p2.mean[0]).toBeCloseTo(20 + 6, 10);
+    // dt <= 0 (a repeated timestamp) changes nothing.
+    expect(kf.predict(p2, 0)).toBe(p2);
+  });
+
+  it('one step of 5 intervals predicts the same mean and covariance as 5 steps, up to the cross terms', () => {
+    const s = withVelocity(kf.initiate(boxToMeasurement([0, 0, 40, 80])), 30, 0);
+    let many = s;
+    for (let k = 0; k < 5; k++) many = kf.predict(many, REFERENCE_INTERVAL_S);
+    const one = kf.predict(s, 5 * REFERENCE_INTERVAL_S);
+    for (let i = 0; i < 8; i++) expect(one.mean[i]).toBeCloseTo(many.mean[i]!, 9);
+    // The position variance grows with time either way (within 25 %: a random walk summed
+    // in steps adds the velocity noise's drift too).
+    expect(one.covariance[0]! / many.covariance[0]!).toBeGreaterThan(0.75);
+    expect(one.covariance[0]! / many.covariance[0]!).toBeLessThan(1.25);
+    expect(one.covariance[0]).toBeGreaterThan(kf.predict(s, REFERENCE_INTERVAL_S).covariance[0]!);
   });
 
   it('predict grows the position uncertainty', () => {
@@ -47,7 +62,8 @@ describe('KalmanBoxFilter', () => {
     for (let f = 1; f <= 20; f++) s = kf.update(kf.predict(s), boxToMeasurement([5 * f, 0, 5 * f + 40, 80]));
     const predicted = kf.predict(s);
     expect(kf.update(predicted, boxToMeasurement([105, 0, 145, 80])).covariance[0]!).toBeLessThan(varBefore);
-    expect(s.mean[4]).toBeCloseTo(5, 0);
+    // 5 px per 1/30 s step = 150 px/s.
+    expect(s.mean[4]! * REFERENCE_INTERVAL_S).toBeCloseTo(5, 0);
   });
 
   it('keeps the covariance symmetric after updates', () => {

@@ -57,8 +57,18 @@ describe('runTrackerOnMot', () => {
     ]);
   });
 
+  it('converts frame numbers to time with fps: the same maxAgeS spans more frames at a higher rate', () => {
+    // Seen on frames 1-3, then again on frame 10: 7 frames unseen is 0.7 s at 10 fps, 0.23 s at 30 fps.
+    const frames = [1, 2, 3, 10];
+    const ids = (fps: number) => new Set(runTrackerOnMot(walker(frames), { minHits: 1, maxAgeS: 0.5, matchIouHigh: 0.01 }, { fps }).map((r) => r.id));
+    expect(ids(30)).toEqual(new Set([1]));
+    expect(ids(10)).toEqual(new Set([1, 2]));
+    expect(() => runTrackerOnMot(walker(frames), {}, { fps: 0 })).toThrow(/frame rate/);
+  });
+
   it('writes predicted rows only when includePredicted is set', () => {
-    const opts = { minHits: 1, maxPredictFrames: 1 };
+    // One frame at the default 30 fps is 1/30 s.
+    const opts = { minHits: 1, predictWindowS: 0.04 };
     expect(runTrackerOnMot(walker([1, 2, 3, 5]), opts).some((r) => r.frame === 4)).toBe(false);
     expect(runTrackerOnMot(walker([1, 2, 3, 5]), opts, { includePredicted: true }).some((r) => r.frame === 4)).toBe(true);
   });
@@ -81,5 +91,6 @@ describe('motCommand', () => {
     await expect(motCommand({ det: '/nonexistent/det.txt', out: '/tmp/x', minHits: -1 })).rejects.toMatchObject({
       code: 'E_CONFIG',
     });
+    await expect(motCommand({ det: '/nonexistent/det.txt', out: '/tmp/x', fps: -5 })).rejects.toMatchObject({ code: 'E_CONFIG' });
   });
 });

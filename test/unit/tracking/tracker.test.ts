@@ -1,22 +1,29 @@
 import { describe, expect, it } from 'vitest';
 import { Detections, isSegstreamError, type MaskCrop } from '../../../src/core/index.js';
-import { ByteTracker, parseTrackerOptions, trackedToDetections, type TrackedObject } from '../../../src/tracking/index.js';
+import { ByteTracker, classGroupsOf, parseTrackerOptions, trackedToDetections, type TrackedObject } from '../../../src/tracking/index.js';
 
 interface D {
   box: [number, number, number, number];
   score?: number;
   classId?: number;
   mask?: MaskCrop | null;
+  /** Mask coefficients (appearance); all detections of a list have them or none. */
+  coef?: number[];
 }
 
 function dets(list: D[]): Detections {
+  const withCoef = list.length > 0 && list.every((d) => d.coef !== undefined);
   return new Detections({
     boxes: Float32Array.from(list.flatMap((d) => d.box)),
     scores: Float32Array.from(list.map((d) => d.score ?? 0.9)),
     classIds: Int32Array.from(list.map((d) => d.classId ?? 0)),
     masks: list.map((d) => d.mask ?? null),
+    ...(withCoef ? { coefficients: Float32Array.from(list.flatMap((d) => d.coef!)) } : {}),
   });
 }
+
+/** Frames are 1/30 s apart when update() gets no time: a few frames' worth of seconds. */
+const frames = (n: number): number => n / 30 + 1e-3;
 
 /** A 40 x 100 px box whose left edge is at x, top at y. */
 function person(x: number, y = 100): [number, number, number, number] {
@@ -27,7 +34,27 @@ function mask(x: number, y: number): MaskCrop {
   return { x, y, width: 40, height: 100, data: new Uint8Array(40 * 100).fill(1) };
 }
 
-const strict = { confirmOnFirstFrame: false, maxPredictFrames: 0 };
+const strict = { confirmOnFirstFrame: false, predictWindowS: 0 };
+
+const COCO8 = ['person', 'bicycle', 'car', 'motorcycle', 'airplane', 'bus', 'train', 'truck'];
+const [PERSON, CAR, BUS, TRUCK] = [0, 2, 5, 7];
+
+function expectMaskInBox(o: TrackedObject): void {
+  const m = o.mask!;
+  let set = 0;
+  let outside = 0;
+  for (let y = 0; y < m.height; y++) {
+    for (let x = 0; x < m.width; x++) {
+      if (!m.data[y * m.width + x]) continue;
+      set++;
+      const px = m.x + x;
+      const py = m.y + y;
+      if (px < Math.floor(o.box[0]) || px >= Math.ceil(o.box[2]) || py < Math.floor(o.box[1]) || py >= Math.ceil(o.box[3])) outside++;
+    }
+  }
+  expect(set).toBeGreaterThan(0);
+  expect(outside).toBe(0);
+}
 
 describe('ByteTracker state machine', () => {
   it('reports a track only once it has minHits matches, then with id 1', () => {
@@ -55,8 +82,8 @@ describe('ByteTracker state machine', () => {
     expect(t.activeTracks).toHaveLength(0);
   });
 
-  it('keeps a lost track for maxAge frames, then removes it and a return gets a new id', () => {
-    const t = new ByteTracker({ ...strict, minHits: 1, maxAge: 2 });
+  it('keeps a lost track for maxAgeS, then removes it and a return gets a new id', () => {
+    const t = new ByteTracker({ ...strict, minHits: 1, maxAgeS: frames(2) });
     for (let f = 0; f < 3; f++) t.update(dets([{ box: person(f * 2) }]));
     t.update(dets([]));
     expect(t.activeTracks.map((x) => x.state)).toEqual(['lost']);
@@ -67,8 +94,8 @@ describe('ByteTracker state machine', () => {
     expect(t.update(dets([{ box: person(12) }])).map((o) => o.id)).toEqual([2]);
   });
 
-  it('keeps the id across a 2-frame miss, outputting predicted boxes and shifted masks meanwhile', () => {
-    const t = new ByteTracker({ minHits: 1, maxPredictFrames: 2 });
+  it('keeps the id across a 2-frame miss, outputting predicted boxes and masks moved into them meanwhile', () => {
+    const t = new ByteTracker({ minHits: 1, predictWindowS: frames(2) });
     // Moves +4 px per frame.
     for (let f = 0; f < 6; f++) t.update(dets([{ box: person(f * 4), mask: mask(f * 4, 100) }]));
     const miss1 = t.update(dets([]));
@@ -84,8 +111,9 @@ describe('ByteTracker state machine', () => {
       expect(o.mask!.x).toBeGreaterThan(20 + 4 * (k - 1));
       expect(o.mask!.x).toBeLessThanOrEqual(20 + 4 * k);
       expect(o.mask!.y).toBe(100);
-      expect(o.mask!.data).toBe(miss1[0]!.mask!.data);
+      expect(o.mask!.data.reduce((a, v) => a + v, 0)).toBeGreaterThan(0.9 * 40 * 100);
       expect(Math.abs(o.box[0] - (20 + 4 * k))).toBeLessThan(3);
+      expectMaskInBox(o);
     }
     expect(miss2[0]!.mask!.x).toBeGreaterThan(miss1[0]!.mask!.x);
     const back = t.update(dets([{ box: person(32), mask: mask(32, 100) }]));
@@ -94,8 +122,8 @@ describe('ByteTracker state machine', () => {
     expect(back[0]!.mask!.x).toBe(32);
   });
 
-  it('stops outputting a lost track after maxPredictFrames while still able to re-find it', () => {
-    const t = new ByteTracker({ minHits: 1, maxPredictFrames: 1, maxAge: 10 });
+  it('stops outputting a lost track after predictWindowS while still able to re-find it', () => {
+    const t = new ByteTracker({ minHits: 1, predictWindowS: frames(1), maxAgeS: frames(10) });
     for (let f = 0; f < 4; f++) t.update(dets([{ box: person(f * 4) }]));
     expect(t.update(dets([]))).toHaveLength(1);
     expect(t.update(dets([]))).toHaveLength(0);
@@ -103,7 +131,7 @@ describe('ByteTracker state machine', () => {
   });
 
   it('keeps ids of two objects crossing each other', () => {
-    const t = new ByteTracker({ minHits: 1, maxPredictFrames: 0 });
+    const t = new ByteTracker({ minHits: 1, predictWindowS: 0 });
     const idAt = new Map<number, number[]>();
     for (let f = 0; f < 30; f++) {
       const a = { box: person(f * 10, 100) };
@@ -122,7 +150,7 @@ describe('ByteTracker state machine', () => {
 
   it('continues a track through a low-score detection in the second stage', () => {
     const run = (lowScoreThreshold: number): TrackedObject[] => {
-      const t = new ByteTracker({ minHits: 1, maxPredictFrames: 1, lowScoreThreshold, highScoreThreshold: 0.7 });
+      const t = new ByteTracker({ minHits: 1, predictWindowS: frames(1), lowScoreThreshold, highScoreThreshold: 0.7 });
       for (let f = 0; f < 4; f++) t.update(dets([{ box: person(f * 3), score: 0.95 }]));
       return t.update(dets([{ box: person(12), score: 0.3 }]));
     };
@@ -137,13 +165,17 @@ describe('ByteTracker state machine', () => {
     expect(t.activeTracks).toHaveLength(0);
   });
 
-  it('does not continue a track with a detection of another class when classAware', () => {
-    const t = new ByteTracker({ minHits: 1, maxPredictFrames: 0 });
-    t.update(dets([{ box: person(0), classId: 0 }]));
-    expect(t.update(dets([{ box: person(1), classId: 2 }])).map((o) => o.id)).toEqual([2]);
-    const loose = new ByteTracker({ minHits: 1, maxPredictFrames: 0, classAware: false });
-    loose.update(dets([{ box: person(0), classId: 0 }]));
-    expect(loose.update(dets([{ box: person(1), classId: 2 }])).map((o) => [o.id, o.classId])).toEqual([[1, 2]]);
+  it('associates within class groups: car -> truck continues, person -> car does not; `class` and `any` as named', () => {
+    const groups = { classGroups: classGroupsOf(COCO8) };
+    const run = (association: 'group' | 'class' | 'any', from: number, to: number): number[] => {
+      const t = new ByteTracker({ minHits: 1, predictWindowS: 0, association }, groups);
+      t.update(dets([{ box: person(0), classId: from }]));
+      return t.update(dets([{ box: person(1), classId: to }])).map((o) => o.id);
+    };
+    expect(run('group', CAR, TRUCK)).toEqual([1]);
+    expect(run('group', PERSON, CAR)).toEqual([2]);
+    expect(run('class', CAR, TRUCK)).toEqual([2]);
+    expect(run('any', PERSON, CAR)).toEqual([1]);
   });
 
   it('numbers ids from 1 per instance and reset() starts again at 1', () => {
@@ -174,6 +206,144 @@ describe('ByteTracker state machine', () => {
   });
 });
 
+describe('ByteTracker: time, labels, duplicates', () => {
+  /** A 40 x 100 box moving 300 px/s to the right. */
+  const at = (tS: number): [number, number, number, number] => person(300 * tS);
+
+  it('predicts through skipped frames by media time: 1 processed frame in 5 still matches a fast object', () => {
+    // 10 px per 30 fps frame; with 4 of 5 frames skipped it moves 50 px (more than its width) between updates.
+    const run = (withTime: boolean): number[] => {
+      const t = new ByteTracker({ minHits: 1, predictWindowS: 0, matchIouHigh: 0.2 });
+      const ids: number[] = [];
+      // Every frame for 1 s (the filter learns the velocity), then 1 frame in 5.
+      for (let f = 0; f < 90; f += f < 30 ? 1 : 5) {
+        const out = t.update(dets([{ box: at(f / 30) }]), withTime ? f / 30 : undefined);
+        ids.push(...out.map((o) => o.id));
+      }
+      return ids;
+    };
+    expect(new Set(run(true))).toEqual(new Set([1]));
+    // Stepping as if frames were consecutive (1/30 s) loses the object again and again.
+    expect(new Set(run(false)).size).toBeGreaterThan(2);
+  });
+
+  it('ages in seconds: the same maxAgeS holds at 5 fps and at 60 fps', () => {
+    for (const fps of [5, 60]) {
+      const t = new ByteTracker({ minHits: 1, maxAgeS: 1, predictWindowS: 0 });
+      let f = 0;
+      for (; f < fps; f++) t.update(dets([{ box: person(0) }]), f / fps);
+      // Unseen for 0.9 s: kept; for 1.2 s: removed.
+      for (; f < fps + Math.round(0.9 * fps); f++) t.update(dets([]), f / fps);
+      expect(t.activeTracks.map((x) => x.state)).toEqual(['lost']);
+      for (; f < fps + Math.round(1.2 * fps); f++) t.update(dets([]), f / fps);
+      expect(t.activeTracks).toHaveLength(0);
+    }
+  });
+
+  it('never runs time backwards: an earlier timestamp counts as no time passed', () => {
+    const t = new ByteTracker({ minHits: 1, maxAgeS: 1, predictWindowS: 0 });
+    t.update(dets([{ box: person(0) }]), 100);
+    t.update(dets([]), 0.5); // back in time: still at 100 s
+    t.update(dets([]), 100.5);
+    expect(t.activeTracks.map((x) => x.state)).toEqual(['lost']);
+    t.update(dets([]), 101.2);
+    expect(t.activeTracks).toHaveLength(0);
+  });
+
+  it('fuses a car and a truck box on one vehicle into one object; the label is the score-weighted vote', () => {
+    const t = new ByteTracker({ minHits: 1, labelHalfLifeS: 10 }, { classGroups: classGroupsOf(COCO8) });
+    // Frame 1: car 0.8 and truck 0.6 on the same box: one object, label car.
+    let out = t.update(dets([{ box: person(0), classId: CAR, score: 0.8 }, { box: person(1), classId: TRUCK, score: 0.6 }]), 0);
+    expect(out.map((o) => [o.id, o.classId, o.detIndex])).toEqual([[1, CAR, 0]]);
+    expect(t.lastDuplicates).toEqual([1]);
+    // A person box on the same spot is another object (other group), not a duplicate.
+    const t2 = new ByteTracker({ minHits: 1 }, { classGroups: classGroupsOf(COCO8) });
+    expect(t2.update(dets([{ box: person(0), classId: CAR }, { box: person(1), classId: PERSON }]), 0)).toHaveLength(2);
+    // Flicker: truck once at 0.9 does not outvote car 0.8 + 0.75 + duplicates; the label stays car.
+    t.update(dets([{ box: person(2), classId: CAR, score: 0.75 }]), 0.1);
+    out = t.update(dets([{ box: person(4), classId: TRUCK, score: 0.9 }]), 0.2);
+    expect(out.map((o) => [o.id, o.classId])).toEqual([[1, CAR]]);
+    // Steadily a truck from then on: the vote turns.
+    for (let k = 3; k < 8; k++) out = t.update(dets([{ box: person(2 * k), classId: TRUCK, score: 0.9 }]), k / 10);
+    expect(out.map((o) => [o.id, o.classId])).toEqual([[1, TRUCK]]);
+  });
+
+  it('duplicateIou 0 turns fusion off', () => {
+    const t = new ByteTracker({ minHits: 1, duplicateIou: 0, association: 'class' });
+    expect(t.update(dets([{ box: person(0), classId: CAR }, { box: person(1), classId: TRUCK }]), 0)).toHaveLength(2);
+  });
+
+  it('compensates a camera pan: every track shifted by 60 px at once keeps its id with cameraMotion', () => {
+    const run = (cameraMotion: boolean): number[] => {
+      const t = new ByteTracker({ minHits: 1, predictWindowS: 0, cameraMotion });
+      const scene = (dx: number) => dets([0, 100, 200, 300, 400].map((x) => ({ box: person(x + dx) })));
+      for (let f = 0; f < 5; f++) t.update(scene(0), f / 10);
+      return t.update(scene(60), 0.5).map((o) => o.id);
+    };
+    expect(run(true)).toEqual([1, 2, 3, 4, 5]);
+    expect(run(false)).not.toEqual([1, 2, 3, 4, 5]);
+  });
+});
+
+describe('ByteTracker: prompted (pinned) tracks', () => {
+  const A = [1, 0, 0, 0];
+  const B = [0, 1, 0, 0];
+
+  it('adopt() turns a detection below every threshold into a confirmed track with an id', () => {
+    const t = new ByteTracker({ highScoreThreshold: 0.7, newTrackThreshold: 0.8, lowScoreThreshold: 0.1 });
+    expect(t.update(dets([{ box: person(0), score: 0.3 }]), 0)).toEqual([]);
+    const id = t.adopt(0);
+    expect(id).toBe(1);
+    t.setPinned([id!]);
+    const out = t.update(dets([{ box: person(2), score: 0.3 }]), 0.1);
+    expect(out.map((o) => [o.id, o.predicted, o.pinned])).toEqual([[1, false, true]]);
+    expect(t.adopt(5)).toBeUndefined();
+  });
+
+  it('a pinned track is kept and predicted while missed, an unpinned one is not', () => {
+    const opts = { minHits: 1, maxAgeS: 0.5, predictWindowS: 0.1, targetMemoryS: 5, targetPredictS: 1 };
+    const t = new ByteTracker(opts);
+    t.update(dets([{ box: person(0) }, { box: person(300) }]), 0);
+    t.setPinned([1]);
+    const at = (s: number) => t.update(dets([]), s);
+    expect(at(0.5).map((o) => o.id)).toEqual([1]);
+    expect(at(0.9).map((o) => [o.id, o.predicted])).toEqual([[1, true]]);
+    expect(at(2)).toEqual([]); // past targetPredictS: not output, still kept
+    expect(t.activeTracks.map((x) => x.id)).toEqual([1]);
+    at(5.5);
+    expect(t.activeTracks).toHaveLength(0);
+  });
+
+  it('re-acquires a pinned track from an unclaimed low-score detection that no IoU match reaches', () => {
+    const t = new ByteTracker({ minHits: 1, predictWindowS: 0, targetPredictS: 0, lowScoreThreshold: 0.2 });
+    for (let k = 0; k < 3; k++) t.update(dets([{ box: person(0), coef: A }]), k / 10);
+    t.setPinned([1]);
+    for (let k = 3; k < 10; k++) t.update(dets([]), k / 10);
+    // Back after 0.7 s, 50 px off (no overlap with the 40 px box), score 0.3.
+    const out = t.update(dets([{ box: person(50), score: 0.3, coef: A }]), 1);
+    expect(out.map((o) => [o.id, o.predicted])).toEqual([[1, false]]);
+  });
+
+  it('re-acquisition takes over a track born while the pinned one was lost, keeping the prompted id', () => {
+    const t = new ByteTracker({ minHits: 1, predictWindowS: 0, targetPredictS: 0 });
+    for (let k = 0; k < 3; k++) t.update(dets([{ box: person(0), coef: A }]), k / 10);
+    t.setPinned([1]);
+    t.update(dets([]), 0.3);
+    // Reappears 60 px away: a new track 2 is born (nothing overlaps the pinned one).
+    expect(t.update(dets([{ box: person(60), coef: A }]), 0.4).map((o) => o.id)).toEqual([1]);
+    expect(t.activeTracks.map((x) => x.id)).toEqual([1]);
+  });
+
+  it('appearance gates re-acquisition: a look-alike position with other mask coefficients is not taken', () => {
+    const t = new ByteTracker({ minHits: 1, predictWindowS: 0, targetPredictS: 0, reacquireSimilarity: 0.5 });
+    for (let k = 0; k < 3; k++) t.update(dets([{ box: person(0), coef: A }]), k / 10);
+    t.setPinned([1]);
+    t.update(dets([]), 0.3);
+    const out = t.update(dets([{ box: person(60), coef: B }]), 0.4);
+    expect(out.map((o) => o.id)).toEqual([2]);
+  });
+});
+
 describe('parseTrackerOptions', () => {
   it('fills every default', () => {
     const o = parseTrackerOptions({});
@@ -186,7 +356,10 @@ describe('parseTrackerOptions', () => {
     [{ minHits: 0 }, 'minHits'],
     [{ lowScoreThreshold: 0.8, highScoreThreshold: 0.7 }, 'lowScoreThreshold'],
     [{ newTrackThreshold: 0.5 }, 'newTrackThreshold'],
-    [{ maxPredictFrames: 40, maxAge: 30 }, 'maxPredictFrames'],
+    [{ predictWindowS: 2, maxAgeS: 1 }, 'predictWindowS'],
+    [{ targetPredictS: 20, targetMemoryS: 10 }, 'targetPredictS'],
+    [{ maxAgeS: 0 }, 'maxAgeS'],
+    [{ association: 'label' }, 'association'],
   ])('rejects %j with E_CONFIG naming %s', (input, field) => {
     let err: unknown;
     try {
