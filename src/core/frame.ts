@@ -15,7 +15,12 @@ export interface Frame {
   readonly seq: number;
   /** Wall-clock time the frame was fully read from ffmpeg, ms since the epoch. */
   readonly timestamp: number;
-  /** Media time of the frame, ms from the start of the stream (seq / fps). */
+  /**
+   * Media time of the frame, ms; never decreases, and the tracker's clock. Files and other
+   * finite sources: the stream's own timestamps from its start, continued across loops, resumes
+   * and clock jumps. Live sources: the monotonic arrival time since the camera was created, so
+   * an outage counts as the time it lasted.
+   */
   readonly pts: number;
   /** Size of `data` in pixels: the model input (e.g. 320x320). */
   readonly width: number;

@@ -91,6 +91,8 @@ export class CameraSource {
   private positionS = 0;
   /** Media time of the newest frame, ms; continues across restarts. */
   private lastMediaMs: number | undefined;
+  /** performance.now() at construction: live sources' media time counts from here. */
+  private readonly clockOriginMs = performance.now();
   private letterbox: Letterbox | undefined;
 
   constructor(
@@ -302,6 +304,14 @@ export class CameraSource {
       };
       const mediaMs = (info: FrameInfo): number => {
         const fps = frameRate(stream);
+        if (!this.finite) {
+          // Live: the monotonic arrival time since the camera started. A stream's own clock
+          // restarts or jumps on every reconnect; this one also counts the outage, so the
+          // tracker ages tracks by the time that really passed.
+          const t = performance.now() - this.clockOriginMs;
+          const last = this.lastMediaMs;
+          return last === undefined || t > last ? t : last + 1e-3;
+        }
         if (firstPtsS === undefined) {
           firstPtsS = info.ptsS ?? 0;
           // A restart continues the camera's media clock one frame after the last one.

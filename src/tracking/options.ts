@@ -107,7 +107,7 @@ export const trackerOptionsSchema = z
       .number()
       .min(-1)
       .max(1)
-      .default(0.5)
+      .default(0.7)
       .describe(
         "Re-acquisition appearance gate: least cosine similarity between the track's mask coefficients (a " +
           'running mean) and the detection\'s. -1 disables the appearance check.',

@@ -46,6 +46,7 @@ describe.skipIf(unavailable !== undefined)(`CameraSource reading a real RTSP cam
 
     // 2. The camera goes away: the source reports the broken stream and keeps trying.
     await first.stop();
+    const downAt = performance.now();
     const broken = await statusWhere(s, (st) => st.state === 'reconnecting', 10_000);
     expect(['E_SOURCE_FAILED', 'E_SOURCE_STALLED']).toContain(broken.error?.code);
     expect(broken.restarts).toBe(1);
@@ -54,6 +55,7 @@ describe.skipIf(unavailable !== undefined)(`CameraSource reading a real RTSP cam
 
     // 3. The camera comes back on the same port: frames flow again, seq keeps counting.
     const second = await startRtspServer({ file: CCTV_640x480, mount, port: first.port });
+    const backAt = performance.now();
     servers.push(second);
     await waitUntil('10 frames after the camera is back', () => got.frames.length >= beforeBack + 10, 20_000);
     expect(s.status.state).toBe('streaming');
@@ -62,6 +64,11 @@ describe.skipIf(unavailable !== undefined)(`CameraSource reading a real RTSP cam
     expectConsecutiveSeq(got.frames);
     for (const f of got.frames.slice(beforeBack, beforeBack + 10)) expectLetterboxed640x480(f, 'rtspcam');
     expect(states.some((st) => st.state === 'failed' || st.state === 'ended')).toBe(false);
+    // Media time of a live camera is its arrival clock: it never goes back, and the outage
+    // shows as the time it lasted (the stream's own pts restart at the reconnect).
+    for (let i = 1; i < got.frames.length; i++) expect(got.frames[i]!.pts).toBeGreaterThan(got.frames[i - 1]!.pts);
+    const gap = got.frames[beforeBack]!.pts - got.frames[beforeBack - 1]!.pts;
+    expect(gap).toBeGreaterThanOrEqual(backAt - downAt - 50);
 
     // 4. stop() ends it: no ffmpeg for this camera is left. (The full URL, because
     // rtsp_server.py's own command line has the mount path too.)
