@@ -3,6 +3,7 @@ import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { InferenceEngine, readModelFile, type SegmentedFrame } from '../../src/pipeline/index.js';
+import type { TrackerOptionsInput } from '../../src/tracking/index.js';
 import { liveEngineOptions, liveTrackerOptions } from './liveOptions.js';
 import { promptMetrics, summarise, type PromptMetrics } from './metrics.js';
 import { choosePromptFrame, placePrompts, PLACEMENT_RULE, vehicleCandidates, type PlacedPrompt } from './placement.js';
@@ -74,7 +75,7 @@ async function evalClip(
   clip: string,
   tmp: string,
   limitMs: number,
-  trackerOptions: ReturnType<typeof liveTrackerOptions>,
+  trackerOptions: TrackerOptionsInput,
   print: Print,
 ): Promise<PromptRow[]> {
   const name = basename(clip);
