@@ -6,7 +6,7 @@ import { SegstreamError, silentLogger, type Logger } from './core/index.js';
 import { liveTrackerOptions, type AppConfig } from './config.js';
 import { CameraSource, DEFAULT_SOURCE_OPTIONS, parseSourceSpec, type SourceStatus } from './ingest/index.js';
 import { createMetrics, type Metrics } from './metrics.js';
-import { decodeFrame, InferenceEngine, inferLatest, readModelFile, type StageTimings } from './pipeline/index.js';
+import { decodeFrame, InferenceEngine, inferLatest, readModelFile, type EngineOptions, type StageTimings } from './pipeline/index.js';
 import { frameMessage, PublishServer, type FrameMessage } from './publish/index.js';
 import { CameraTargets, type TargetedFrame } from './cameraTargets.js';
 import { ClipThreadSelector } from './prompts/index.js';
@@ -28,6 +28,17 @@ export interface App {
   close(): Promise<void>;
 }
 
+/** The inference engine's options for a config (also used by bench/eval-prompt). */
+export function engineOptions(config: AppConfig): EngineOptions {
+  return {
+    workers: config.workers,
+    threadsPerWorker: config.threads,
+    maxBatch: config.maxBatch,
+    executionProviders: [config.executionProvider],
+    decode: { confidence: config.confidence, iouThreshold: config.iou, agnostic: config.agnosticNms, maxDetections: config.maxDetections },
+  };
+}
+
 /**
  * Wires the stages: model -> inference workers, cameras -> latest-frame scheduler ->
  * inference -> masks -> WebSocket. Throws (E_MODEL_*, E_CONFIG, listen errors) before
@@ -41,18 +52,7 @@ export async function startApp(config: AppConfig, log: Logger = silentLogger()):
     ids.add(s.id);
   }
   const { bytes, info } = await readModelFile(config.model);
-  const engine = await InferenceEngine.create(
-    info,
-    bytes,
-    {
-      workers: config.workers,
-      threadsPerWorker: config.threads,
-      maxBatch: config.maxBatch,
-      executionProviders: [config.executionProvider],
-      decode: { confidence: config.confidence, iouThreshold: config.iou, agnostic: config.agnosticNms, maxDetections: config.maxDetections },
-    },
-    log,
-  );
+  const engine = await InferenceEngine.create(info, bytes, engineOptions(config), log);
   log.info({ model: info.path, classes: info.numClasses, input: `${info.inputWidth}x${info.inputHeight}`, batch: info.batch ?? 'dynamic' }, 'model loaded');
 
   const metrics = createMetrics();

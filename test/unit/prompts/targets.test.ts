@@ -208,7 +208,7 @@ describe('TargetRegistry: re-attachment and ending', () => {
 
   it('a target whose tracks are gone more than maxMissingS ends, reported once', () => {
     const r = moving();
-    const ended: number[][] = [];
+    const ended: unknown[][] = [];
     for (let f = 0; f < 7; f++) ended.push(step(r, [obj(2, at(300))]).ended);
     expect(ended).toEqual([[], [], [], [], [], [lost(1)], []]);
     expect(r.size).toBe(0);
