@@ -47,7 +47,9 @@ export function loadSequences(names?: readonly string[]): LoadedSequence[] {
   for (const s of SEQUENCES) {
     if (names && !names.includes(s.name)) continue;
     try {
-      const gt = parseMotDetections(readFileSync(`${MOT15_DIR}${s.name}/gt/gt.txt`, 'utf8'));
+      // Ground-truth rows with confidence 0 are ignored, as py-motmetrics' MOTChallenge loader
+      // (min_confidence=1) and the devkit do: they mark objects the benchmark does not score.
+      const gt = parseMotDetections(readFileSync(`${MOT15_DIR}${s.name}/gt/gt.txt`, 'utf8')).filter((r) => r.score >= 1);
       const det = parseMotDetections(readFileSync(`${MOT15_DIR}${s.name}/det/det.txt`, 'utf8'));
       out.push({ ...s, gt, det });
     } catch (err) {

@@ -164,6 +164,22 @@ describe('segstream CLI', () => {
     expect(await exited(child)).toBe(2);
     expect(stderr).toMatch(/E_CONFIG: invalid option confidence/);
   });
+
+  it.each([
+    [['--track-max-age', '0'], /E_CONFIG: invalid option trackMaxAge/],
+    [['--track-high', '0.7', '--track-new', '0.6'], /E_CONFIG: invalid option trackNewScore/],
+    [['--target-memory', '-1'], /E_CONFIG: invalid option targetMemory/],
+  ])('a tracking rule broken by %j exits 2 naming the field, before anything starts (it hung once)', async (args, pattern) => {
+    const started = Date.now();
+    const child = cli(['run', '--source', CLIP, '--model', MODEL, ...args]);
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    expect(await exited(child)).toBe(2);
+    expect(stderr).toMatch(pattern);
+    // No model load, no worker, no ffmpeg: the check runs first.
+    expect(stderr).not.toContain('model loaded');
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
 });
 
 describe('segstream mot', () => {
@@ -184,6 +200,25 @@ describe('segstream mot', () => {
     // TUD-Campus has 71 frames; ids are positive.
     expect(Math.max(...rows.map((x) => x[0]!))).toBeLessThanOrEqual(71);
     expect(Math.min(...rows.map((x) => x[1]!))).toBeGreaterThanOrEqual(1);
+  });
+
+  it('--fps sets the time between frames: a track survives a gap at 60 fps that it does not at 2 fps', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'segstream-mot-'));
+    const det = join(dir, 'det.txt');
+    // One walker on frames 1-3 and 14-16 (10 frames unseen: 0.17 s at 60 fps, 5 s at 2 fps).
+    const lines = [1, 2, 3, 14, 15, 16].map((f) => `${f},-1,${100 + f},50,40,100,0.95,-1,-1,-1`);
+    writeFileSync(det, lines.join('\n') + '\n');
+    const ids = (fps: string): Set<number> => {
+      const out = join(dir, `out-${fps}.txt`);
+      const r = spawnSync(process.execPath, [...CLI, 'mot', '--det', det, '--out', out, '--fps', fps], { cwd: ROOT, encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      return new Set(readFileSync(out, 'utf8').trim().split('\n').map((l) => Number(l.split(',')[1])));
+    };
+    expect(ids('60')).toEqual(new Set([1]));
+    expect(ids('2')).toEqual(new Set([1, 2]));
+    const bad = spawnSync(process.execPath, [...CLI, 'mot', '--det', det, '--out', join(dir, 'x.txt'), '--fps', '0'], { cwd: ROOT, encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/E_CONFIG: --fps/);
   });
 
   it('a missing detection file exits 2 with a coded error', () => {

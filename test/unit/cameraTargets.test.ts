@@ -5,16 +5,19 @@ import type { SegmentedFrame } from '../../src/pipeline/segmentedFrame.js';
 
 const lb = computeLetterbox(640, 480, 320, 320);
 
-/** One frame with a solid 40x30 car at (x, 100). */
-function frameWithCar(seq: number, x: number, letterbox = lb): SegmentedFrame {
-  const mask: MaskCrop = { x, y: 100, width: 40, height: 30, data: new Uint8Array(40 * 30).fill(1) };
-  const frame: Frame = { camera: 'cam0', seq, timestamp: 0, pts: 0, width: 320, height: 320, format: 'rgb24', data: new Uint8Array(0), letterbox };
-  const detections = new Detections({
-    boxes: Float32Array.from([x, 100, x + 40, 130]),
-    scores: Float32Array.from([0.9]),
-    classIds: Int32Array.from([2]),
-    masks: [mask],
-  });
+/** One frame with a solid 40x30 car at (x, 100) (none when x is null), at media time ptsMs. */
+function frameWithCar(seq: number, x: number | null, letterbox = lb, o: { score?: number; ptsMs?: number } = {}): SegmentedFrame {
+  const frame: Frame = { camera: 'cam0', seq, timestamp: 0, pts: o.ptsMs ?? 0, width: 320, height: 320, format: 'rgb24', data: new Uint8Array(0), letterbox };
+  const detections =
+    x === null
+      ? Detections.empty()
+      : new Detections({
+          boxes: Float32Array.from([x, 100, x + 40, 130]),
+          scores: Float32Array.from([o.score ?? 0.9]),
+          classIds: Int32Array.from([2]),
+          masks: [{ x, y: 100, width: 40, height: 30, data: new Uint8Array(40 * 30).fill(1) } satisfies MaskCrop],
+          coefficients: Float32Array.of(1, 0.5, 0, 0.2),
+        });
   return { frame, detections, classNames: ['person', 'bicycle', 'car'], timings: { queueMs: 0, preprocessMs: 0, inferenceMs: 0, postprocessMs: 0, masksMs: 0, batchSize: 1 } };
 }
 
@@ -28,6 +31,43 @@ describe('CameraTargets', () => {
     const id = next.seg.detections.trackIds[0]!;
     expect(reply['tracks']).toEqual([id]);
     expect(next.targets.get(id)).toBe(1);
+  });
+
+  it('a box prompt on a low-score car no track owns makes it a target at once; it is followed through misses and ends when unseen too long', async () => {
+    // MOT defaults: 0.3 is far below the new-track score (0.8), so the car never gets an id by itself.
+    const t = new CameraTargets(['cam0'], {}, ['person', 'bicycle', 'car']);
+    const low = (seq: number, x: number | null) => t.process(frameWithCar(seq, x, lb, { score: 0.3, ptsMs: seq * 100 }));
+    for (let i = 0; i < 3; i++) expect(Array.from(low(i, 100 + i).seg.detections.trackIds)).toEqual([-1]);
+    const reply = await t.handle({ type: 'prompt', camera: 'cam0', box: [95, 95, 150, 135] });
+    expect(reply).toMatchObject({ type: 'prompt.ok', target: 1, method: 'box' });
+    const [id] = reply['tracks'] as number[];
+    let f = low(3, 103);
+    expect(f.seg.detections.trackIds[0]).toBe(id);
+    expect(f.targets.get(id!)).toBe(1);
+    // Missed for 0.5 s: still out, predicted.
+    for (let i = 4; i < 9; i++) f = low(i, null);
+    expect(f.seg.detections.length).toBe(1);
+    expect(f.seg.detections.predicted[0]).toBe(1);
+    expect(f.targets.get(id!)).toBe(1);
+    // Unseen for 3 s more (not reported), then back 30 px further on: the same id, the same target.
+    for (let i = 9; i < 40; i++) f = low(i, null);
+    expect(f.seg.detections.length).toBe(0);
+    expect(f.ended).toEqual([]);
+    f = low(40, 133);
+    expect(Array.from(f.seg.detections.trackIds)).toEqual([id]);
+    expect(f.targets.get(id!)).toBe(1);
+    // Gone for more than the target memory (10 s): the target ends, once, as lost.
+    const ended = [];
+    for (let i = 41; i < 160; i++) ended.push(...low(i, null).ended);
+    expect(ended).toEqual([{ target: 1, reason: 'lost' }]);
+  });
+
+  it('a newer prompt taking all tracks of a target ends it as replaced', async () => {
+    const t = new CameraTargets(['cam0'], {}, ['person', 'bicycle', 'car']);
+    for (let i = 0; i < 3; i++) t.process(frameWithCar(i, 100 + 2 * i));
+    await t.handle({ type: 'prompt', camera: 'cam0', points: [[120, 110, 1]] });
+    await t.handle({ type: 'prompt', camera: 'cam0', box: [95, 95, 150, 135] });
+    expect(t.process(frameWithCar(3, 106)).ended).toEqual([{ target: 1, reason: 'replaced' }]);
   });
 
   it.each(['constructor', 'hasOwnProperty', 'toString', 'valueOf', '__proto__'])(

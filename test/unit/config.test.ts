@@ -88,6 +88,20 @@ describe('parseConfig', () => {
     expect(err.actual).toBe(4000);
   });
 
+  it.each([
+    [{ trackMaxAge: 0 }, 'trackMaxAge'],
+    [{ trackHighScore: 0.7, trackNewScore: 0.6 }, 'trackNewScore'],
+    [{ targetMemory: 0 }, 'targetMemory'],
+  ])('checks every tracking rule at parse time: %j names %s', (bad, field) => {
+    const err = configError({ ...minimal, ...bad });
+    expect(err.code).toBe('E_CONFIG');
+    expect(err.message).toContain(`invalid option ${field}`);
+  });
+
+  it('with tracking off, tracker-only rules are not checked', () => {
+    expect(parseConfig({ ...minimal, tracking: false, trackHighScore: 0.7, trackNewScore: 0.6 }).tracking).toBe(false);
+  });
+
   it('accepts reconnectMaxMs equal to reconnectMinMs', () => {
     expect(parseConfig({ ...minimal, reconnectMinMs: 5000, reconnectMaxMs: 5000 }).reconnectMaxMs).toBe(5000);
   });
