@@ -111,6 +111,9 @@ export function liveTrackerOptions(cfg: AppConfig): TrackerOptionsInput {
     targetMemoryS: cfg.targetMemory,
     targetPredictS,
     cameraMotion: cfg.trackCameraMotion,
+    // The detection's own box, which its mask was cut to (the Kalman box is smoother but would
+    // clip the mask).
+    outputBox: 'detection',
   };
 }
 

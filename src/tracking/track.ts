@@ -42,6 +42,8 @@ export class Track {
   score: number;
   /** Last matched detection's box (px); its mask lies over this rectangle. */
   detectionBox: Box;
+  /** The first detection's box (px): where the object was first seen. */
+  readonly birthBox: Box;
   /** Last matched detection's mask, as decoded. */
   mask: MaskCrop | null;
   /** Running mean of the matched detections' mask coefficients, L2-normalised; null without. */
@@ -58,6 +60,7 @@ export class Track {
     this.votedAtS = nowS;
     this.score = det.score;
     this.detectionBox = det.box;
+    this.birthBox = det.box;
     this.mask = det.mask;
     this.observeAppearance(det.coefficients);
     this.vote(det.classId, det.score, nowS, Infinity);
@@ -73,14 +76,19 @@ export class Track {
     return this.voted;
   }
 
-  /** Advances the motion model by dt seconds. */
-  predict(kf: KalmanBoxFilter, dt: number): void {
+  /**
+   * Advances the motion model by dt seconds. `stopped`: the track has been unseen so long
+   * (past an ordinary track's maxAgeS) that its velocity is no longer trusted; a pinned track
+   * then waits where it was last predicted instead of drifting across the picture.
+   */
+  predict(kf: KalmanBoxFilter, dt: number, stopped = false): void {
     let state = this.kalman;
     if (this.state !== 'confirmed' && this.state !== 'tentative') {
       // ByteTrack freezes height velocity while an object is unseen, so a track lost while
       // shrinking or growing keeps a plausible size.
       const mean = Float64Array.from(state.mean);
       mean[7] = 0;
+      if (stopped) mean.fill(0, 4, 8);
       state = { mean, covariance: state.covariance };
     }
     this.kalman = kf.predict(state, dt);

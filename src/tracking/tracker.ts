@@ -28,6 +28,10 @@ export interface TrackedObject {
   readonly pinned: boolean;
 }
 
+/** How far back re-acquisition looks for objects that were already in view (s, and processed frames). */
+const RECENT_S = 1;
+const RECENT_FRAMES = 64;
+
 export interface TrackerContext {
   /**
    * Group of every class id (classGroupsOf(model class names)), for `association: 'group'`
@@ -66,6 +70,8 @@ export class ByteTracker {
   private last: { dets: Detections; owner: Map<number, Track>; keeperOf: Int32Array; frame: number } | null = null;
   private duplicates: number[] = [];
   private shift: CameraShift | null = null;
+  /** Boxes of the recent processed frames and the track id that owned each (-1: none). */
+  private recent: { timeS: number; boxes: Float32Array; owners: Int32Array }[] = [];
 
   constructor(options: TrackerOptionsInput = {}, context: TrackerContext = {}) {
     this.options = parseTrackerOptions(options);
@@ -106,6 +112,7 @@ export class ByteTracker {
     this.frame = 0;
     this.last = null;
     this.duplicates = [];
+    this.recent = [];
     this.pinnedIds.clear();
   }
 
@@ -159,7 +166,7 @@ export class ByteTracker {
       if (s >= o.highScoreThreshold) high.push(i);
       else if (s >= o.lowScoreThreshold) low.push(i);
     }
-    for (const tr of this.tracks) tr.predict(this.kf, dt);
+    for (const tr of this.tracks) tr.predict(this.kf, dt, tr.timeSinceUpdate(this.nowS) > o.maxAgeS);
     this.shift = o.cameraMotion ? this.compensateCameraMotion(dets, high) : null;
 
     const owner = new Map<number, Track>();
@@ -231,6 +238,7 @@ export class ByteTracker {
       if (tr !== undefined) tr.vote(dets.classIds[i]!, dets.scores[i]!, this.nowS, o.labelHalfLifeS);
     }
     this.last = { dets, owner, keeperOf, frame: this.frame };
+    this.remember(dets, keeperOf, owner);
     return this.report(owner);
   }
 
@@ -297,7 +305,8 @@ export class ByteTracker {
       const tb = t.box;
       const size = Math.max(tb[2] - tb[0], tb[3] - tb[1], 1);
       const lostS = t.timeSinceUpdate(this.nowS);
-      const radius = size * o.reacquireDistance * Math.min(3, 0.5 + lostS);
+      const radius = size * Math.min(1, 0.5 + o.reacquireDistance * lostS);
+      const last = t.detectionBox;
       const area = Math.max((tb[2] - tb[0]) * (tb[3] - tb[1]), 1);
       for (let j = 0; j < m; j++) {
         const d = detIdx[j]!;
@@ -305,8 +314,12 @@ export class ByteTracker {
         let c = Infinity;
         const gateOk =
           this.groupOf(dets.classIds[d]!) === this.groupOf(t.classId) &&
-          (other === undefined || other.state === 'tentative' || other.bornS > t.lastSeenS);
-        if (gateOk) {
+          (other === undefined ||
+            other.state === 'tentative' ||
+            // A track born while this one was unseen, and born where this one was last seen:
+            // the same object found again under a new id (not a newcomer that came from elsewhere).
+            (other.bornS > t.lastSeenS && centreDistance(other.birthBox, last) <= size * Math.min(1, 0.5 + o.reacquireDistance * (other.bornS - t.lastSeenS))));
+        if (gateOk && (other !== undefined || this.appears(d, dets, t))) {
           const b = dets.box(d);
           const dist = Math.hypot((b[0] + b[2]) / 2 - (tb[0] + tb[2]) / 2, (b[1] + b[3]) / 2 - (tb[1] + tb[3]) / 2) / radius;
           const ratio = Math.sqrt(Math.max((b[2] - b[0]) * (b[3] - b[1]), 1) / area);
@@ -330,6 +343,37 @@ export class ByteTracker {
       taken.add(d);
     }
     return taken;
+  }
+
+  /**
+   * Is detection d new for track t: does no detection of the recent processed frames (the last
+   * RECENT_S seconds) that another track owned, or that no track owned, lie on it (IoU >= 0.3)?
+   * An object that was in view as something else while t was unseen is not t coming back (a
+   * red car behind a prompted one that left the picture, detected on and off).
+   */
+  private appears(d: number, dets: Detections, t: Track): boolean {
+    for (const f of this.recent) {
+      if (f.timeS < t.lastSeenS - 1e-9) continue;
+      for (let j = 0; j < f.owners.length; j++) {
+        if (f.owners[j] === t.id && t.id >= 0) continue;
+        if (boxIou(dets.boxes, d * 4, f.boxes, j * 4) >= 0.3) return false;
+      }
+    }
+    return true;
+  }
+
+  /** Remembers this frame's kept boxes and their owners for appears(); bounded by RECENT_S and RECENT_FRAMES. */
+  private remember(dets: Detections, keeperOf: Int32Array, owner: Map<number, Track>): void {
+    const kept: number[] = [];
+    for (let i = 0; i < dets.length; i++) if (keeperOf[i]! < 0) kept.push(i);
+    const boxes = new Float32Array(kept.length * 4);
+    const owners = new Int32Array(kept.length);
+    kept.forEach((i, k) => {
+      boxes.set(dets.boxes.subarray(i * 4, i * 4 + 4), k * 4);
+      owners[k] = owner.get(i)?.id ?? -1;
+    });
+    this.recent.push({ timeS: this.nowS, boxes, owners });
+    while (this.recent.length > RECENT_FRAMES || (this.recent.length > 0 && this.recent[0]!.timeS < this.nowS - RECENT_S)) this.recent.shift();
   }
 
   /** Matched objects in detection order, then predicted ones in track order. */
@@ -399,6 +443,10 @@ interface Association {
   tracks: Track[];
   /** Unmatched detection indices. */
   dets: number[];
+}
+
+function centreDistance(a: Box, b: Box): number {
+  return Math.hypot((a[0] + a[2] - b[0] - b[2]) / 2, (a[1] + a[3] - b[1] - b[3]) / 2);
 }
 
 function detectionAt(dets: Detections, i: number): TrackDetection {

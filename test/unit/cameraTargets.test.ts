@@ -13,7 +13,7 @@ function frameWithCar(seq: number, x: number | null, letterbox = lb, o: { score?
       ? Detections.empty()
       : new Detections({
           boxes: Float32Array.from([x, 100, x + 40, 130]),
-          scores: Float32Array.from([o.score ?? 0.9]),
+          scores: Float32Array.from([o.score ?? 0.95]),
           classIds: Int32Array.from([2]),
           masks: [{ x, y: 100, width: 40, height: 30, data: new Uint8Array(40 * 30).fill(1) } satisfies MaskCrop],
           coefficients: Float32Array.of(1, 0.5, 0, 0.2),

@@ -207,7 +207,7 @@ describe('prompt metrics', () => {
 });
 
 describe('replayPrompt through CameraTargets', () => {
-  // A car drifting right 2 px per frame, and a distant low-score one that never gets a track.
+  // A car drifting right 2 px per frame, and a distant low-score one that never gets a track by itself.
   const n = 7;
   const forward = Array.from({ length: n }, (_, i) =>
     frameOf(i, i * 100, [
@@ -237,8 +237,15 @@ describe('replayPrompt through CameraTargets', () => {
     expect(r.observations.map((o) => o.pictureMs)).toEqual([300, 600, 600, 300, 0]);
   });
 
-  it('a box on the untracked low-score car is rejected with E_PROMPT_NO_MATCH', async () => {
+  it('a box on the untracked low-score car makes it a target (the click confirms it) that is followed to the end', async () => {
     const r = await replayPrompt(timeline, replaySchedule(n, 0, 1), 0, [400, 50, 412, 58], setup);
+    expect(r.outcome).toMatchObject({ ok: true, target: 1 });
+    const m = promptMetrics(r, [400, 50, 412, 58]);
+    expect(m).toMatchObject({ presence: 1, identityChanges: 0, ended: null, survived: true });
+  });
+
+  it('a box where nothing is detected is rejected with E_PROMPT_NO_MATCH', async () => {
+    const r = await replayPrompt(timeline, replaySchedule(n, 0, 1), 0, [250, 250, 300, 300], setup);
     expect(r.outcome).toMatchObject({ ok: false, code: 'E_PROMPT_NO_MATCH' });
     expect(r.observations).toEqual([]);
   });

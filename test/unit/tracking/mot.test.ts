@@ -79,8 +79,8 @@ describe('motCommand', () => {
     const dir = await mkdtemp(join(tmpdir(), 'segstream-mot-'));
     const det = join(dir, 'det.txt');
     const out = join(dir, 'out.txt');
-    await writeFile(det, '1,-1,10,10,40,100,0.9,-1,-1,-1\n2,-1,12,10,40,100,0.9,-1,-1,-1\n');
-    await motCommand({ det, out, minHits: 1 });
+    await writeFile(det, '1,-1,10,10,40,100,0.95,-1,-1,-1\n2,-1,12,10,40,100,0.95,-1,-1,-1\n');
+    await motCommand({ det, out, minHits: 1, outputBox: 'detection' });
     expect(await readFile(out, 'utf8')).toBe('1,1,10.00,10.00,40.00,100.00,1,-1,-1,-1\n2,1,12.00,10.00,40.00,100.00,1,-1,-1,-1\n');
   });
 

@@ -15,7 +15,7 @@ function dets(list: D[]): Detections {
   const withCoef = list.length > 0 && list.every((d) => d.coef !== undefined);
   return new Detections({
     boxes: Float32Array.from(list.flatMap((d) => d.box)),
-    scores: Float32Array.from(list.map((d) => d.score ?? 0.9)),
+    scores: Float32Array.from(list.map((d) => d.score ?? 0.95)),
     classIds: Int32Array.from(list.map((d) => d.classId ?? 0)),
     masks: list.map((d) => d.mask ?? null),
     ...(withCoef ? { coefficients: Float32Array.from(list.flatMap((d) => d.coef!)) } : {}),
@@ -251,7 +251,7 @@ describe('ByteTracker: time, labels, duplicates', () => {
   });
 
   it('fuses a car and a truck box on one vehicle into one object; the label is the score-weighted vote', () => {
-    const t = new ByteTracker({ minHits: 1, labelHalfLifeS: 10 }, { classGroups: classGroupsOf(COCO8) });
+    const t = new ByteTracker({ minHits: 1, labelHalfLifeS: 10, highScoreThreshold: 0.5, newTrackThreshold: 0.5 }, { classGroups: classGroupsOf(COCO8) });
     // Frame 1: car 0.8 and truck 0.6 on the same box: one object, label car.
     let out = t.update(dets([{ box: person(0), classId: CAR, score: 0.8 }, { box: person(1), classId: TRUCK, score: 0.6 }]), 0);
     expect(out.map((o) => [o.id, o.classId, o.detIndex])).toEqual([[1, CAR, 0]]);
@@ -348,7 +348,8 @@ describe('parseTrackerOptions', () => {
   it('fills every default', () => {
     const o = parseTrackerOptions({});
     expect(o.minHits).toBe(2);
-    expect(o.highScoreThreshold).toBe(0.7);
+    expect(o.highScoreThreshold).toBe(0.8);
+    expect(o.maxAgeS).toBe(1);
   });
 
   it.each([
