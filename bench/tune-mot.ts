@@ -5,7 +5,7 @@
  * held-out sequence's figures with them. The last line is the choice on all sequences: the
  * defaults in src/tracking/options.ts are that row (docs/tracking.md records both).
  *
- *   npm run tune:mot            # the grid below, ~15 min on 2 cores
+ *   npm run tune:mot            # the grid below (576 sets), ~20 min on 2 cores
  *   npm run tune:mot -- --quick # a 16-point grid, for a smoke run
  */
 import { cpus } from 'node:os';
@@ -21,7 +21,7 @@ const FULL: Grid = {
   maxAgeS: [0.5, 1, 2],
   minHits: [2, 3],
   cameraMotion: [false, true],
-  outputBox: ['detection', 'filtered'],
+  outputBox: ['detection', 'filtered', 'mean'],
 };
 const QUICK: Grid = { highScoreThreshold: [0.6, 0.7], matchIouHigh: [0.2, 0.3], maxAgeS: [0.5, 1], minHits: [2, 3] };
 

@@ -12,7 +12,7 @@ import {
   type Reattachment,
   type TextSelector,
 } from './prompts/index.js';
-import { attachTracks, ByteTracker, classGroupsOf, type TrackerOptionsInput } from './tracking/index.js';
+import { attachTracks, ByteTracker, classGroupsOf, clipMaskToBox, type Box, type TrackedObject, type TrackerOptionsInput } from './tracking/index.js';
 
 /** What one frame looks like after tracking and target annotation. */
 export interface TargetedFrame {
@@ -75,11 +75,11 @@ export class CameraTargets {
     if (before !== undefined && before !== size) {
       // New geometry: tracks and targets start over; track and target ids keep counting.
       tracker.reset(true);
-      for (const target of registry.reset()) ended.push({ target, reason: 'resolution' });
+      ended.push(...registry.reset());
     }
     const nowS = seg.frame.pts / 1000;
     tracker.setPinned(registry.boundTrackIds());
-    const tracked = tracker.update(seg.detections, nowS);
+    const tracked = inFrame(tracker.update(seg.detections, nowS), seg.frame.letterbox.srcWidth, seg.frame.letterbox.srcHeight);
     const { detections, sourceIndex } = attachTracks(seg.detections, tracked, tracker.lastDuplicates);
     const ann = registry.annotate(tracked, nowS);
     ended.push(...ann.ended);
@@ -143,10 +143,37 @@ export class CameraTargets {
         throw new SegstreamError('E_PROMPT_NO_MATCH', 'the selected object left the view while the text prompt was evaluated', { expected: 'a tracked object' });
       }
     }
-    const target = registry.create(tracks, prompt, adopted);
+    let target: number;
+    try {
+      target = registry.create(tracks, prompt, adopted);
+    } catch (err) {
+      // A refused prompt changes nothing: the tracks it made are taken back.
+      tracker.discardAdopted([...adopted.keys()]);
+      throw err;
+    }
     tracker.setPinned(registry.boundTrackIds());
     return { type: 'prompt.ok', camera: msg.camera, target, tracks, method: sel.method, seq: latest.frame.seq, ...echo };
   }
+}
+
+/**
+ * Predicted objects cut to the source frame: one that left the picture is dropped, one partly
+ * out keeps its inside part (box and mask, never empty), so every published mask lies inside
+ * its box and the frame.
+ */
+function inFrame(objects: TrackedObject[], width: number, height: number): TrackedObject[] {
+  const out: TrackedObject[] = [];
+  for (const o of objects) {
+    const [x1, y1, x2, y2] = o.box;
+    if (!o.predicted || (x1 >= 0 && y1 >= 0 && x2 <= width && y2 <= height)) {
+      out.push(o);
+      continue;
+    }
+    const box: Box = [Math.max(0, x1), Math.max(0, y1), Math.min(width, x2), Math.min(height, y2)];
+    if (box[2] - box[0] < 1 || box[3] - box[1] < 1) continue;
+    out.push({ ...o, box, mask: o.mask === null ? null : clipMaskToBox(o.mask, box) });
+  }
+  return out;
 }
 
 function trackedIndices(d: Detections): number[] {

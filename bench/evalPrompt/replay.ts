@@ -118,5 +118,8 @@ export async function replayPrompt(
     observations.push({ c, backward: c >= n, pictureMs: timeline[pictureOf(c, n)]!.frame.pts, ...o });
     if (o.ended !== null) break;
   }
+  // A detection the prompt made a track of (it had no id on the prompt frame) shows its box
+  // from the next frame on.
+  if (outcome.boundBox === null && observations[0]?.box) outcome = { ...outcome, boundBox: observations[0].box };
   return { outcome, framesAfterPrompt, forwardAfterPrompt, observations };
 }

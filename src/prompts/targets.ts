@@ -97,6 +97,8 @@ interface Binding {
   vy: number;
   /** Seconds absent from the tracker output (0 when present). */
   missing: number;
+  /** Seconds since the tracker last matched a detection to it (predicted output does not count). */
+  unseen: number;
   /** Largest track id seen when this track was last observed (not predicted): later tracks are newer. */
   idHorizon: number;
   /** Media time the box was last reported at, s. */
@@ -196,7 +198,7 @@ export class TargetRegistry {
     const id = this.nextId++;
     const bindings = ids.map((trackId): Binding => {
       const o = known(trackId)!;
-      return { trackId, classId: o.classId, box: o.box, vx: 0, vy: 0, missing: 0, idHorizon: Math.max(this.maxSeenId, trackId), seenAt: this.now };
+      return { trackId, classId: o.classId, box: o.box, vx: 0, vy: 0, missing: 0, unseen: 0, idHorizon: Math.max(this.maxSeenId, trackId), seenAt: this.now };
     });
     this.targets.set(id, { id, prompt, createdAt: this.now, bindings });
     return id;
@@ -222,8 +224,9 @@ export class TargetRegistry {
   }
 
   /** Forgets targets and the track ids seen (after ByteTracker.reset()); target ids keep counting. */
-  reset(): number[] {
-    const ended = this.clear();
+  reset(): EndedTarget[] {
+    // Targets a newer prompt emptied since the last annotate() still end as replaced.
+    const ended: EndedTarget[] = [...this.pendingEnded, ...this.clear().map((target): EndedTarget => ({ target, reason: 'resolution' }))];
     this.last.clear();
     this.maxSeenId = 0;
     this.pendingEnded = [];
@@ -235,8 +238,9 @@ export class TargetRegistry {
    * with the frame's media time in seconds (a smaller value than the last counts as no time).
    */
   annotate(objects: readonly TrackedObject[], nowS: number): AnnotateResult {
-    const dt = Math.max(0, nowS - this.now);
-    this.now = Math.max(this.now, nowS);
+    const t = Number.isFinite(nowS) ? nowS : this.now;
+    const dt = Math.max(0, t - this.now);
+    this.now = Math.max(this.now, t);
     const present = new Map<number, TrackedObject>();
     for (const o of objects) present.set(o.id, o);
     const horizonBefore = this.maxSeenId;
@@ -248,9 +252,11 @@ export class TargetRegistry {
       for (const b of t.bindings) {
         const o = present.get(b.trackId);
         if (o) {
+          b.unseen = o.predicted ? b.unseen + dt : 0;
           this.observe(b, o, horizonBefore);
           bound.add(b.trackId);
         } else {
+          b.unseen += dt;
           b.missing += dt;
           if (this.options.extrapolate) b.box = shift(b.box, b.vx * dt, b.vy * dt);
           absent.push({ target: t, binding: b });
@@ -263,7 +269,7 @@ export class TargetRegistry {
     const ended = this.pendingEnded;
     this.pendingEnded = [];
     for (const t of [...this.targets.values()]) {
-      t.bindings = t.bindings.filter((b) => b.missing <= this.options.maxMissingS);
+      t.bindings = t.bindings.filter((b) => b.unseen <= this.options.maxMissingS);
       if (t.bindings.length === 0) {
         this.targets.delete(t.id);
         ended.push({ target: t.id, reason: 'lost' });
@@ -315,6 +321,7 @@ export class TargetRegistry {
       out.push({ target: target.id, from: binding.trackId, to: p.o.id });
       binding.trackId = p.o.id;
       binding.missing = 0;
+      binding.unseen = 0;
       // The velocity carries over: it is the same object.
       binding.box = p.o.box;
       binding.classId = p.o.classId;

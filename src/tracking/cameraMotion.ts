@@ -26,6 +26,8 @@ const MIN_SUPPORT = 3;
 const AGREE = 0.2;
 /** Detections farther than this many track heights from a predicted centre are no candidates. */
 const SEARCH = 2;
+/** Candidate displacements per track (its nearest detections). */
+const PER_TRACK = 3;
 
 /**
  * The shift (px) to add to every predicted centre, or null when fewer than MIN_SUPPORT
@@ -40,13 +42,18 @@ export function estimateCameraShift({ tracks, detections }: CameraMotionInput): 
     const cx = (t[0] + t[2]) / 2;
     const cy = (t[1] + t[3]) / 2;
     const h = heights[i]!;
+    const mine: { track: number; dx: number; dy: number; r: number }[] = [];
     for (const d of detections) {
       const dh = d[3] - d[1];
       if (dh < h / 1.5 || dh > h * 1.5) continue;
       const dx = (d[0] + d[2]) / 2 - cx;
       const dy = (d[1] + d[3]) / 2 - cy;
-      if (Math.hypot(dx, dy) <= SEARCH * h) cand.push({ track: i, dx, dy });
+      const r = Math.hypot(dx, dy);
+      if (r <= SEARCH * h) mine.push({ track: i, dx, dy, r });
     }
+    // The nearest few only: keeps the vote O((tracks x PER_TRACK)^2) in a crowd.
+    mine.sort((a, b) => a.r - b.r);
+    for (const c of mine.slice(0, PER_TRACK)) cand.push({ track: c.track, dx: c.dx, dy: c.dy });
   });
   const supportOf = (dx: number, dy: number): number[] => {
     const agree: number[] = [];

@@ -100,6 +100,9 @@ export class KalmanBoxFilter {
     const std = [p * h, p * h, 1e-2, p * h, v * h, v * h, 1e-5 / REFERENCE_INTERVAL_S, v * h];
     const f = motion(dt);
     const mean = matMul(f, state.mean, N, N, 1);
+    // A box shrinking fast must not turn inside out: keep aspect and height positive.
+    mean[2] = Math.max(mean[2]!, 1e-3);
+    mean[3] = Math.max(mean[3]!, 1);
     const q = diag(std.map((s) => s * s * steps));
     const cov = add(matMul(matMul(f, state.covariance, N, N, N), transpose(f, N, N), N, N, N), q);
     return { mean, covariance: cov };

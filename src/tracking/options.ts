@@ -168,11 +168,12 @@ export const trackerOptionsSchema = z
           'starts with objects in view reports them immediately instead of minHits frames later.',
       ),
     outputBox: z
-      .enum(['detection', 'filtered'])
+      .enum(['detection', 'filtered', 'mean'])
       .default('filtered')
       .describe(
-        "Box reported for a matched track: the detection's own box (lines up with its mask) or the Kalman-filtered " +
-          'box (smoother, lags behind sudden changes).',
+        "Box reported for a matched track: the detection's own box (lines up with its mask; carries the " +
+          "detector's jitter), the Kalman-filtered box (smoother, lags behind sudden changes), or the mean of the " +
+          'two (half of each). With filtered or mean the mask is clipped to the reported box.',
       ),
     stdWeightPosition: z
       .number()

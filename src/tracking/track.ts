@@ -19,6 +19,9 @@ export interface TrackDetection {
   readonly coefficients: Float32Array | null;
 }
 
+/** Frames of boxes beside a pinned track that re-acquisition remembers. */
+export const BESIDE_FRAMES = 8;
+
 /** Most classes a track's label vote remembers (the weakest is dropped beyond). */
 const MAX_VOTES = 8;
 /** Weight of a new observation in the running mean of mask coefficients. */
@@ -48,6 +51,11 @@ export class Track {
   mask: MaskCrop | null;
   /** Running mean of the matched detections' mask coefficients, L2-normalised; null without. */
   appearance: Float32Array | null = null;
+  /**
+   * Pinned tracks: the boxes in view beside this one on the last BESIDE_FRAMES frames it was
+   * seen (x1 y1 x2 y2 each), newest last.
+   */
+  readonly beside: Float32Array[] = [];
   /** Class id -> decayed score sum. */
   private readonly votes = new Map<number, number>();
   private votedAtS: number;
@@ -77,21 +85,28 @@ export class Track {
   }
 
   /**
-   * Advances the motion model by dt seconds. `stopped`: the track has been unseen so long
-   * (past an ordinary track's maxAgeS) that its velocity is no longer trusted; a pinned track
-   * then waits where it was last predicted instead of drifting across the picture.
+   * Advances the motion model by dt seconds, of which at most `motionS` with the velocity: an
+   * object unseen for longer than that (past an ordinary track's maxAgeS) is no longer assumed
+   * to move on; its uncertainty still grows for the whole dt.
    */
-  predict(kf: KalmanBoxFilter, dt: number, stopped = false): void {
+  predict(kf: KalmanBoxFilter, dt: number, motionS = Infinity): void {
     let state = this.kalman;
-    if (this.state !== 'confirmed' && this.state !== 'tentative') {
+    const lost = this.state !== 'confirmed' && this.state !== 'tentative';
+    if (lost || this.missedFrames > 0) {
       // ByteTrack freezes height velocity while an object is unseen, so a track lost while
       // shrinking or growing keeps a plausible size.
       const mean = Float64Array.from(state.mean);
       mean[7] = 0;
-      if (stopped) mean.fill(0, 4, 8);
       state = { mean, covariance: state.covariance };
     }
-    this.kalman = kf.predict(state, dt);
+    const moving = Math.min(dt, Math.max(0, motionS));
+    state = kf.predict(state, moving);
+    if (dt > moving) {
+      const mean = Float64Array.from(state.mean);
+      mean.fill(0, 4, 8);
+      state = kf.predict({ mean, covariance: state.covariance }, dt - moving);
+    }
+    this.kalman = state;
     this.missedFrames++;
   }
 

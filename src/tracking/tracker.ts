@@ -5,7 +5,7 @@ import { groupFunction } from './classGroups.js';
 import { KalmanBoxFilter, REFERENCE_INTERVAL_S, type Box } from './kalman.js';
 import { clipMaskToBox } from './maskWarp.js';
 import { parseTrackerOptions, type TrackerOptions, type TrackerOptionsInput } from './options.js';
-import { Track, type TrackDetection, type TrackState } from './track.js';
+import { BESIDE_FRAMES, Track, type TrackDetection, type TrackState } from './track.js';
 
 /** One object reported for one frame. */
 export interface TrackedObject {
@@ -66,6 +66,8 @@ export class ByteTracker {
   private frame = 0;
   private nowS = 0;
   private pinnedIds = new Set<number>();
+  /** Ids adopt() gave out since the last update (discardAdopted() may take them back). */
+  private adoptedIds = new Set<number>();
   /** The last update's detections, and which track took each (for adopt()). */
   private last: { dets: Detections; owner: Map<number, Track>; keeperOf: Int32Array; frame: number } | null = null;
   private duplicates: number[] = [];
@@ -141,9 +143,22 @@ export class ByteTracker {
       this.tracks.push(t);
       last.owner.set(d, t);
     }
-    if (t.id < 0) t.id = this.nextId++;
+    if (t.id < 0) {
+      t.id = this.nextId++;
+      this.adoptedIds.add(t.id);
+    }
     t.state = t.missedFrames === 0 ? 'confirmed' : 'lost';
     return t.id;
+  }
+
+  /**
+   * Undoes adopt() for tracks a failed prompt created or confirmed (they are removed; their ids
+   * are not reused). Tracks that had an id before are left alone.
+   */
+  discardAdopted(ids: readonly number[]): void {
+    const drop = new Set(ids);
+    this.tracks = this.tracks.filter((t) => !(drop.has(t.id) && this.adoptedIds.has(t.id)));
+    for (const id of ids) this.adoptedIds.delete(id);
   }
 
   /**
@@ -152,11 +167,14 @@ export class ByteTracker {
    */
   update(dets: Detections, timeS?: number): TrackedObject[] {
     const o = this.options;
-    const t = timeS ?? (this.frame === 0 ? 0 : this.nowS + REFERENCE_INTERVAL_S);
+    // A timestamp that is not a finite number counts as no time passed (it must not poison the clock).
+    const given = timeS !== undefined && Number.isFinite(timeS) ? timeS : undefined;
+    const t = given ?? (this.frame === 0 ? 0 : timeS === undefined ? this.nowS + REFERENCE_INTERVAL_S : this.nowS);
     const dt = this.frame === 0 ? 0 : Math.max(0, t - this.nowS);
     this.nowS = this.frame === 0 ? t : Math.max(this.nowS, t);
     this.frame++;
 
+    this.adoptedIds.clear();
     const keeperOf = this.fuseDuplicates(dets);
     const high: number[] = [];
     const low: number[] = [];
@@ -166,7 +184,9 @@ export class ByteTracker {
       if (s >= o.highScoreThreshold) high.push(i);
       else if (s >= o.lowScoreThreshold) low.push(i);
     }
-    for (const tr of this.tracks) tr.predict(this.kf, dt, tr.timeSinceUpdate(this.nowS) > o.maxAgeS);
+    // Velocity is trusted for maxAgeS of unseen time: a pinned track lost longer, or any track
+    // after a long gap between frames (a reconnect), waits where that horizon left it.
+    for (const tr of this.tracks) tr.predict(this.kf, dt, Math.max(0, o.maxAgeS - (tr.timeSinceUpdate(this.nowS) - dt)));
     this.shift = o.cameraMotion ? this.compensateCameraMotion(dets, high) : null;
 
     const owner = new Map<number, Track>();
@@ -319,12 +339,13 @@ export class ByteTracker {
             // A track born while this one was unseen, and born where this one was last seen:
             // the same object found again under a new id (not a newcomer that came from elsewhere).
             (other.bornS > t.lastSeenS && centreDistance(other.birthBox, last) <= size * Math.min(1, 0.5 + o.reacquireDistance * (other.bornS - t.lastSeenS))));
-        if (gateOk && (other !== undefined || this.appears(d, dets, t))) {
+        if (gateOk) {
           const b = dets.box(d);
           const dist = Math.hypot((b[0] + b[2]) / 2 - (tb[0] + tb[2]) / 2, (b[1] + b[3]) / 2 - (tb[1] + tb[3]) / 2) / radius;
           const ratio = Math.sqrt(Math.max((b[2] - b[0]) * (b[3] - b[1]), 1) / area);
-          const sim = t.similarity(dets.coefficientsAt(d));
-          if (dist <= 1 && ratio >= 0.5 && ratio <= 2 && (sim === null || sim >= o.reacquireSimilarity)) {
+          const sim = dist <= 1 && ratio >= 0.5 && ratio <= 2 ? t.similarity(dets.coefficientsAt(d)) : -Infinity;
+          // The costliest check last: only a detection that passed the others is looked up in the recent frames.
+          if ((sim === null || sim >= o.reacquireSimilarity) && (other !== undefined || this.appears(d, dets, t))) {
             c = dist + (sim === null ? 0.5 : (1 - sim) / 2);
           }
         }
@@ -346,20 +367,23 @@ export class ByteTracker {
   }
 
   /**
-   * Is detection d new for track t: does no detection of the recent processed frames (the last
-   * RECENT_S seconds) that another track owned, or that no track owned, lie on it (IoU >= 0.3)?
-   * An object that was in view as something else while t was unseen is not t coming back (a
-   * red car behind a prompted one that left the picture, detected on and off).
+   * Is detection d free to be track t coming back? Not when it lies (IoU >= 0.3) on a box that
+   * another track owned in the recent processed frames (the last RECENT_S seconds), nor on a box
+   * that was in view beside t on the last frames t was seen (owned or not): an object that was in
+   * view as something else is not t (a red car behind a prompted one that left the picture).
+   * Unowned boxes seen only after t vanished do not count: they may be t itself, missed by a gate.
    */
   private appears(d: number, dets: Detections, t: Track): boolean {
     for (const f of this.recent) {
       if (f.timeS < t.lastSeenS - 1e-9) continue;
+      const beside = f.timeS <= t.lastSeenS + 1e-9;
       for (let j = 0; j < f.owners.length; j++) {
-        if (f.owners[j] === t.id && t.id >= 0) continue;
+        const ownerId = f.owners[j]!;
+        if (ownerId === t.id || (ownerId < 0 && !beside)) continue;
         if (boxIou(dets.boxes, d * 4, f.boxes, j * 4) >= 0.3) return false;
       }
     }
-    return true;
+    return !t.beside.some((near) => overlapsAny(dets.boxes, d, near, 0.3));
   }
 
   /** Remembers this frame's kept boxes and their owners for appears(); bounded by RECENT_S and RECENT_FRAMES. */
@@ -373,6 +397,15 @@ export class ByteTracker {
       owners[k] = owner.get(i)?.id ?? -1;
     });
     this.recent.push({ timeS: this.nowS, boxes, owners });
+    // What was in view beside each pinned track this frame (kept until it is seen again).
+    for (const [, t] of owner) {
+      if (!t.pinned) continue;
+      const others = kept.flatMap((i, k) => (owners[k] === t.id ? [] : [k]));
+      const near = new Float32Array(others.length * 4);
+      others.forEach((k, m) => near.set(boxes.subarray(k * 4, k * 4 + 4), m * 4));
+      t.beside.push(near);
+      if (t.beside.length > BESIDE_FRAMES) t.beside.shift();
+    }
     while (this.recent.length > RECENT_FRAMES || (this.recent.length > 0 && this.recent[0]!.timeS < this.nowS - RECENT_S)) this.recent.shift();
   }
 
@@ -386,7 +419,7 @@ export class ByteTracker {
     for (const t of this.tracks) {
       if (t.state === 'confirmed' && t.missedFrames === 0) {
         const detIndex = detOf.get(t) ?? -1;
-        const box = o.outputBox === 'filtered' ? t.box : t.detectionBox;
+        const box = o.outputBox === 'detection' ? t.detectionBox : o.outputBox === 'filtered' ? t.box : meanBox(t.box, t.detectionBox);
         const mask = t.mask === null || o.outputBox === 'detection' ? t.mask : clipMaskToBox(t.mask, box);
         matched.push({ id: t.id, box, score: t.score, classId: t.classId, mask, predicted: false, state: t.state, detIndex, pinned: t.pinned });
       } else if (t.state === 'lost' && t.timeSinceUpdate(this.nowS) <= (t.pinned ? o.targetPredictS : o.predictWindowS)) {
@@ -443,6 +476,15 @@ interface Association {
   tracks: Track[];
   /** Unmatched detection indices. */
   dets: number[];
+}
+
+function overlapsAny(boxes: Float32Array, d: number, others: Float32Array, minIou: number): boolean {
+  for (let j = 0; j < others.length / 4; j++) if (boxIou(boxes, d * 4, others, j * 4) >= minIou) return true;
+  return false;
+}
+
+function meanBox(a: Box, b: Box): Box {
+  return [(a[0] + b[0]) / 2, (a[1] + b[1]) / 2, (a[2] + b[2]) / 2, (a[3] + b[3]) / 2];
 }
 
 function centreDistance(a: Box, b: Box): number {

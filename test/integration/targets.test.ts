@@ -248,9 +248,10 @@ describe('prompted targets on small, weak detections (real clip at its frame rat
       `masks with pixels outside the box: ${outsideDetected.length}/${detected} detected, ${outsidePredicted.length}/${predicted} predicted${shares}; ` +
       `empty or missing masks: ${empty.length}; area != mask pixels: ${areaMismatch.length}`;
     console.log(summary);
-    if (predicted === 0) console.warn(`no predicted object occurred in the run; only detected objects were checked: ${summary}`);
-
     expect(detected).toBeGreaterThan(0);
+    // Targets on every vehicle for 4-8 s at 30 fps: the detector misses some of them on some
+    // frames, so predicted objects occur (38 in a typical run); without any, half the check is void.
+    expect(predicted, summary).toBeGreaterThan(0);
     expect.soft(empty, summary).toEqual([]);
     expect.soft(areaMismatch, summary).toEqual([]);
     expect.soft(outsideDetected, summary).toEqual([]);

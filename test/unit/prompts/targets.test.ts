@@ -233,9 +233,35 @@ describe('TargetRegistry: re-attachment and ending', () => {
 
   it('reset() forgets targets and seen tracks but keeps counting target ids', () => {
     const r = moving();
-    expect(r.reset()).toEqual([1]);
+    expect(r.reset()).toEqual([{ target: 1, reason: 'resolution' }]);
     expect(errorOf(() => r.create([1], P)).code).toBe('E_PROMPT_NO_MATCH');
     step(r, [obj(1, at(0))]);
     expect(r.create([1], P)).toBe(2);
+  });
+
+  it('reset() still reports a target a newer prompt emptied as replaced', () => {
+    const r = new TargetRegistry('cam1');
+    step(r, [obj(1, at(0))]);
+    r.create([1], P);
+    r.create([1], BOX);
+    expect(r.reset()).toEqual([replaced(1), { target: 2, reason: 'resolution' }]);
+  });
+
+  it('counts the memory from the last matched sighting: predicted output does not extend it', () => {
+    const r = new TargetRegistry('cam1', { maxMissingS: 3 });
+    step(r, [obj(1, at(0))]);
+    r.create([1], P);
+    // Reported predicted for 2 s, then absent: the target ends 3 s after it was last seen.
+    const ended = [2, 3, 4, 5, 6].map((k) => step(r, k <= 3 ? [obj(1, at(0), { predicted: true })] : []).ended);
+    expect(ended).toEqual([[], [], [], [lost(1)], []]);
+  });
+
+  it('a timestamp that is not a number counts as no time passed', () => {
+    const r = new TargetRegistry('cam1', { maxMissingS: 3 });
+    r.annotate([obj(1, at(0))], 1);
+    r.create([1], P);
+    expect(r.annotate([], Number.NaN).ended).toEqual([]);
+    expect(r.annotate([], 3).ended).toEqual([]);
+    expect(r.annotate([], 4.5).ended).toEqual([lost(1)]);
   });
 });

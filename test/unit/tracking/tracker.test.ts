@@ -334,6 +334,66 @@ describe('ByteTracker: prompted (pinned) tracks', () => {
     expect(t.activeTracks.map((x) => x.id)).toEqual([1]);
   });
 
+  it('never re-acquires from an object that was already in view: a look-alike beside the prompted one stays itself', () => {
+    const t = new ByteTracker({ minHits: 1, predictWindowS: 0, targetPredictS: 0, lowScoreThreshold: 0.2 });
+    // The prompted car at x = 0, a weak look-alike (never tracked) at x = 60, both seen for 0.3 s.
+    for (let k = 0; k < 3; k++) t.update(dets([{ box: person(0), coef: A }, { box: person(60), score: 0.3, coef: A }]), k / 10);
+    t.setPinned([1]);
+    // The prompted car leaves; the look-alike stays, within the gate, with the same coefficients.
+    const after = [3, 4, 5].map((k) => t.update(dets([{ box: person(60), score: 0.3, coef: A }]), k / 10));
+    for (const out of after) expect(out.some((o) => o.id === 1 && !o.predicted)).toBe(false);
+    // A new detection where nothing was, with the car's look, is the car coming back.
+    const back = t.update(dets([{ box: person(60), score: 0.3, coef: A }, { box: person(-40), score: 0.3, coef: A }]), 0.6);
+    expect(back.filter((o) => o.id === 1).map((o) => [o.detIndex, o.predicted])).toEqual([[1, false]]);
+  });
+
+  it('a returning object that failed a gate once is still re-acquired later (its own unowned boxes do not block it)', () => {
+    const t = new ByteTracker({ minHits: 1, predictWindowS: 0, targetPredictS: 0, lowScoreThreshold: 0.2 });
+    for (let k = 0; k < 3; k++) t.update(dets([{ box: person(0), coef: A }]), k / 10);
+    t.setPinned([1]);
+    for (let k = 3; k < 8; k++) t.update(dets([]), k / 10);
+    // Back 50 px off at a weak score, first half hidden (other coefficients), then as itself.
+    expect(t.update(dets([{ box: person(50), score: 0.3, coef: [0.6, 0.8, 0, 0] }]), 0.8).some((o) => o.id === 1)).toBe(false);
+    expect(t.update(dets([{ box: person(52), score: 0.3, coef: A }]), 0.9).map((o) => [o.id, o.predicted])).toEqual([[1, false]]);
+  });
+
+  it('a gap between frames (a reconnect) moves a track by at most maxAgeS of its velocity, and never turns a box inside out', () => {
+    const t = new ByteTracker({ minHits: 1, maxAgeS: 1, predictWindowS: 0, targetPredictS: 0 });
+    // 150 px/s to the right, shrinking 20 px/s.
+    for (let k = 0; k <= 30; k++) t.update(dets([{ box: [150 * (k / 30), 100, 150 * (k / 30) + 40, 200 - 20 * (k / 30)] }]), k / 30);
+    t.setPinned([1]);
+    t.update(dets([]), 1 + 5); // 5 s without frames
+    const b = t.activeTracks[0]!.box;
+    expect(b[0]).toBeLessThan(150 + 40 + 150 * 1.2); // about one second's worth of motion, not five
+    expect(b[2]).toBeGreaterThan(b[0]);
+    expect(b[3]).toBeGreaterThan(b[1]);
+    // Shrinking fast for long: still a box with a positive size.
+    const s = new ByteTracker({ minHits: 1, maxAgeS: 3, predictWindowS: 3 });
+    for (let k = 0; k <= 10; k++) s.update(dets([{ box: [100, 100, 140, 200 - 8 * k] }]), k / 10);
+    const out = s.update(dets([]), 3.9);
+    expect(out[0]!.box[3]).toBeGreaterThan(out[0]!.box[1]);
+    expect(out[0]!.box[2]).toBeGreaterThan(out[0]!.box[0]);
+  });
+
+  it('a NaN timestamp counts as no time passed; lost tracks still age out afterwards', () => {
+    const t = new ByteTracker({ minHits: 1, maxAgeS: 1, predictWindowS: 0 });
+    t.update(dets([{ box: person(0) }]), 0);
+    t.update(dets([]), Number.NaN);
+    t.update(dets([]), 0.5);
+    expect(t.activeTracks).toHaveLength(1);
+    t.update(dets([]), 2);
+    expect(t.activeTracks).toHaveLength(0);
+  });
+
+  it('discardAdopted() takes back the tracks a refused prompt made', () => {
+    const t = new ByteTracker({ highScoreThreshold: 0.7, newTrackThreshold: 0.8 });
+    t.update(dets([{ box: person(0), score: 0.3 }, { box: person(200), score: 0.95 }]), 0);
+    const id = t.adopt(0)!;
+    expect(t.activeTracks.map((x) => x.id)).toContain(id);
+    t.discardAdopted([id, 1]);
+    expect(t.activeTracks.map((x) => x.id)).toEqual([1]);
+  });
+
   it('appearance gates re-acquisition: a look-alike position with other mask coefficients is not taken', () => {
     const t = new ByteTracker({ minHits: 1, predictWindowS: 0, targetPredictS: 0, reacquireSimilarity: 0.5 });
     for (let k = 0; k < 3; k++) t.update(dets([{ box: person(0), coef: A }]), k / 10);
