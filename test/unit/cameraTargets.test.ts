@@ -62,6 +62,48 @@ describe('CameraTargets', () => {
     expect(ended).toEqual([{ target: 1, reason: 'lost' }]);
   });
 
+  it('a refused prompt (E_TARGET_LIMIT) leaves no track behind for the detection it selected', async () => {
+    const t = new CameraTargets(['cam0'], {}, ['person', 'bicycle', 'car']);
+    // 17 weak cars in a row, 30 px apart: none gets a track by itself.
+    const row = (seq: number): SegmentedFrame => {
+      const xs = Array.from({ length: 17 }, (_, i) => 5 + 30 * i);
+      const f = frameWithCar(seq, null, lb, { ptsMs: seq * 100 });
+      const detections = new Detections({
+        boxes: Float32Array.from(xs.flatMap((x) => [x, 300, x + 20, 320])),
+        scores: new Float32Array(17).fill(0.3),
+        classIds: new Int32Array(17).fill(2),
+        masks: xs.map((x) => ({ x, y: 300, width: 20, height: 20, data: new Uint8Array(400).fill(1) })),
+      });
+      return { ...f, detections };
+    };
+    t.process(row(0));
+    for (let i = 0; i < 16; i++) await t.handle({ type: 'prompt', camera: 'cam0', box: [5 + 30 * i - 2, 298, 5 + 30 * i + 22, 322] });
+    await expect(t.handle({ type: 'prompt', camera: 'cam0', box: [5 + 30 * 16 - 2, 298, 5 + 30 * 16 + 22, 322] })).rejects.toMatchObject({ code: 'E_TARGET_LIMIT' });
+    const next = t.process(row(1));
+    expect(next.seg.detections.trackIds[16]).toBe(-1);
+    expect(new Set(Array.from(next.seg.detections.trackIds).slice(0, 16)).size).toBe(16);
+  });
+
+  it("a predicted target leaving the picture is cut to the frame, then dropped; its mask stays inside the box", async () => {
+    const t = new CameraTargets(['cam0'], {}, ['person', 'bicycle', 'car']);
+    // A car at the right edge driving out at 600 px/s (20 px per 1/30 s).
+    for (let i = 0; i < 8; i++) t.process(frameWithCar(i, 440 + 20 * i, lb, { ptsMs: (i * 1000) / 30 }));
+    await t.handle({ type: 'prompt', camera: 'cam0', box: [575, 95, 625, 135] });
+    for (let i = 8; i < 30; i++) {
+      const f = t.process(frameWithCar(i, null, lb, { ptsMs: (i * 1000) / 30 }));
+      for (let k = 0; k < f.seg.detections.length; k++) {
+        const [x1, , x2] = f.seg.detections.box(k);
+        expect(x1).toBeGreaterThanOrEqual(0);
+        expect(x2).toBeLessThanOrEqual(640);
+        const m = f.seg.detections.masks[k]!;
+        expect(m.x).toBeGreaterThanOrEqual(Math.floor(x1));
+        expect(m.x + m.width).toBeLessThanOrEqual(Math.ceil(x2));
+        expect(m.data.some((v) => v === 1)).toBe(true);
+      }
+      if (i >= 20) expect(f.seg.detections.length).toBe(0);
+    }
+  });
+
   it('a newer prompt taking all tracks of a target ends it as replaced', async () => {
     const t = new CameraTargets(['cam0'], {}, ['person', 'bicycle', 'car']);
     for (let i = 0; i < 3; i++) t.process(frameWithCar(i, 100 + 2 * i));
