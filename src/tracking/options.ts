@@ -169,7 +169,7 @@ export const trackerOptionsSchema = z
       ),
     outputBox: z
       .enum(['detection', 'filtered', 'mean'])
-      .default('filtered')
+      .default('mean')
       .describe(
         "Box reported for a matched track: the detection's own box (lines up with its mask; carries the " +
           "detector's jitter), the Kalman-filtered box (smoother, lags behind sudden changes), or the mean of the " +
