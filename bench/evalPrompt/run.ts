@@ -39,7 +39,7 @@ export async function evalPrompt(options: EvalPromptOptions, print: Print = cons
   print(`- model: ${basename(options.model)}; engine: ${engineOptions.workers} worker(s) x ${engineOptions.threadsPerWorker} onnxruntime threads, batch <= ${engineOptions.maxBatch}, confidence >= ${engineOptions.decode.confidence}`);
   print(`- clips: ${options.clips.map((c) => basename(c)).join(', ')}; forward part: ${options.maxSeconds === null ? 'whole clip' : `first ${options.maxSeconds} s`}`);
   print(`- placement: ${PLACEMENT_RULE}`);
-  print(`- replay: one CameraTargets run per prompt and mode (prompts never interact), tracker options as the live service (app.ts defaults) ${JSON.stringify(trackerOptions)}; forward play then backward play (a reversed copy, re-encoded once) as one run, pts continuing; the box prompt is sent right after the prompt frame is processed`);
+  print(`- replay: one CameraTargets run per prompt and mode (prompts never interact), tracker options as the live service (config.ts liveTrackerOptions, defaults) ${JSON.stringify(trackerOptions)}; forward play then backward play (a reversed copy, re-encoded once) as one run, pts continuing; the box prompt is sent right after the prompt frame is processed`);
   print(`- modes: ${MODES.map((m) => `${m.name} (every ${m.step === 1 ? '' : `${m.step}rd `}frame)`).join(', ')}; the run ends on the prompt frame's picture played backward`);
   print(`- presence: processed frames after the prompt with an object mapped to the target (tracker predictions included; 'predicted only' counts those); identity changes: reattached entries plus other changes of the track id carrying the target; FB: on the last frame, IoU and centre distance of the target's box and the prompt box`);
 
