@@ -398,9 +398,10 @@ export class ByteTracker {
     });
     this.recent.push({ timeS: this.nowS, boxes, owners });
     // What was in view beside each pinned track this frame (kept until it is seen again).
-    for (const [, t] of owner) {
+    for (const [d, t] of owner) {
       if (!t.pinned) continue;
-      const others = kept.flatMap((i, k) => (owners[k] === t.id ? [] : [k]));
+      // Boxes on the target itself (a part of it detected apart, IoU >= 0.3) are not something beside it.
+      const others = kept.flatMap((i, k) => (owners[k] === t.id || boxIou(dets.boxes, i * 4, dets.boxes, d * 4) >= 0.3 ? [] : [k]));
       const near = new Float32Array(others.length * 4);
       others.forEach((k, m) => near.set(boxes.subarray(k * 4, k * 4 + 4), m * 4));
       t.beside.push(near);
