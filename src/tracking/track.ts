@@ -19,8 +19,8 @@ export interface TrackDetection {
   readonly coefficients: Float32Array | null;
 }
 
-/** Frames of boxes beside a pinned track that re-acquisition remembers. */
-export const BESIDE_FRAMES = 8;
+/** Frames of boxes beside a pinned track that re-acquisition remembers (1 s at 30 fps). */
+export const BESIDE_FRAMES = 30;
 
 /** Most classes a track's label vote remembers (the weakest is dropped beyond). */
 const MAX_VOTES = 8;
@@ -158,6 +158,12 @@ export class Track {
       }
     }
     this.voted = best;
+  }
+
+  /** Remembers the boxes near this track on a frame it was seen (the last BESIDE_FRAMES such frames). */
+  rememberBeside(near: Float32Array): void {
+    this.beside.push(near);
+    if (this.beside.length > BESIDE_FRAMES) this.beside.shift();
   }
 
   /** Cosine similarity of the track's appearance with a detection's coefficients, or null without. */

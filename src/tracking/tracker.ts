@@ -5,7 +5,7 @@ import { groupFunction } from './classGroups.js';
 import { KalmanBoxFilter, REFERENCE_INTERVAL_S, type Box } from './kalman.js';
 import { clipMaskToBox } from './maskWarp.js';
 import { parseTrackerOptions, type TrackerOptions, type TrackerOptionsInput } from './options.js';
-import { BESIDE_FRAMES, Track, type TrackDetection, type TrackState } from './track.js';
+import { Track, type TrackDetection, type TrackState } from './track.js';
 
 /** One object reported for one frame. */
 export interface TrackedObject {
@@ -31,6 +31,12 @@ export interface TrackedObject {
 /** How far back re-acquisition looks for objects that were already in view (s, and processed frames). */
 const RECENT_S = 1;
 const RECENT_FRAMES = 64;
+/**
+ * A detection on (IoU >= this) a box that was beside a pinned track is that other object, not
+ * the pinned one coming back. Loose on purpose: the other object kept moving since (a car at
+ * 20 px/s moves half its length in a second); losing a target is better than jumping to another car.
+ */
+const BESIDE_IOU = 0.1;
 
 export interface TrackerContext {
   /**
@@ -124,7 +130,12 @@ export class ByteTracker {
    */
   setPinned(ids: Iterable<number>): void {
     this.pinnedIds = new Set(ids);
-    for (const t of this.tracks) t.pinned = this.pinnedIds.has(t.id);
+    for (const t of this.tracks) {
+      const was = t.pinned;
+      t.pinned = this.pinnedIds.has(t.id);
+      if (t.pinned && !was) this.seedBeside(t);
+      if (!t.pinned) t.beside.length = 0;
+    }
   }
 
   /**
@@ -368,22 +379,21 @@ export class ByteTracker {
 
   /**
    * Is detection d free to be track t coming back? Not when it lies (IoU >= 0.3) on a box that
-   * another track owned in the recent processed frames (the last RECENT_S seconds), nor on a box
-   * that was in view beside t on the last frames t was seen (owned or not): an object that was in
+   * another track owned in the recent processed frames (the last RECENT_S seconds), nor on
+   * (IoU >= BESIDE_IOU) a box that was near t on the last frames t was seen (owned or not): an object that was in
    * view as something else is not t (a red car behind a prompted one that left the picture).
    * Unowned boxes seen only after t vanished do not count: they may be t itself, missed by a gate.
    */
   private appears(d: number, dets: Detections, t: Track): boolean {
     for (const f of this.recent) {
       if (f.timeS < t.lastSeenS - 1e-9) continue;
-      const beside = f.timeS <= t.lastSeenS + 1e-9;
       for (let j = 0; j < f.owners.length; j++) {
         const ownerId = f.owners[j]!;
-        if (ownerId === t.id || (ownerId < 0 && !beside)) continue;
+        if (ownerId < 0 || ownerId === t.id) continue;
         if (boxIou(dets.boxes, d * 4, f.boxes, j * 4) >= 0.3) return false;
       }
     }
-    return !t.beside.some((near) => overlapsAny(dets.boxes, d, near, 0.3));
+    return !t.beside.some((near) => overlapsAny(dets.boxes, d, near, BESIDE_IOU));
   }
 
   /** Remembers this frame's kept boxes and their owners for appears(); bounded by RECENT_S and RECENT_FRAMES. */
@@ -397,15 +407,15 @@ export class ByteTracker {
       owners[k] = owner.get(i)?.id ?? -1;
     });
     this.recent.push({ timeS: this.nowS, boxes, owners });
-    // What was in view beside each pinned track this frame (kept until it is seen again).
-    for (const [d, t] of owner) {
-      if (!t.pinned) continue;
-      // Boxes on the target itself (a part of it detected apart, IoU >= 0.3) are not something beside it.
-      const others = kept.flatMap((i, k) => (owners[k] === t.id || boxIou(dets.boxes, i * 4, dets.boxes, d * 4) >= 0.3 ? [] : [k]));
-      const near = new Float32Array(others.length * 4);
-      others.forEach((k, m) => near.set(boxes.subarray(k * 4, k * 4 + 4), m * 4));
-      t.beside.push(near);
-      if (t.beside.length > BESIDE_FRAMES) t.beside.shift();
+    // What was in view near each pinned track this frame (kept until it is seen again).
+    for (const [d, t] of owner) if (t.pinned) t.rememberBeside(besideBoxes(boxes, dets.boxes, d));
+  }
+
+  /** Pinned tracks get what was near them on the recent frames they were seen (they may have been pinned since). */
+  private seedBeside(t: Track): void {
+    for (const f of this.recent) {
+      const k = f.owners.indexOf(t.id);
+      if (k >= 0) t.rememberBeside(besideBoxes(f.boxes, f.boxes, k));
     }
     while (this.recent.length > RECENT_FRAMES || (this.recent.length > 0 && this.recent[0]!.timeS < this.nowS - RECENT_S)) this.recent.shift();
   }
@@ -477,6 +487,25 @@ interface Association {
   tracks: Track[];
   /** Unmatched detection indices. */
   dets: number[];
+}
+
+/**
+ * The boxes of `all` near box `self` of `own` (centre within 2 of its sizes) that are not on it
+ * (IoU < 0.3: a part of the object detected apart is not something beside it).
+ */
+function besideBoxes(all: Float32Array, own: Float32Array, self: number): Float32Array {
+  const sx = (own[self * 4]! + own[self * 4 + 2]!) / 2;
+  const sy = (own[self * 4 + 1]! + own[self * 4 + 3]!) / 2;
+  const reach = 2 * Math.max(own[self * 4 + 2]! - own[self * 4]!, own[self * 4 + 3]! - own[self * 4 + 1]!, 1);
+  const keep: number[] = [];
+  for (let j = 0; j < all.length / 4; j++) {
+    const cx = (all[j * 4]! + all[j * 4 + 2]!) / 2;
+    const cy = (all[j * 4 + 1]! + all[j * 4 + 3]!) / 2;
+    if (Math.hypot(cx - sx, cy - sy) <= reach && boxIou(all, j * 4, own, self * 4) < 0.3) keep.push(j);
+  }
+  const out = new Float32Array(keep.length * 4);
+  keep.forEach((j, m) => out.set(all.subarray(j * 4, j * 4 + 4), m * 4));
+  return out;
 }
 
 function overlapsAny(boxes: Float32Array, d: number, others: Float32Array, minIou: number): boolean {

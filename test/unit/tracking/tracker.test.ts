@@ -347,6 +347,18 @@ describe('ByteTracker: prompted (pinned) tracks', () => {
     expect(back.filter((o) => o.id === 1).map((o) => [o.detIndex, o.predicted])).toEqual([[1, false]]);
   });
 
+  it('a part of the prompted object detected apart (its front as another box) does not block its re-acquisition', () => {
+    const t = new ByteTracker({ minHits: 1, predictWindowS: 0, targetPredictS: 0, lowScoreThreshold: 0.2, duplicateIou: 0 });
+    // The car [0, 100, 40, 200] and a weak box over its upper part [0, 100, 60, 160] (IoU 0.46).
+    for (let k = 0; k < 3; k++) t.update(dets([{ box: person(0), coef: A }, { box: [0, 100, 60, 160], score: 0.3, coef: B }]), k / 10);
+    t.setPinned([1]);
+    for (let k = 3; k < 6; k++) t.update(dets([]), k / 10);
+    // Back 25 px right, weak (IoU 0.2 with its prediction: only re-acquisition can take it), on
+    // the place of that part box (IoU 0.38): found again.
+    const out = t.update(dets([{ box: [25, 90, 65, 190], score: 0.3, coef: A }]), 0.6);
+    expect(out.map((o) => [o.id, o.predicted])).toEqual([[1, false]]);
+  });
+
   it('a returning object that failed a gate once is still re-acquired later (its own unowned boxes do not block it)', () => {
     const t = new ByteTracker({ minHits: 1, predictWindowS: 0, targetPredictS: 0, lowScoreThreshold: 0.2 });
     for (let k = 0; k < 3; k++) t.update(dets([{ box: person(0), coef: A }]), k / 10);
