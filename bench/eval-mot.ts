@@ -1,6 +1,7 @@
 /**
- * Runs the tracker (default options) on the public detections of every MOT15 sequence under
- * ../shared/data/mot/MOT15/ at the sequence's own frame rate, scores it against ground truth
+ * Runs the tracker (default options) on the public detections of every MOTChallenge sequence
+ * under ../shared/data/mot/MOT15/ (or SEGSTREAM_MOT15_DIR: every folder with gt/gt.txt and
+ * det/det.txt; frame rate from its seqinfo.ini, else the known table, else 30) at the sequence's own frame rate, scores it against ground truth
  * with our py-motmetrics-equivalent evaluation (IoU >= 0.5), and prints one row per sequence
  * beside SORT's published row where there is one, then the overall figures. A second table runs
  * the same with 2 of 3 frames dropped (a loaded machine): the tracker steps by media time, so

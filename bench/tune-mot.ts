@@ -1,5 +1,6 @@
 /**
- * Leave-one-sequence-out tuning of the tracker defaults on every labelled MOT15 sequence:
+ * Leave-one-sequence-out tuning of the tracker defaults on every labelled MOT15 sequence (those
+ * under ../shared/data/mot/MOT15/, or SEGSTREAM_MOT15_DIR):
  * scores a small grid of options on each sequence (at its own frame rate), then for each
  * sequence picks the options with the best mean MOTA on the OTHER sequences and reports the
  * held-out sequence's figures with them. The last line is the choice on all sequences: the

@@ -2,12 +2,15 @@
  * The MOT15 training sequences under ../shared/data/mot/MOT15/, with the frame rates and
  * SORT rows that ../shared/data/README.md gives (SORT: abewley/sort README, MOTChallenge devkit).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { evaluateMot, type MotMetrics } from '../../src/eval/index.js';
-import { parseMotDetections, runTrackerOnMot, type MotRow, type TrackerOptionsInput } from '../../src/tracking/index.js';
+import { DEFAULT_MOT_FPS, parseMotDetections, runTrackerOnMot, type MotRow, type TrackerOptionsInput } from '../../src/tracking/index.js';
 
-export const MOT15_DIR = fileURLToPath(new URL('../../../shared/data/mot/MOT15/', import.meta.url));
+/** ../shared/data/mot/MOT15/, or the folder in SEGSTREAM_MOT15_DIR (sequences elsewhere). */
+export const MOT15_DIR = process.env['SEGSTREAM_MOT15_DIR']
+  ? `${process.env['SEGSTREAM_MOT15_DIR'].replace(/\/+$/, '')}/`
+  : fileURLToPath(new URL('../../../shared/data/mot/MOT15/', import.meta.url));
 
 export interface SortRow {
   mota: number;
@@ -19,7 +22,7 @@ export interface SortRow {
 export interface Sequence {
   readonly name: string;
   readonly fps: number;
-  readonly camera: 'static' | 'moving';
+  readonly camera: 'static' | 'moving' | 'unknown';
   readonly sort?: SortRow;
 }
 
@@ -41,10 +44,41 @@ export interface LoadedSequence extends Sequence {
   readonly det: MotRow[];
 }
 
+/**
+ * Every sequence under MOT15_DIR with `gt/gt.txt` and `det/det.txt`: the known ones above that
+ * are there, then any other folder found there (its frame rate from `seqinfo.ini` `frameRate=` when present, else
+ * DEFAULT_MOT_FPS; camera motion unknown; no SORT row).
+ */
+export function allSequences(): Sequence[] {
+  const known = new Map(SEQUENCES.map((s) => [s.name, s]));
+  let found: string[] = [];
+  try {
+    found = readdirSync(MOT15_DIR, { withFileTypes: true })
+      .filter((d) => d.isDirectory() && existsSync(`${MOT15_DIR}${d.name}/gt/gt.txt`) && existsSync(`${MOT15_DIR}${d.name}/det/det.txt`))
+      .map((d) => d.name)
+      .sort();
+  } catch {
+    return [...SEQUENCES];
+  }
+  const extra = found.filter((n) => !known.has(n)).map((name): Sequence => ({ name, fps: seqinfoFps(name) ?? DEFAULT_MOT_FPS, camera: 'unknown' }));
+  const present = SEQUENCES.filter((s) => found.includes(s.name)).map((s) => ({ ...s, fps: seqinfoFps(s.name) ?? s.fps }));
+  return [...present, ...extra];
+}
+
+function seqinfoFps(name: string): number | undefined {
+  try {
+    const m = /^\s*frameRate\s*=\s*([\d.]+)/im.exec(readFileSync(`${MOT15_DIR}${name}/seqinfo.ini`, 'utf8'));
+    const fps = m ? Number(m[1]) : NaN;
+    return fps > 0 ? fps : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Reads gt and det of every sequence that is present (a missing one is skipped with a warning). */
 export function loadSequences(names?: readonly string[]): LoadedSequence[] {
   const out: LoadedSequence[] = [];
-  for (const s of SEQUENCES) {
+  for (const s of allSequences()) {
     if (names && !names.includes(s.name)) continue;
     try {
       // Ground-truth rows with confidence 0 are ignored, as py-motmetrics' MOTChallenge loader
