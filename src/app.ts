@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { merge, mergeMap, Subject, tap, type Observable, type Subscription } from 'rxjs';
 import { SegstreamError, silentLogger, type Logger } from './core/index.js';
 import { liveTrackerOptions, type AppConfig } from './config.js';
-import { CameraSource, DEFAULT_SOURCE_OPTIONS, parseSourceSpec, type SourceStatus } from './ingest/index.js';
+import { CameraSource, DEFAULT_SOURCE_OPTIONS, parseSourceSpec, resolveSource, type SourceStatus } from './ingest/index.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { decodeFrame, InferenceEngine, inferLatest, readModelFile, type EngineOptions, type StageTimings } from './pipeline/index.js';
 import { frameMessage, PublishServer, type FrameMessage } from './publish/index.js';
@@ -45,7 +45,8 @@ export function engineOptions(config: AppConfig): EngineOptions {
  * anything runs; after start, failures of one camera or client stay with it.
  */
 export async function startApp(config: AppConfig, log: Logger = silentLogger()): Promise<App> {
-  const specs = config.sources.map((s, i) => parseSourceSpec(s, i));
+  // Every source is checked (scheme allow-list, files against the media roots) before anything starts.
+  const specs = config.sources.map((s, i) => resolveSource(parseSourceSpec(s, i), { mediaRoots: config.mediaRoots }));
   const ids = new Set<string>();
   for (const s of specs) {
     if (ids.has(s.id)) throw new SegstreamError('E_CONFIG', `camera id '${s.id}' is used twice`, { expected: 'unique camera ids', actual: s.id });

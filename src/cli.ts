@@ -63,6 +63,7 @@ export function buildCli(): Command {
     .option('--host <addr>', 'address to listen on', CONFIG_DEFAULTS.host)
     .option('--fast', 'read files as fast as possible instead of at their own frame rate')
     .option('--loop', 'restart files when they end (on by default for the built-in demo clip)')
+    .addOption(new Option('--media-root <dir>', 'local file sources must lie in this directory (after resolving links); repeatable; default: any file').argParser(collect))
     .option('--agnostic-nms', 'class-agnostic NMS, as FastSAM everything mode')
     .option('--no-tracking', 'do not follow objects across frames (no ids, no prompts)')
     .option('--track-camera-motion', 'tracker: compensate camera shake and pans (moving cameras, dashcams)')
@@ -86,6 +87,7 @@ export function buildCli(): Command {
       const config = parseConfig({
         ...numeric,
         sources: (opts['source'] as string[] | undefined) ?? [DEFAULT_SOURCE],
+        mediaRoots: (opts['mediaRoot'] as string[] | undefined) ?? [],
         model: (opts['model'] as string | undefined) ?? defaultModelPath(),
         host: opts['host'],
         realtime: !opts['fast'],

@@ -27,6 +27,7 @@ const positiveInt = (max: number) => z.number().int().min(1).max(max);
 /** Every option of `segstream run`: one schema, defaults and bounds in one place. */
 export const appConfigSchema = z.strictObject({
   sources: z.array(z.string().min(1)).min(1).max(64).describe('camera sources, `[id=]url`'),
+  mediaRoots: z.array(z.string().min(1)).max(64).default([]).describe('directories local file sources must lie in (after resolving links); empty: any file'),
   model: z.string().min(1).describe('YOLOv8/YOLO11-seg or FastSAM ONNX file'),
   host: z.string().min(1).default('0.0.0.0'),
   port: z.number().int().min(0).max(65535).default(8080),

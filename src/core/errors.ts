@@ -11,6 +11,7 @@ export const ERROR_CODES = [
   'E_MODEL_SHAPE',
   // sources
   'E_SOURCE_UNREADABLE',
+  'E_SOURCE_REFUSED',
   'E_SOURCE_FAILED',
   'E_SOURCE_STALLED',
   // inference and internals

@@ -1,5 +1,17 @@
 import type { SourceSpec } from './sourceSpec.js';
 
+/**
+ * ffmpeg protocols each kind of source needs (and nothing else): RTSP's media over TCP or
+ * UDP/RTP, TLS for the secure variants, `crypto` for AES-128 HLS segments.
+ */
+export const PROTOCOLS: Readonly<Record<SourceSpec['kind'], string>> = {
+  file: 'file',
+  rtsp: 'rtsp,rtsps,rtp,srtp,udp,tcp,tls',
+  rtmp: 'rtmp,rtmps,rtmpt,rtmpts,tcp,tls',
+  http: 'http,https,tcp,tls,crypto',
+  webcam: 'file',
+};
+
 export interface DecodeArgsOptions {
   /** Restart a local file from the beginning when it ends (in ffmpeg, gapless). */
   loop: boolean;
@@ -16,7 +28,9 @@ export interface DecodeArgsOptions {
 export function inputOptions(spec: SourceSpec, opts: DecodeArgsOptions, seekS = 0): string[] {
   const us = String(Math.round(opts.networkTimeoutS * 1e6));
   // -nostats: no progress lines; stderr carries the stream report and one line per frame.
-  const common = ['-hide_banner', '-nostdin', '-nostats', '-fflags', '+discardcorrupt'];
+  // -protocol_whitelist: what ffmpeg itself may open for this input, nested opens included, so
+  // an HLS playlist, an RTSP SDP or an HTTP redirect cannot lead it to a local file or a pipe.
+  const common = ['-hide_banner', '-nostdin', '-nostats', '-fflags', '+discardcorrupt', '-protocol_whitelist', PROTOCOLS[spec.kind]];
   const seek = seekS > 0 ? ['-ss', seekS.toFixed(3)] : [];
   switch (spec.kind) {
     case 'file':

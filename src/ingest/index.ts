@@ -5,3 +5,4 @@ export * from './frameAssembler.js';
 export * from './frameSync.js';
 export * from './pacer.js';
 export * from './sourceSpec.js';
+export * from './sourcePolicy.js';

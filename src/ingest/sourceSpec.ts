@@ -13,8 +13,10 @@ export interface SourceSpec {
 const ID_RE = /^[A-Za-z0-9_.-]{1,64}$/;
 
 /**
- * Parses `--source` values: `[id=]url` where url is a file path, rtsp://, rtmp://,
+ * Parses `--source` values: `[id=]url` where url is a file path, rtsp(s)://, rtmp(s)://,
  * http(s):// (HLS, MJPEG, progressive files) or a webcam (`/dev/video0`, `v4l2:///dev/video0`).
+ * Any other form is E_SOURCE_REFUSED (see classify); a local file is checked against the file
+ * system and the media roots by resolveSource().
  */
 export function parseSourceSpec(value: string, index: number): SourceSpec {
   let id = `cam${index}`;
@@ -33,17 +35,38 @@ export function parseSourceSpec(value: string, index: number): SourceSpec {
   return { id, url: url.replace(/^v4l2:\/\//, ''), kind: classify(url) };
 }
 
+/**
+ * What may reach ffmpeg, and how each is recognised. Everything else is refused with
+ * E_SOURCE_REFUSED naming the rule: ffmpeg also reads `concat:`, `subfile:`, `file:`, `pipe:`,
+ * `data:`, `tcp:`, `udp:`, lavfi graphs and options, and a source string must never open those.
+ */
+const NETWORK_SCHEMES: ReadonlyMap<string, SourceKind> = new Map([
+  ['rtsp', 'rtsp'],
+  ['rtsps', 'rtsp'],
+  ['rtmp', 'rtmp'],
+  ['rtmps', 'rtmp'],
+  ['http', 'http'],
+  ['https', 'http'],
+]);
+
 function classify(url: string): SourceKind {
-  const lower = url.toLowerCase();
-  if (lower.startsWith('rtsp://') || lower.startsWith('rtsps://')) return 'rtsp';
-  if (lower.startsWith('rtmp://') || lower.startsWith('rtmps://')) return 'rtmp';
-  if (lower.startsWith('http://') || lower.startsWith('https://')) return 'http';
-  if (lower.startsWith('v4l2://') || /^\/dev\/video\d+$/.test(lower)) return 'webcam';
-  if (/^[a-z][a-z0-9+.-]*:\/\//.test(lower) && !lower.startsWith('file://')) {
-    throw new SegstreamError('E_CONFIG', `unsupported source scheme in '${redactUrl(url)}'`, {
-      expected: 'a file path, rtsp://, rtmp://, http(s):// or /dev/videoN',
+  const refuse = (rule: string): never => {
+    throw new SegstreamError('E_SOURCE_REFUSED', `source '${redactUrl(url)}' refused: ${rule}`, {
+      expected: 'rtsp(s)://, rtmp(s)://, http(s)://, a local video file or /dev/videoN',
       actual: redactUrl(url),
     });
+  };
+  if (url.startsWith('-')) return refuse('a source may not begin with "-" (ffmpeg would read it as an option)');
+  if (/[\u0000-\u001f\u007f]/.test(url)) return refuse('control characters are not allowed');
+  const lower = url.toLowerCase();
+  if (lower.startsWith('v4l2://') || /^\/dev\/video\d+$/.test(lower)) return 'webcam';
+  // A scheme: letters then ':' (a Windows drive letter is one letter, and this is Linux).
+  const scheme = /^([a-z][a-z0-9+.-]*):/.exec(lower)?.[1];
+  if (scheme !== undefined) {
+    const kind = NETWORK_SCHEMES.get(scheme);
+    if (kind !== undefined && lower.startsWith(`${scheme}://`)) return kind;
+    if (kind !== undefined) return refuse(`${scheme}: needs ${scheme}://host/...`);
+    return refuse(`the ${scheme}: protocol is not allowed (only rtsp, rtsps, rtmp, rtmps, http, https; local files as plain paths)`);
   }
   return 'file';
 }

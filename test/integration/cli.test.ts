@@ -74,7 +74,7 @@ describe('segstream CLI', () => {
   it('--help documents every run option', () => {
     const r = spawnSync(process.execPath, [...CLI, 'run', '--help'], { cwd: ROOT, encoding: 'utf8' });
     expect(r.status).toBe(0);
-    for (const opt of ['--source', '--model', '--port', '--host', '--fast', '--loop', '--workers', '--threads', '--batch', '--conf', '--iou', '--agnostic-nms', '--max-det', '--no-tracking', '--provider', '--log-level', '--track-high', '--track-new', '--track-max-age', '--target-memory', '--track-camera-motion', '--network-timeout', '--stall-timeout', '--reconnect-min', '--reconnect-max', '--max-message-bytes', '--max-buffered-bytes', '--slow-client-timeout', '--slow-client-close-grace', '--max-clients', '--clip-image', '--clip-text', '--clip-merges']) {
+    for (const opt of ['--source', '--media-root', '--model', '--port', '--host', '--fast', '--loop', '--workers', '--threads', '--batch', '--conf', '--iou', '--agnostic-nms', '--max-det', '--no-tracking', '--provider', '--log-level', '--track-high', '--track-new', '--track-max-age', '--target-memory', '--track-camera-motion', '--network-timeout', '--stall-timeout', '--reconnect-min', '--reconnect-max', '--max-message-bytes', '--max-buffered-bytes', '--slow-client-timeout', '--slow-client-close-grace', '--max-clients', '--clip-image', '--clip-text', '--clip-merges']) {
       expect(r.stdout).toContain(opt);
     }
   });
@@ -169,6 +169,20 @@ describe('segstream CLI', () => {
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     expect(await exited(child)).toBe(2);
     expect(stderr).toMatch(/E_CONFIG: invalid option confidence/);
+  });
+
+  it.each([
+    [['--source', 'concat:/etc/passwd|x.mp4'], /E_SOURCE_REFUSED: .*concat: protocol is not allowed/],
+    [['--source', '-f'], /E_SOURCE_REFUSED: .*may not begin with "-"/],
+    [['--source', 'cam=/dev/zero'], /E_SOURCE_REFUSED: .*not a regular file/],
+    [['--source', CLIP, '--media-root', tmpdir()], /E_SOURCE_REFUSED: .*outside every --media-root/],
+  ])('a refused source (%j) exits 2 naming the rule, before the model or ffmpeg starts', async (args, pattern) => {
+    const child = cli(['run', '--model', MODEL, ...args]);
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    expect(await exited(child)).toBe(2);
+    expect(stderr).toMatch(pattern);
+    expect(stderr).not.toContain('model loaded');
   });
 
   it.each([

@@ -90,10 +90,10 @@ describe('camera credentials', () => {
     }
   });
 
-  it('never appear in a configuration error', () => {
+  it('never appear in a refused-source error', () => {
     const r = spawnSync(process.execPath, [...CLI, 'run', '--model', MODEL, '--source', `x=ftp://admin:${SECRET}@10.0.0.7/s`], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain('E_CONFIG');
+    expect(r.stderr).toContain('E_SOURCE_REFUSED');
     expect(r.stderr).toContain('ftp://admin:***@10.0.0.7/s');
     expect(r.stderr.includes(SECRET) || r.stdout.includes(SECRET)).toBe(false);
   });

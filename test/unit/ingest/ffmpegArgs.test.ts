@@ -65,6 +65,19 @@ describe('inputOptions', () => {
     expect(pairAt(inputOptions(spec(kind), opts({ networkTimeoutS: 10 })), '-rw_timeout', '10000000')).toBeGreaterThanOrEqual(0);
   });
 
+  it.each([
+    ['file', 'file'],
+    ['rtsp', 'rtsp,rtsps,rtp,srtp,udp,tcp,tls'],
+    ['rtmp', 'rtmp,rtmps,rtmpt,rtmpts,tcp,tls'],
+    ['http', 'http,https,tcp,tls,crypto'],
+    ['webcam', 'file'],
+  ] as const)('restricts a %s input to the protocols it needs (-protocol_whitelist %s)', (kind, list) => {
+    const args = inputOptions(spec(kind), opts());
+    expect(args[args.indexOf('-protocol_whitelist') + 1]).toBe(list);
+    // Network inputs can never reach a local file, a pipe or a shell-like protocol.
+    if (kind !== 'file' && kind !== 'webcam') for (const p of ['file', 'pipe', 'concat', 'subfile', 'data']) expect(list.split(',')).not.toContain(p);
+  });
+
   it('opens a webcam with the v4l2 demuxer', () => {
     expect(pairAt(inputOptions(spec('webcam'), opts()), '-f', 'v4l2')).toBeGreaterThanOrEqual(0);
   });

@@ -26,7 +26,6 @@ describe('parseSourceSpec', () => {
   it.each([
     ['clip.mp4', 'file'],
     ['/abs/path/clip.mkv', 'file'],
-    ['file:///tmp/clip.mp4', 'file'],
     ['rtsp://h/s', 'rtsp'],
     ['rtsps://h/s', 'rtsp'],
     ['RTSP://H/S', 'rtsp'],
@@ -57,10 +56,32 @@ describe('parseSourceSpec', () => {
     expect(configError(() => parseSourceSpec('   ', 0)).code).toBe('E_CONFIG');
   });
 
-  it('rejects an unsupported scheme with E_CONFIG naming the URL', () => {
-    const err = configError(() => parseSourceSpec('srt://h:9000', 0));
-    expect(err.code).toBe('E_CONFIG');
-    expect(err.message).toContain('srt://h:9000');
+  it.each([
+    ['srt://h:9000', 'srt: protocol is not allowed'],
+    ['file:///etc/passwd', 'file: protocol is not allowed'],
+    ['concat:a.mp4|b.mp4', 'concat: protocol is not allowed'],
+    ['subfile:,start,0,end,100,:/etc/passwd', 'subfile: protocol is not allowed'],
+    ['pipe:0', 'pipe: protocol is not allowed'],
+    ['data:video/mp4;base64,AAAA', 'data: protocol is not allowed'],
+    ['tcp://10.0.0.1:9000', 'tcp: protocol is not allowed'],
+    ['udp://239.0.0.1:1234', 'udp: protocol is not allowed'],
+    ['lavfi:testsrc', 'lavfi: protocol is not allowed'],
+    ['cache:http://h/x.mp4', 'cache: protocol is not allowed'],
+    ['-i', 'may not begin with "-"'],
+    ['-f lavfi -i testsrc', 'may not begin with "-"'],
+    ['rtsp:h/s', 'rtsp: needs rtsp://'],
+    ['/tmp/a\nb.mp4', 'control characters'],
+  ])('refuses %s with E_SOURCE_REFUSED naming the rule', (url, rule) => {
+    const err = configError(() => parseSourceSpec(`cam=${url}`, 0));
+    expect(err.code).toBe('E_SOURCE_REFUSED');
+    expect(err.message).toContain(rule);
+  });
+
+  it('redacts credentials in a refusal', () => {
+    const err = configError(() => parseSourceSpec('ftp://admin:hunter2@h/s', 0));
+    expect(err.code).toBe('E_SOURCE_REFUSED');
+    expect(err.message).toContain('ftp://admin:***@h/s');
+    expect(JSON.stringify(err)).not.toContain('hunter2');
   });
 });
 

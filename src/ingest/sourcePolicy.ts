@@ -1,0 +1,57 @@
+import { realpathSync, statSync } from 'node:fs';
+import { isAbsolute, relative, resolve } from 'node:path';
+import { SegstreamError } from '../core/index.js';
+import type { SourceSpec } from './sourceSpec.js';
+
+export interface SourcePolicy {
+  /**
+   * Directories local files must lie in (after symbolic links are resolved). Empty: any
+   * readable file the process can see, as given on the command line.
+   */
+  readonly mediaRoots: readonly string[];
+}
+
+/**
+ * Checks a parsed source against the file system and the media roots, before anything
+ * starts. A local file that exists must be a regular file, and with media roots configured it
+ * must lie inside one; the spec that comes back carries its resolved path (symbolic links
+ * followed), which is what ffmpeg gets, so a link inside a root cannot lead outside it. A file
+ * that does not exist is left to fail at run time like a camera that is down.
+ * Network and webcam sources pass unchanged (their scheme was checked by parseSourceSpec).
+ * Throws E_SOURCE_REFUSED naming the rule.
+ */
+export function resolveSource(spec: SourceSpec, policy: SourcePolicy): SourceSpec {
+  if (spec.kind !== 'file') return spec;
+  const refuse = (rule: string, actual: unknown = spec.url): never => {
+    throw new SegstreamError('E_SOURCE_REFUSED', `camera ${spec.id}: source '${spec.url}' refused: ${rule}`, {
+      expected: policy.mediaRoots.length > 0 ? `an existing video file inside ${policy.mediaRoots.join(', ')}` : 'an existing video file',
+      actual,
+    });
+  };
+  const roots = policy.mediaRoots.map((r) => {
+    try {
+      return realpathSync(resolve(r));
+    } catch {
+      return resolve(r);
+    }
+  });
+  let real: string;
+  try {
+    real = realpathSync(resolve(spec.url));
+  } catch {
+    // Not there (yet): like a camera that is down, it fails at run time (E_SOURCE_UNREADABLE,
+    // the other cameras go on); only its place is checked now.
+    const path = resolve(spec.url);
+    if (roots.length > 0 && !roots.some((root) => inside(path, root))) return refuse('outside every --media-root', path);
+    return { ...spec, url: path };
+  }
+  // A device, FIFO or socket (/dev/zero, /proc/self/fd/0) is no video file.
+  if (!statSync(real).isFile()) return refuse('not a regular file', real);
+  if (roots.length > 0 && !roots.some((root) => inside(real, root))) return refuse('outside every --media-root (after resolving links)', real);
+  return { ...spec, url: real };
+}
+
+function inside(path: string, root: string): boolean {
+  const rel = relative(root, path);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
+}

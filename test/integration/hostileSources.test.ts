@@ -1,0 +1,88 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { CameraSource, DEFAULT_SOURCE_OPTIONS, PROTOCOLS, type SourceSpec } from '../../src/ingest/index.js';
+import { CCTV_640x480, collect, makeClip } from '../helpers/media.js';
+import { statusWhere } from '../helpers/sourceStatus.js';
+
+/**
+ * Sources that point ffmpeg somewhere else than they say: an HTTP camera that redirects to a
+ * local file, an HLS playlist that lists local files. ffmpeg must open neither: its input is
+ * restricted to the protocols its kind of source needs (-protocol_whitelist). The local target
+ * is a real video, so without the restriction the playlist's frames would flow (checked: the same
+ * source with the file protocol allowed delivers them; ffmpeg's own http client already refuses
+ * a redirect to file:, which the whitelist backs up).
+ */
+
+let dir: string;
+let clip: string;
+let segment: string;
+let server: Server;
+let origin: string;
+const open: CameraSource[] = [];
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'segstream-hostile-'));
+  clip = join(dir, 'local.mp4');
+  makeClip(CCTV_640x480, clip, 1);
+  segment = join(dir, 'local.ts');
+  execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-i', clip, '-c', 'copy', '-f', 'mpegts', segment]);
+  const playlist = ['#EXTM3U', '#EXT-X-VERSION:3', '#EXT-X-TARGETDURATION:2', '#EXT-X-MEDIA-SEQUENCE:0', '#EXTINF:1.0,', `file://${segment}`, '#EXT-X-ENDLIST', ''].join('\n');
+  writeFileSync(join(dir, 'list.m3u8'), playlist);
+  server = createServer((req, res) => {
+    if (req.url === '/redirect.mp4') res.writeHead(302, { Location: `file://${clip}` }).end();
+    else if (req.url === '/list.m3u8') res.writeHead(200, { 'Content-Type': 'application/vnd.apple.mpegurl' }).end(playlist);
+    else res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((s) => s.stop()));
+});
+
+afterAll(async () => {
+  await new Promise((resolve) => server.close(resolve));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function source(spec: SourceSpec): CameraSource {
+  const s = new CameraSource(spec, { ...DEFAULT_SOURCE_OPTIONS, modelWidth: 320, modelHeight: 320, realtime: false, loop: false, reconnectMinMs: 200, reconnectMaxMs: 400 });
+  open.push(s);
+  return s;
+}
+
+describe('ffmpeg opens only the protocols a source needs', () => {
+  it.each([
+    ['an HTTP camera that redirects to a local video file', '/redirect.mp4'],
+    ['an HLS playlist that lists a local segment', '/list.m3u8'],
+  ])('%s delivers nothing and reports the refusal', async (_, path) => {
+    const s = source({ id: 'cam', url: `${origin}${path}`, kind: 'http' });
+    const got = collect(s.frames$);
+    s.start();
+    const failed = await statusWhere(s, (st) => st.error !== undefined, 15_000);
+    expect(['E_SOURCE_UNREADABLE', 'E_SOURCE_FAILED']).toContain(failed.error?.code);
+    await s.stop();
+    expect(got.frames).toHaveLength(0);
+  });
+
+  it('the playlist with the file protocol allowed does play: the restriction is what stops it', async () => {
+    const path = '/list.m3u8';
+    const original = PROTOCOLS.http;
+    (PROTOCOLS as Record<string, string>)['http'] = `${original},file`;
+    try {
+      const s = source({ id: 'cam', url: `${origin}${path}`, kind: 'http' });
+      const got = collect(s.frames$);
+      s.start();
+      await got.completed;
+      expect(got.frames.length).toBeGreaterThan(10);
+    } finally {
+      (PROTOCOLS as Record<string, string>)['http'] = original;
+    }
+  });
+});
