@@ -72,6 +72,8 @@ export async function startApp(config: AppConfig, log: Logger = silentLogger()):
           reconnectMinMs: config.reconnectMinMs,
           reconnectMaxMs: config.reconnectMaxMs,
           fastRetryWindowMs: config.fastRetryWindowMs,
+          tlsVerify: config.tlsVerify,
+          ...(config.tlsCaFile === undefined ? {} : { caFile: config.tlsCaFile }),
         },
         log.child({ camera: spec.id }),
       ),

@@ -64,6 +64,8 @@ export function buildCli(): Command {
     .option('--fast', 'read files as fast as possible instead of at their own frame rate')
     .option('--loop', 'restart files when they end (on by default for the built-in demo clip)')
     .addOption(new Option('--media-root <dir>', 'local file sources must lie in this directory (after resolving links); repeatable; default: any file').argParser(collect))
+    .option('--no-tls-verify', 'do not verify the certificates of https://, rtsps:// and rtmps:// sources (verified against the system CA store by default)')
+    .option('--tls-ca-file <path>', 'PEM CA certificates to verify TLS sources against instead of the system store')
     .option('--agnostic-nms', 'class-agnostic NMS, as FastSAM everything mode')
     .option('--no-tracking', 'do not follow objects across frames (no ids, no prompts)')
     .option('--track-camera-motion', 'tracker: compensate camera shake and pans (moving cameras, dashcams)')
@@ -88,6 +90,8 @@ export function buildCli(): Command {
         ...numeric,
         sources: (opts['source'] as string[] | undefined) ?? [DEFAULT_SOURCE],
         mediaRoots: (opts['mediaRoot'] as string[] | undefined) ?? [],
+        tlsVerify: opts['tlsVerify'] !== false,
+        ...(opts['tlsCaFile'] === undefined ? {} : { tlsCaFile: opts['tlsCaFile'] }),
         model: (opts['model'] as string | undefined) ?? defaultModelPath(),
         host: opts['host'],
         realtime: !opts['fast'],

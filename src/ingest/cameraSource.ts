@@ -41,6 +41,10 @@ export interface CameraSourceOptions {
   fastRetryWindowMs: number;
   /** A file that fails this many times in a row without delivering a frame ends in `failed`. */
   fileRetryLimit: number;
+  /** https, rtsps, rtmps: verify the server's certificate (system CA store, or caFile). */
+  tlsVerify: boolean;
+  /** CA certificates (PEM) to verify TLS servers against instead of the system store. */
+  caFile?: string;
 }
 
 export const DEFAULT_SOURCE_OPTIONS: Omit<CameraSourceOptions, 'modelWidth' | 'modelHeight'> = {
@@ -52,6 +56,7 @@ export const DEFAULT_SOURCE_OPTIONS: Omit<CameraSourceOptions, 'modelWidth' | 'm
   reconnectMaxMs: 30_000,
   fastRetryWindowMs: 30_000,
   fileRetryLimit: 5,
+  tlsVerify: true,
 };
 
 /** How one ffmpeg process ended. */

@@ -17,6 +17,10 @@ export interface DecodeArgsOptions {
   loop: boolean;
   /** Socket / read timeout for network sources, s. */
   networkTimeoutS: number;
+  /** https, rtsps, rtmps: verify the server's certificate (default on). */
+  tlsVerify?: boolean;
+  /** PEM CA file to verify against instead of the system store. */
+  caFile?: string;
 }
 
 /**
@@ -32,6 +36,11 @@ export function inputOptions(spec: SourceSpec, opts: DecodeArgsOptions, seekS = 
   // an HLS playlist, an RTSP SDP or an HTTP redirect cannot lead it to a local file or a pipe.
   const common = ['-hide_banner', '-nostdin', '-nostats', '-fflags', '+discardcorrupt', '-protocol_whitelist', PROTOCOLS[spec.kind]];
   const seek = seekS > 0 ? ['-ss', seekS.toFixed(3)] : [];
+  // TLS: ffmpeg does not verify certificates unless told; a camera URL over TLS is verified
+  // against the system store (or caFile) unless verification was turned off explicitly.
+  const secure = /^(https|rtsps|rtmps):\/\//i.test(spec.url);
+  const tls = secure ? ['-tls_verify', opts.tlsVerify === false ? '0' : '1', ...(opts.caFile ? ['-ca_file', opts.caFile] : [])] : [];
+  common.push(...tls);
   switch (spec.kind) {
     case 'file':
       return [...common, ...(opts.loop ? ['-stream_loop', '-1'] : []), ...seek];

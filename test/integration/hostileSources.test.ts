@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -84,5 +85,51 @@ describe('ffmpeg opens only the protocols a source needs', () => {
     } finally {
       (PROTOCOLS as Record<string, string>)['http'] = original;
     }
+  });
+});
+
+describe('TLS sources are verified', () => {
+  let tls: { origin: string; cert: string; close(): Promise<void> };
+
+  beforeAll(async () => {
+    // A self-signed certificate for 127.0.0.1: unknown to the system store.
+    const cert = join(dir, 'cert.pem');
+    const key = join(dir, 'key.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    const server = createHttpsServer({ key: readFileSync(key), cert: readFileSync(cert) }, (_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'video/mp4', 'Content-Length': statSync(clip).size });
+      createReadStream(clip).pipe(res);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    tls = {
+      origin: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      cert,
+      close: () => new Promise((resolve) => server.close(() => resolve())),
+    };
+  });
+
+  afterAll(async () => {
+    await tls.close();
+  });
+
+  const play = async (options: { tlsVerify?: boolean; caFile?: string }): Promise<{ frames: number; code: string | undefined }> => {
+    const s = new CameraSource({ id: 'tls', url: `${tls.origin}/clip.mp4`, kind: 'http' }, { ...DEFAULT_SOURCE_OPTIONS, modelWidth: 320, modelHeight: 320, realtime: false, loop: false, reconnectMinMs: 200, reconnectMaxMs: 400, ...options });
+    open.push(s);
+    const got = collect(s.frames$);
+    s.start();
+    const end = await Promise.race([got.completed.then(() => undefined), statusWhere(s, (st) => st.error !== undefined, 15_000)]);
+    await s.stop();
+    return { frames: got.frames.length, code: end?.error?.code };
+  };
+
+  it('an https camera with a certificate the system does not trust delivers nothing', async () => {
+    const r = await play({});
+    expect(r.frames).toBe(0);
+    expect(['E_SOURCE_UNREADABLE', 'E_SOURCE_FAILED']).toContain(r.code);
+  });
+
+  it('plays with the CA file that signed it, and with verification turned off explicitly', async () => {
+    expect((await play({ caFile: tls.cert })).frames).toBeGreaterThan(10);
+    expect((await play({ tlsVerify: false })).frames).toBeGreaterThan(10);
   });
 });

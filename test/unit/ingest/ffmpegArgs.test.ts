@@ -78,6 +78,14 @@ describe('inputOptions', () => {
     if (kind !== 'file' && kind !== 'webcam') for (const p of ['file', 'pipe', 'concat', 'subfile', 'data']) expect(list.split(',')).not.toContain(p);
   });
 
+  it('verifies TLS servers by default (https, rtsps, rtmps), with a CA file when given, off only when asked', () => {
+    const tlsArgs = (a: string[]) => [a[a.indexOf('-tls_verify') + 1], a.includes('-ca_file') ? a[a.indexOf('-ca_file') + 1] : null];
+    expect(tlsArgs(inputOptions(spec('http', 'https://cam/live.m3u8'), opts()))).toEqual(['1', null]);
+    expect(tlsArgs(inputOptions(spec('rtsp', 'rtsps://cam/s'), opts({ caFile: '/etc/ca.pem' })))).toEqual(['1', '/etc/ca.pem']);
+    expect(tlsArgs(inputOptions(spec('rtmp', 'RTMPS://cam/app/key'), opts({ tlsVerify: false })))).toEqual(['0', null]);
+    for (const url of ['http://cam/x', 'rtsp://cam/s', 'rtmp://cam/a/k']) expect(inputOptions(spec('http', url), opts())).not.toContain('-tls_verify');
+  });
+
   it('opens a webcam with the v4l2 demuxer', () => {
     expect(pairAt(inputOptions(spec('webcam'), opts()), '-f', 'v4l2')).toBeGreaterThanOrEqual(0);
   });
