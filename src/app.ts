@@ -165,12 +165,14 @@ export async function startApp(config: AppConfig, log: Logger = silentLogger()):
             for (const f of frames) metrics.inferenceErrors.inc({ camera: f.camera });
             log.error({ code: err.code, err: err.message, cameras: frames.map((f) => f.camera) }, 'inference failed');
           },
+          onBatch: (size, inferenceMs) => metrics.inferenceSeconds.observe({ batch: String(size) }, inferenceMs / 1000),
         }),
         mergeMap((item) => {
           try {
             return [targets.process(decodeFrame(item, info))];
           } catch (err) {
             log.error({ err, camera: item.frame.camera, seq: item.frame.seq }, 'mask decoding or tracking failed; frame skipped');
+            metrics.framesFailed.inc({ camera: item.frame.camera });
             return [];
           }
         }),
@@ -192,7 +194,6 @@ export async function startApp(config: AppConfig, log: Logger = silentLogger()):
     const latencyMs = Date.now() - seg.frame.timestamp;
     metrics.framesProcessed.inc({ camera: seg.frame.camera });
     metrics.latency.observe({ camera: seg.frame.camera }, latencyMs / 1000);
-    metrics.inferenceSeconds.observe({ batch: String(seg.timings.batchSize) }, seg.timings.inferenceMs / 1000);
     published.next({ message, timings: { ...seg.timings, publishMs }, latencyMs });
   }
 

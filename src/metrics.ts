@@ -7,6 +7,7 @@ export interface Metrics {
   framesDropped: Counter<'camera'>;
   framesProcessed: Counter<'camera'>;
   inferenceErrors: Counter<'camera'>;
+  framesFailed: Counter<'camera'>;
   sourceRestarts: Counter<'camera'>;
   latency: Histogram<'camera'>;
   inferenceSeconds: Histogram<'batch'>;
@@ -25,6 +26,7 @@ export function createMetrics(): Metrics {
     framesDropped: new Counter({ name: 'segstream_frames_dropped_total', help: 'Frames replaced by a newer one while inference was busy (latest wins)', labelNames: ['camera'], ...r }),
     framesProcessed: new Counter({ name: 'segstream_frames_processed_total', help: 'Frames segmented and published', labelNames: ['camera'], ...r }),
     inferenceErrors: new Counter({ name: 'segstream_inference_errors_total', help: 'Frames whose inference failed', labelNames: ['camera'], ...r }),
+    framesFailed: new Counter({ name: 'segstream_frames_failed_total', help: 'Frames skipped because mask decoding or tracking threw (logged with the error)', labelNames: ['camera'], ...r }),
     sourceRestarts: new Counter({ name: 'segstream_source_restarts_total', help: 'Times a live source was reconnected', labelNames: ['camera'], ...r }),
     latency: new Histogram({ name: 'segstream_latency_seconds', help: 'Capture to publish', labelNames: ['camera'], buckets: [0.01, 0.025, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2], ...r }),
     inferenceSeconds: new Histogram({ name: 'segstream_inference_seconds', help: 'session.run per batch', labelNames: ['batch'], buckets: [0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64], ...r }),

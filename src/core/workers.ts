@@ -61,12 +61,20 @@ export function startModuleWorker(url: URL, workerData: unknown, failCode: Error
       done();
       reject(new SegstreamError(failCode, `${what} failed to start: ${err.message}`, { cause: err }));
     };
+    // A worker that exits before its handshake (process.exit in its setup, a native crash)
+    // would otherwise leave start-up waiting for ever.
+    const onExit = (code: number): void => {
+      done();
+      reject(new SegstreamError(failCode, `${what} exited with code ${code} before it was ready`, { expected: 'ready', actual: code }));
+    };
     const done = (): void => {
       worker.off('message', onMessage);
       worker.off('error', onError);
+      worker.off('exit', onExit);
     };
     worker.on('message', onMessage);
     worker.on('error', onError);
+    worker.on('exit', onExit);
   });
 }
 

@@ -28,6 +28,8 @@ export interface InferLatestHooks {
   onSlot?: (camera: string, occupied: boolean) => void;
   /** Inference failed for these frames; the stream goes on. */
   onError?: (frames: Frame[], err: SegstreamError) => void;
+  /** A batch came back from its worker: its size and session.run time, once per batch. */
+  onBatch?: (size: number, inferenceMs: number) => void;
 }
 
 /**
@@ -65,6 +67,7 @@ export function inferLatest(runner: BatchRunner, hooks: InferLatestHooks = {}): 
               // Refill the worker before the results are processed downstream, so it never
               // idles while the main thread assembles masks and publishes.
               pump();
+              hooks.onBatch?.(frames.length, out.timings.inferenceMs);
               const missing = frames.filter((_, i) => !out.images[i]);
               if (missing.length > 0) {
                 hooks.onError?.(missing, new SegstreamError('E_INFERENCE', `inference returned ${out.images.length} results for ${frames.length} frames`));

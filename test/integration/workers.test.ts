@@ -17,6 +17,13 @@ describe('worker handshake and WorkerChannel (real worker threads)', () => {
     });
   });
 
+  it('a worker that exits before its handshake rejects start-up (it used to wait for ever)', async () => {
+    await expect(startModuleWorker(FIXTURE, { mode: 'exit-early' }, 'E_INFERENCE', 'test worker')).rejects.toMatchObject({
+      code: 'E_INFERENCE',
+      message: 'test worker exited with code 7 before it was ready',
+    });
+  });
+
   it('routes each reply to its own request, and worker errors keep their code', async () => {
     const c = await channel();
     try {

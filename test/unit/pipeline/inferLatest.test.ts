@@ -77,6 +77,7 @@ function harness(runner: HandRunner) {
   const drops: Frame[] = [];
   const slots: string[] = [];
   const errors: { frames: Frame[]; err: SegstreamError }[] = [];
+  const batches: [number, number][] = [];
   let completed = false;
   const sub = source
     .pipe(
@@ -84,6 +85,7 @@ function harness(runner: HandRunner) {
         onDrop: (f) => drops.push(f),
         onSlot: (camera, occupied) => slots.push(`${camera}:${occupied ? 'on' : 'off'}`),
         onError: (frames, err) => errors.push({ frames, err }),
+        onBatch: (size, ms) => batches.push([size, ms]),
       }),
     )
     .subscribe({ next: (r) => out.push(r), complete: () => (completed = true) });
@@ -96,7 +98,7 @@ function harness(runner: HandRunner) {
   };
   /** The frames of call k, as camera#seq. */
   const batch = (k: number): string[] => runner.calls[k]!.images.map((im) => name(byData.get(im)!));
-  return { source, sub, out, drops, slots, errors, push, batch, isCompleted: () => completed };
+  return { source, sub, out, drops, slots, errors, batches, push, batch, isCompleted: () => completed };
 }
 const name = (f: Frame): string => `${f.camera}#${f.seq}`;
 
@@ -146,6 +148,21 @@ describe('inferLatest', () => {
     await settle();
     expect([h.batch(0), h.batch(1), h.batch(2)]).toEqual([['x#0'], ['a#0', 'b#0'], ['c#0']]);
     expect(h.out.map((r) => r.timings.batchSize)).toEqual([1, 2, 2]);
+  });
+
+  it('reports each batch once (size and session.run ms), not once per frame', async () => {
+    const runner = new HandRunner(1, 3);
+    const h = harness(runner);
+    h.push(frame('x', 0), frame('a', 0), frame('b', 0), frame('c', 0));
+    runner.calls[0]!.resolve();
+    await settle();
+    runner.calls[1]!.resolve();
+    await settle();
+    expect(h.out).toHaveLength(4);
+    expect(h.batches).toEqual([
+      [1, 2],
+      [3, 2],
+    ]);
   });
 
   it('emits each frame with its own image result, the returned buffer and the batch timings', async () => {
