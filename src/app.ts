@@ -193,6 +193,7 @@ export async function startApp(config: AppConfig, log: Logger = silentLogger()):
     const publishMs = performance.now() - t0;
     const latencyMs = Date.now() - seg.frame.timestamp;
     metrics.framesProcessed.inc({ camera: seg.frame.camera });
+    metrics.newestPublished.set(camera, seg.frame.timestamp);
     metrics.latency.observe({ camera: seg.frame.camera }, latencyMs / 1000);
     published.next({ message, timings: { ...seg.timings, publishMs }, latencyMs });
   }

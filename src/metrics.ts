@@ -14,13 +14,27 @@ export interface Metrics {
   wsClients: Gauge;
   wsSkipped: Counter;
   clientErrors: Counter<'code'>;
+  /** Wall-clock capture time (ms epoch) of each camera's newest published frame, read by segstream_frame_age_seconds. */
+  newestPublished: Map<string, number>;
 }
 
 export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'segstream_process_' });
   const r = { registers: [registry] };
+  const newestPublished = new Map<string, number>();
+  new Gauge({
+    name: 'segstream_frame_age_seconds',
+    help: "Age of the camera's newest published frame (capture to now): grows while a camera is down or the pipeline is stuck",
+    labelNames: ['camera'],
+    ...r,
+    collect() {
+      const now = Date.now();
+      for (const [camera, at] of newestPublished) this.set({ camera }, Math.max(0, now - at) / 1000);
+    },
+  });
   return {
+    newestPublished,
     registry,
     framesIn: new Counter({ name: 'segstream_frames_in_total', help: 'Frames delivered by ffmpeg', labelNames: ['camera'], ...r }),
     framesDropped: new Counter({ name: 'segstream_frames_dropped_total', help: 'Frames replaced by a newer one while inference was busy (latest wins)', labelNames: ['camera'], ...r }),

@@ -170,6 +170,12 @@ describe('segstream service over WebSocket (real ffmpeg, model and sockets)', ()
     expect(value(/segstream_frames_in_total\{camera="road"\} (\d+)/)).toBeGreaterThan(10);
     expect(value(/segstream_frames_processed_total\{camera="road"\} (\d+)/)).toBeGreaterThan(10);
     expect(value(/segstream_client_errors_total\{code="E_MSG_NOT_JSON"\} (\d+)/)).toBeGreaterThanOrEqual(1);
+    // The streaming camera's newest frame is fresh; the broken one never published a frame.
+    const age = value(/segstream_frame_age_seconds\{camera="road"\} ([\d.e-]+)/);
+    expect(age).toBeGreaterThanOrEqual(0);
+    expect(age).toBeLessThan(5);
+    expect(text).not.toMatch(/segstream_frame_age_seconds\{camera="broken"\}/);
+    expect(text).toMatch(/segstream_inference_seconds_count\{batch="1"\} \d+/);
   });
 });
 
