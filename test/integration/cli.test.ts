@@ -1,9 +1,9 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
 const ROOT = join(import.meta.dirname, '../..');
 const SHARED = join(ROOT, '../shared');
@@ -55,11 +55,18 @@ function ensureBuilt(): void {
   if (newest > built) execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.json')], { cwd: ROOT, stdio: 'ignore' });
 }
 
-/** `bin/segstream.js run` on a uniquely named link to the clip (which marks its ffmpeg in the process list). */
+/** Uniquely named copies of the clip live here; removed when the file's tests end. */
+const COPIES = mkdtempSync(join(tmpdir(), 'segstream-cli-copies-'));
+afterAll(() => rmSync(COPIES, { recursive: true, force: true }));
+
+/**
+ * `bin/segstream.js run` on a uniquely named copy of the clip (which marks its ffmpeg in the
+ * process list; a link would not: ffmpeg gets the resolved path).
+ */
 function launch(tag: string, detached: boolean): { wrapper: ChildProcess; source: string } {
   ensureBuilt();
-  const source = join(mkdtempSync(join(tmpdir(), 'segstream-bin-')), `clip-${process.pid}-${tag}.mp4`);
-  symlinkSync(CLIP, source);
+  const source = join(COPIES, `clip-${process.pid}-${tag}.mp4`);
+  copyFileSync(CLIP, source);
   const args = [join(ROOT, 'bin/segstream.js'), 'run', '--source', source, '--model', MODEL, '--port', '0', '--host', '127.0.0.1', '--threads', '1'];
   return { wrapper: spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached }), source };
 }
@@ -125,10 +132,9 @@ describe('segstream CLI', () => {
 
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     it(`streams frames, then on ${signal} exits 0 leaving no ffmpeg behind`, async () => {
-      // A uniquely named link to the clip marks this run's ffmpeg in the process list.
-      const dir = mkdtempSync(join(tmpdir(), 'segstream-cli-'));
-      const source = join(dir, `clip-${process.pid}-${signal}.mp4`);
-      symlinkSync(CLIP, source);
+      // A uniquely named copy of the clip marks this run's ffmpeg in the process list.
+      const source = join(COPIES, `clip-${process.pid}-${signal}.mp4`);
+      copyFileSync(CLIP, source);
       const child = cli(['run', '--source', source, '--model', MODEL, '--port', '0', '--host', '127.0.0.1', '--threads', '1']);
       try {
         const port = await listeningPort(child);

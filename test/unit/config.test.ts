@@ -11,8 +11,8 @@ function configError(input: unknown): SegstreamError {
 }
 
 describe('parseConfig', () => {
-  it('gives every option but the opt-in CLIP files a value when only sources and model are given', () => {
-    const optIn = ['clip'];
+  it('gives every option but the opt-in CLIP files and TLS CA file a value when only sources and model are given', () => {
+    const optIn = ['clip', 'tlsCaFile'];
     expect(Object.keys(parseConfig(minimal)).sort()).toEqual(Object.keys(appConfigSchema.shape).filter((k) => !optIn.includes(k)).sort());
   });
 
