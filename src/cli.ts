@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { startApp } from './app.js';
+import { startStatusTable } from './statusTable.js';
 import { CONFIG_DEFAULTS, DEFAULT_MODEL_PATHS, DEFAULT_SOURCE, defaultModelPath, parseConfig, type AppConfig } from './config.js';
 import { createLogger, isSegstreamError, SegstreamError } from './core/index.js';
 import { DEFAULT_MOT_FPS, motCommand } from './tracking/index.js';
@@ -105,6 +106,7 @@ export function buildCli(): Command {
           : { clip: { image: opts['clipImage'], text: opts['clipText'], merges: opts['clipMerges'], ...(opts['clipVocab'] === undefined ? {} : { vocab: opts['clipVocab'] }) } }),
       });
       const app = await startApp(config, log);
+      const stopTable = startStatusTable(app);
       let stoppingSince: number | undefined;
       // A second signal within a second of the first is the same Ctrl-C twice (bin/segstream.js
       // forwards what the terminal also sends to its process group): cleanup goes on. A later
@@ -116,6 +118,7 @@ export function buildCli(): Command {
           process.exit(1);
         }
         stoppingSince = Date.now();
+        stopTable();
         log.info({ signal }, 'shutting down');
         void app.close().then(
           () => process.exit(0),

@@ -169,6 +169,45 @@ describe('segstream CLI', () => {
     expect(stderr).toContain(model);
   });
 
+  it('on an interactive terminal draws a live table, one line per camera, redrawn in place; not when stdout is a pipe', async () => {
+    // script(1) gives the CLI a pseudo-terminal as stdout.
+    const cmd = [process.execPath, ...CLI, 'run', '--source', `gate=${CLIP}`, '--model', MODEL, '--port', '0', '--host', '127.0.0.1', '--threads', '1', '--log-level', 'silent'];
+    const quoted = cmd.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+    const child = spawn('script', ['-qfec', quoted, '/dev/null'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      const deadline = Date.now() + 40_000;
+      // Several redraws with the camera streaming and frames going out.
+      while (Date.now() < deadline && !(/gate\s+streaming\s+[\d.]+\s+[1-9][\d.]*/.test(out) && (out.match(/\x1b\[\d+F/g) ?? []).length >= 2)) {
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(out).toMatch(/camera\s+state\s+in fps\s+out fps\s+latency\s+objects\s+dropped/);
+      expect(out).toMatch(/gate\s+streaming\s+[\d.]+\s+[1-9][\d.]*\s+\d+ ms\s+\d+\s+\d+/);
+      // Redrawn in place: the cursor goes back over the table's 2 lines.
+      expect(out).toMatch(/\x1b\[2F/);
+    } finally {
+      child.kill('SIGTERM');
+      await exited(child);
+    }
+    // script's session ends with it: the service and its ffmpeg are gone.
+    const gone = Date.now() + 10_000;
+    while (processesMatching(`gate=${CLIP}`).length > 0 && Date.now() < gone) await new Promise((r) => setTimeout(r, 100));
+    expect(processesMatching(`gate=${CLIP}`)).toEqual([]);
+    // With stdout a pipe (every other test here), nothing is drawn.
+    const piped = cli(['run', '--source', CLIP, '--model', MODEL, '--port', '0', '--host', '127.0.0.1', '--threads', '1']);
+    let stdout = '';
+    piped.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    try {
+      await listeningPort(piped);
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(stdout).not.toMatch(/in fps|\x1b\[/);
+    } finally {
+      piped.kill('SIGTERM');
+      await exited(piped);
+    }
+  });
+
   it('an invalid option value is E_CONFIG with exit code 2', async () => {
     const child = cli(['run', '--source', CLIP, '--model', MODEL, '--conf', '3']);
     let stderr = '';
