@@ -46,7 +46,7 @@ export function engineOptions(config: AppConfig): EngineOptions {
  */
 export async function startApp(config: AppConfig, log: Logger = silentLogger()): Promise<App> {
   // Every source is checked (scheme allow-list, files against the media roots) before anything starts.
-  const specs = config.sources.map((s, i) => resolveSource(parseSourceSpec(s, i), { mediaRoots: config.mediaRoots }));
+  const specs = config.sources.map((s, i) => resolveSource(parseSourceSpec(s, i), { mediaRoots: config.mediaRoots, tlsVerify: config.tlsVerify }));
   const ids = new Set<string>();
   for (const s of specs) {
     if (ids.has(s.id)) throw new SegstreamError('E_CONFIG', `camera id '${s.id}' is used twice`, { expected: 'unique camera ids', actual: s.id });

@@ -65,7 +65,7 @@ export function buildCli(): Command {
     .option('--fast', 'read files as fast as possible instead of at their own frame rate')
     .option('--loop', 'restart files when they end (on by default for the built-in demo clip)')
     .addOption(new Option('--media-root <dir>', 'local file sources must lie in this directory (after resolving links); repeatable; default: any file').argParser(collect))
-    .option('--no-tls-verify', 'do not verify the certificates of https://, rtsps:// and rtmps:// sources (verified against the system CA store by default)')
+    .option('--no-tls-verify', 'do not verify the certificates of https:// and rtmps:// sources (verified against the system CA store by default); also allows rtsps://, which ffmpeg cannot verify')
     .option('--tls-ca-file <path>', 'PEM CA certificates to verify TLS sources against instead of the system store')
     .option('--agnostic-nms', 'class-agnostic NMS, as FastSAM everything mode')
     .option('--no-tracking', 'do not follow objects across frames (no ids, no prompts)')

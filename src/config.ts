@@ -53,7 +53,7 @@ export const appConfigSchema = z.strictObject({
     .describe('CLIP image/text encoders (ONNX) and BPE merges for text prompts; without, text matches class names'),
   executionProvider: z.enum(['cpu', 'webgpu', 'cuda']).default('cpu'),
   networkTimeoutS: z.number().min(1).max(300).default(10),
-  tlsVerify: z.boolean().default(true).describe('verify the certificate of https://, rtsps:// and rtmps:// sources'),
+  tlsVerify: z.boolean().default(true).describe('verify the certificate of https:// and rtmps:// sources; off also allows rtsps:// (unverifiable in ffmpeg)'),
   tlsCaFile: z.string().min(1).optional().describe('PEM file of CA certificates to verify TLS sources against instead of the system store'),
   stallTimeoutS: z.number().min(1).max(600).default(15),
   reconnectMinMs: z.number().int().min(10).max(600_000).default(1000),

@@ -41,7 +41,7 @@ export interface CameraSourceOptions {
   fastRetryWindowMs: number;
   /** A file that fails this many times in a row without delivering a frame ends in `failed`. */
   fileRetryLimit: number;
-  /** https, rtsps, rtmps: verify the server's certificate (system CA store, or caFile). */
+  /** https, rtmps: verify the server's certificate (system CA store, or caFile). */
   tlsVerify: boolean;
   /** CA certificates (PEM) to verify TLS servers against instead of the system store. */
   caFile?: string;

@@ -6,10 +6,16 @@ import type { SourceSpec } from './sourceSpec.js';
  */
 export const PROTOCOLS: Readonly<Record<SourceSpec['kind'], string>> = {
   file: 'file',
-  rtsp: 'rtsp,rtsps,rtp,srtp,udp,tcp,tls',
+  // Interleaved over TCP (-rtsp_transport tcp): a server cannot steer ffmpeg to UDP.
+  rtsp: 'rtsp,rtsps,tcp,tls',
   rtmp: 'rtmp,rtmps,rtmpt,rtmpts,tcp,tls',
   http: 'http,https,tcp,tls,crypto',
   webcam: 'file',
+};
+
+/** Demuxers a local file may be read with (ffmpeg names; the mp4 family is one demuxer). */
+export const FORMATS: Readonly<{ file: string }> = {
+  file: 'mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,mpegts,mpeg,flv,asf,ogg,h264,hevc,mjpeg,m4v,ivf,nut,yuv4mpegpipe',
 };
 
 export interface DecodeArgsOptions {
@@ -17,7 +23,7 @@ export interface DecodeArgsOptions {
   loop: boolean;
   /** Socket / read timeout for network sources, s. */
   networkTimeoutS: number;
-  /** https, rtsps, rtmps: verify the server's certificate (default on). */
+  /** https, rtmps: verify the server's certificate (default on). */
   tlsVerify?: boolean;
   /** PEM CA file to verify against instead of the system store. */
   caFile?: string;
@@ -38,12 +44,16 @@ export function inputOptions(spec: SourceSpec, opts: DecodeArgsOptions, seekS = 
   const seek = seekS > 0 ? ['-ss', seekS.toFixed(3)] : [];
   // TLS: ffmpeg does not verify certificates unless told; a camera URL over TLS is verified
   // against the system store (or caFile) unless verification was turned off explicitly.
-  const secure = /^(https|rtsps|rtmps):\/\//i.test(spec.url);
+  // (rtsps: ffmpeg 5.1's RTSP client rejects these options; resolveSource refuses rtsps unless
+  // verification is off.)
+  const secure = /^(https|rtmps):\/\//i.test(spec.url);
   const tls = secure ? ['-tls_verify', opts.tlsVerify === false ? '0' : '1', ...(opts.caFile ? ['-ca_file', opts.caFile] : [])] : [];
   common.push(...tls);
   switch (spec.kind) {
     case 'file':
-      return [...common, ...(opts.loop ? ['-stream_loop', '-1'] : []), ...seek];
+      // Container demuxers only: a local "video" that is an HLS or DASH playlist, a concat
+      // script or an image sequence pattern would open other files.
+      return [...common, '-format_whitelist', FORMATS.file, ...(opts.loop ? ['-stream_loop', '-1'] : []), ...seek];
     case 'rtsp':
       return [...common, '-rtsp_transport', 'tcp', '-timeout', us];
     case 'rtmp':

@@ -1,5 +1,5 @@
 import { realpathSync, statSync } from 'node:fs';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { SegstreamError } from '../core/index.js';
 import type { SourceSpec } from './sourceSpec.js';
 
@@ -9,6 +9,12 @@ export interface SourcePolicy {
    * readable file the process can see, as given on the command line.
    */
   readonly mediaRoots: readonly string[];
+  /**
+   * TLS certificates are verified (default). ffmpeg 5.1's RTSP client cannot verify its TLS
+   * connection (it passes no options down to it), so `rtsps://` is refused unless verification
+   * is turned off explicitly.
+   */
+  readonly tlsVerify?: boolean;
 }
 
 /**
@@ -21,6 +27,12 @@ export interface SourcePolicy {
  * Throws E_SOURCE_REFUSED naming the rule.
  */
 export function resolveSource(spec: SourceSpec, policy: SourcePolicy): SourceSpec {
+  if (spec.kind === 'rtsp' && spec.url.startsWith('rtsps://') && policy.tlsVerify !== false) {
+    throw new SegstreamError('E_SOURCE_REFUSED', `camera ${spec.id}: rtsps:// refused: ffmpeg cannot verify an RTSP server's certificate; give --no-tls-verify to accept it unverified`, {
+      expected: 'rtsp://, or rtsps:// with --no-tls-verify',
+      actual: 'rtsps://',
+    });
+  }
   if (spec.kind !== 'file') return spec;
   const refuse = (rule: string, actual: unknown = spec.url): never => {
     throw new SegstreamError('E_SOURCE_REFUSED', `camera ${spec.id}: source '${spec.url}' refused: ${rule}`, {
@@ -53,5 +65,5 @@ export function resolveSource(spec: SourceSpec, policy: SourcePolicy): SourceSpe
 
 function inside(path: string, root: string): boolean {
   const rel = relative(root, path);
-  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
+  return rel !== '' && rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
 }

@@ -32,7 +32,10 @@ export function parseSourceSpec(value: string, index: number): SourceSpec {
     throw new SegstreamError('E_CONFIG', `camera id '${id}' is invalid`, { expected: ID_RE.source, actual: id });
   }
   if (url.length === 0) throw new SegstreamError('E_CONFIG', `source for camera '${id}' is empty`, { expected: 'a path or URL' });
-  return { id, url: url.replace(/^v4l2:\/\//, ''), kind: classify(url) };
+  const kind = classify(url);
+  // ffmpeg's protocol names are lower case: `RTSP://h/s` is `rtsp://h/s`.
+  const normal = kind === 'webcam' ? url.replace(/^v4l2:\/\//i, '') : url.replace(/^[a-z][a-z0-9+.-]*:\/\//i, (s) => s.toLowerCase());
+  return { id, url: normal, kind };
 }
 
 /**
@@ -59,7 +62,9 @@ function classify(url: string): SourceKind {
   if (url.startsWith('-')) return refuse('a source may not begin with "-" (ffmpeg would read it as an option)');
   if (/[\u0000-\u001f\u007f]/.test(url)) return refuse('control characters are not allowed');
   const lower = url.toLowerCase();
-  if (lower.startsWith('v4l2://') || /^\/dev\/video\d+$/.test(lower)) return 'webcam';
+  // A webcam is a /dev/videoN device, nothing else: the v4l2 demuxer opens any path it is given.
+  if (/^(?:v4l2:\/\/)?\/dev\/video\d+$/i.test(url)) return 'webcam';
+  if (lower.startsWith('v4l2:')) return refuse('a v4l2 source must be /dev/videoN');
   // A scheme: letters then ':' (a Windows drive letter is one letter, and this is Linux).
   const scheme = /^([a-z][a-z0-9+.-]*):/.exec(lower)?.[1];
   if (scheme !== undefined) {

@@ -220,6 +220,8 @@ describe('segstream CLI', () => {
     [['--source', 'concat:/etc/passwd|x.mp4'], /E_SOURCE_REFUSED: .*concat: protocol is not allowed/],
     [['--source', '-f'], /E_SOURCE_REFUSED: .*may not begin with "-"/],
     [['--source', 'cam=/dev/zero'], /E_SOURCE_REFUSED: .*not a regular file/],
+    [['--source', 'cam=rtsps://127.0.0.1:8554/s'], /E_SOURCE_REFUSED: .*--no-tls-verify/],
+    [['--source', 'cam=v4l2:///etc/shadow'], /E_SOURCE_REFUSED: .*must be \/dev\/videoN/],
     [['--source', CLIP, '--media-root', tmpdir()], /E_SOURCE_REFUSED: .*outside every --media-root/],
   ])('a refused source (%j) exits 2 naming the rule, before the model or ffmpeg starts', async (args, pattern) => {
     const child = cli(['run', '--model', MODEL, ...args]);

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CameraSource, DEFAULT_SOURCE_OPTIONS, PROTOCOLS, type SourceSpec } from '../../src/ingest/index.js';
+import { CameraSource, DEFAULT_SOURCE_OPTIONS, FORMATS, PROTOCOLS, type SourceSpec } from '../../src/ingest/index.js';
 import { CCTV_640x480, collect, makeClip } from '../helpers/media.js';
 import { statusWhere } from '../helpers/sourceStatus.js';
 
@@ -84,6 +84,31 @@ describe('ffmpeg opens only the protocols a source needs', () => {
       expect(got.frames.length).toBeGreaterThan(10);
     } finally {
       (PROTOCOLS as Record<string, string>)['http'] = original;
+    }
+  });
+});
+
+describe('local files are read as containers only', () => {
+  it('a local "clip" that is an HLS playlist of another file delivers nothing; with hls allowed it would play', async () => {
+    const fake = join(dir, 'fake.mp4');
+    writeFileSync(fake, ['#EXTM3U', '#EXT-X-TARGETDURATION:2', '#EXTINF:1.0,', segment, '#EXT-X-ENDLIST', ''].join('\n'));
+    const run = async (): Promise<{ frames: number; code: string | undefined }> => {
+      const s = source({ id: 'cam', url: fake, kind: 'file' });
+      const got = collect(s.frames$);
+      s.start();
+      const end = await Promise.race([got.completed.then(() => undefined), statusWhere(s, (st) => st.error !== undefined, 15_000)]);
+      await s.stop();
+      return { frames: got.frames.length, code: end?.error?.code };
+    };
+    const refused = await run();
+    expect(refused.frames).toBe(0);
+    expect(refused.code).toBe('E_SOURCE_UNREADABLE');
+    const original = FORMATS.file;
+    (FORMATS as { file: string }).file = `${original},hls`;
+    try {
+      expect((await run()).frames).toBeGreaterThan(10);
+    } finally {
+      (FORMATS as { file: string }).file = original;
     }
   });
 });

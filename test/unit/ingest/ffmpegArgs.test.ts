@@ -67,7 +67,7 @@ describe('inputOptions', () => {
 
   it.each([
     ['file', 'file'],
-    ['rtsp', 'rtsp,rtsps,rtp,srtp,udp,tcp,tls'],
+    ['rtsp', 'rtsp,rtsps,tcp,tls'],
     ['rtmp', 'rtmp,rtmps,rtmpt,rtmpts,tcp,tls'],
     ['http', 'http,https,tcp,tls,crypto'],
     ['webcam', 'file'],
@@ -78,12 +78,21 @@ describe('inputOptions', () => {
     if (kind !== 'file' && kind !== 'webcam') for (const p of ['file', 'pipe', 'concat', 'subfile', 'data']) expect(list.split(',')).not.toContain(p);
   });
 
-  it('verifies TLS servers by default (https, rtsps, rtmps), with a CA file when given, off only when asked', () => {
+  it('verifies TLS servers by default (https, rtmps), with a CA file when given, off only when asked', () => {
     const tlsArgs = (a: string[]) => [a[a.indexOf('-tls_verify') + 1], a.includes('-ca_file') ? a[a.indexOf('-ca_file') + 1] : null];
     expect(tlsArgs(inputOptions(spec('http', 'https://cam/live.m3u8'), opts()))).toEqual(['1', null]);
-    expect(tlsArgs(inputOptions(spec('rtsp', 'rtsps://cam/s'), opts({ caFile: '/etc/ca.pem' })))).toEqual(['1', '/etc/ca.pem']);
-    expect(tlsArgs(inputOptions(spec('rtmp', 'RTMPS://cam/app/key'), opts({ tlsVerify: false })))).toEqual(['0', null]);
-    for (const url of ['http://cam/x', 'rtsp://cam/s', 'rtmp://cam/a/k']) expect(inputOptions(spec('http', url), opts())).not.toContain('-tls_verify');
+    expect(tlsArgs(inputOptions(spec('rtmp', 'rtmps://cam/app/key'), opts({ caFile: '/etc/ca.pem' })))).toEqual(['1', '/etc/ca.pem']);
+    expect(tlsArgs(inputOptions(spec('http', 'https://cam/x'), opts({ tlsVerify: false })))).toEqual(['0', null]);
+    // ffmpeg 5.1's RTSP client takes no TLS options (rtsps is refused unless verification is off).
+    for (const url of ['http://cam/x', 'rtsp://cam/s', 'rtmp://cam/a/k', 'rtsps://cam/s']) expect(inputOptions(spec('rtsp', url), opts())).not.toContain('-tls_verify');
+  });
+
+  it('reads local files with container demuxers only (no playlist, concat or image-sequence demuxer)', () => {
+    const args = inputOptions(spec('file', '/m/clip.mp4'), opts());
+    const formats = args[args.indexOf('-format_whitelist') + 1]!.split(',');
+    expect(formats).toContain('mp4');
+    for (const f of ['hls', 'dash', 'concat', 'image2', 'lavfi']) expect(formats).not.toContain(f);
+    expect(inputOptions(spec('http', 'http://h/x.m3u8'), opts())).not.toContain('-format_whitelist');
   });
 
   it('opens a webcam with the v4l2 demuxer', () => {

@@ -45,6 +45,17 @@ describe('resolveSource', () => {
     expect(refused('/nonexistent/camera.mp4').code).toBe('E_SOURCE_REFUSED');
   });
 
+  it('refuses rtsps:// unless TLS verification is off (ffmpeg 5.1 cannot verify an RTSP server)', () => {
+    const err = thrownSegstreamError(() => resolveSource(spec('rtsps://cam/s'), { mediaRoots: [] }));
+    expect(err).toMatchObject({ code: 'E_SOURCE_REFUSED', message: expect.stringContaining('--no-tls-verify') });
+    expect(resolveSource(spec('rtsps://cam/s'), { mediaRoots: [], tlsVerify: false }).url).toBe('rtsps://cam/s');
+  });
+
+  it('accepts a file whose name begins with two dots inside a root', () => {
+    writeFileSync(join(root, '..clip.mp4'), 'x');
+    expect(resolveSource(spec(join(root, '..clip.mp4')), { mediaRoots: [root] }).url).toBe(join(root, '..clip.mp4'));
+  });
+
   it('passes network and webcam sources unchanged', () => {
     for (const url of ['rtsp://h/s', 'https://h/live.m3u8', 'rtmps://h/app/key', '/dev/video0']) {
       expect(resolveSource(spec(url), { mediaRoots: [root] }).url).toBe(url);

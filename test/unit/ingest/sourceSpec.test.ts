@@ -71,10 +71,20 @@ describe('parseSourceSpec', () => {
     ['-f lavfi -i testsrc', 'may not begin with "-"'],
     ['rtsp:h/s', 'rtsp: needs rtsp://'],
     ['/tmp/a\nb.mp4', 'control characters'],
+    ['v4l2:///etc/shadow', 'a v4l2 source must be /dev/videoN'],
+    ['v4l2://-f', 'a v4l2 source must be /dev/videoN'],
+    ['v4l2://concat:/etc/passwd', 'a v4l2 source must be /dev/videoN'],
   ])('refuses %s with E_SOURCE_REFUSED naming the rule', (url, rule) => {
     const err = configError(() => parseSourceSpec(`cam=${url}`, 0));
     expect(err.code).toBe('E_SOURCE_REFUSED');
     expect(err.message).toContain(rule);
+  });
+
+  it('lower-cases a scheme, as ffmpeg needs; a path under /dev/videoN is a file, not a webcam', () => {
+    expect(parseSourceSpec('HTTPS://Cam.local/Live.m3u8', 0)).toMatchObject({ url: 'https://Cam.local/Live.m3u8', kind: 'http' });
+    expect(parseSourceSpec('RTSP://h/S', 0)).toMatchObject({ url: 'rtsp://h/S', kind: 'rtsp' });
+    expect(parseSourceSpec('V4L2:///dev/video3', 0)).toMatchObject({ url: '/dev/video3', kind: 'webcam' });
+    expect(parseSourceSpec('/dev/video0/../../etc/passwd', 0).kind).toBe('file');
   });
 
   it('redacts credentials in a refusal', () => {
