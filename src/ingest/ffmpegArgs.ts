@@ -18,6 +18,9 @@ export const FORMATS: Readonly<{ file: string }> = {
   file: 'mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,mpegts,mpeg,flv,asf,ogg,h264,hevc,mjpeg,m4v,ivf,nut,yuv4mpegpipe',
 };
 
+/** Local files read as one still image. */
+const STILL_IMAGE = /\.(jpe?g|png|bmp|webp|tiff?)$/i;
+
 export interface DecodeArgsOptions {
   /** Restart a local file from the beginning when it ends (in ffmpeg, gapless). */
   loop: boolean;
@@ -50,10 +53,13 @@ export function inputOptions(spec: SourceSpec, opts: DecodeArgsOptions, seekS = 
   const tls = secure ? ['-tls_verify', opts.tlsVerify === false ? '0' : '1', ...(opts.caFile ? ['-ca_file', opts.caFile] : [])] : [];
   common.push(...tls);
   switch (spec.kind) {
-    case 'file':
-      // Container demuxers only: a local "video" that is an HLS or DASH playlist, a concat
-      // script or an image sequence pattern would open other files.
-      return [...common, '-format_whitelist', FORMATS.file, ...(opts.loop ? ['-stream_loop', '-1'] : []), ...seek];
+    case 'file': {
+      // Container demuxers only: a local "video" that is an HLS or DASH playlist or a concat
+      // script would open other files. A still image is read as exactly that one file (image2
+      // without its %d sequence patterns).
+      const still = STILL_IMAGE.test(spec.url) ? ['-f', 'image2', '-pattern_type', 'none'] : ['-format_whitelist', FORMATS.file];
+      return [...common, ...still, ...(opts.loop ? ['-stream_loop', '-1'] : []), ...seek];
+    }
     case 'rtsp':
       return [...common, '-rtsp_transport', 'tcp', '-timeout', us];
     case 'rtmp':

@@ -93,6 +93,10 @@ describe('inputOptions', () => {
     expect(formats).toContain('mp4');
     for (const f of ['hls', 'dash', 'concat', 'image2', 'lavfi']) expect(formats).not.toContain(f);
     expect(inputOptions(spec('http', 'http://h/x.m3u8'), opts())).not.toContain('-format_whitelist');
+    // A still image: exactly that file, no %d sequence pattern.
+    const still = inputOptions(spec('file', '/m/snap%03d.JPG'), opts());
+    expect(still.slice(still.indexOf('-f'), still.indexOf('-f') + 4)).toEqual(['-f', 'image2', '-pattern_type', 'none']);
+    expect(still).not.toContain('-format_whitelist');
   });
 
   it('opens a webcam with the v4l2 demuxer', () => {
