@@ -1,6 +1,6 @@
 import { boxIou, type Detections, type MaskCrop } from '../core/index.js';
 import { assignWithThreshold, costMatrix } from './assignment.js';
-import { estimateCameraShift, type CameraShift } from './cameraMotion.js';
+import { estimateCameraShift } from './cameraMotion.js';
 import { groupFunction } from './classGroups.js';
 import { KalmanBoxFilter, REFERENCE_INTERVAL_S, type Box } from './kalman.js';
 import { clipMaskToBox } from './maskWarp.js';
@@ -75,9 +75,7 @@ export class ByteTracker {
   /** Ids adopt() gave out since the last update (discardAdopted() may take them back). */
   private adoptedIds = new Set<number>();
   /** The last update's detections, and which track took each (for adopt()). */
-  private last: { dets: Detections; owner: Map<number, Track>; keeperOf: Int32Array; frame: number } | null = null;
-  private duplicates: number[] = [];
-  private shift: CameraShift | null = null;
+  private last: { dets: Detections; owner: Map<number, Track>; keeperOf: Int32Array } | null = null;
   /** Boxes of the recent processed frames and the track id that owned each (-1: none). */
   private recent: { timeS: number; boxes: Float32Array; owners: Int32Array }[] = [];
 
@@ -101,13 +99,16 @@ export class ByteTracker {
   }
 
   /** Indices of the last update's detections that were fused into a better-scored box of the same object. */
-  get lastDuplicates(): readonly number[] {
-    return this.duplicates;
+  get lastDuplicates(): number[] {
+    const keeperOf = this.last?.keeperOf ?? [];
+    const out: number[] = [];
+    for (let i = 0; i < keeperOf.length; i++) if (keeperOf[i]! >= 0) out.push(i);
+    return out;
   }
 
-  /** The camera shift applied at the last update (px), or null. */
-  get lastCameraShift(): CameraShift | null {
-    return this.shift;
+  /** Processed frames whose boxes re-acquisition remembers (at most RECENT_S s and RECENT_FRAMES); for inspection and tests. */
+  get rememberedFrames(): number {
+    return this.recent.length;
   }
 
   /**
@@ -119,7 +120,6 @@ export class ByteTracker {
     if (!keepIds) this.nextId = 1;
     this.frame = 0;
     this.last = null;
-    this.duplicates = [];
     this.recent = [];
     this.pinnedIds.clear();
   }
@@ -198,7 +198,7 @@ export class ByteTracker {
     // Velocity is trusted for maxAgeS of unseen time: a pinned track lost longer, or any track
     // after a long gap between frames (a reconnect), waits where that horizon left it.
     for (const tr of this.tracks) tr.predict(this.kf, dt, Math.max(0, o.maxAgeS - (tr.timeSinceUpdate(this.nowS) - dt)));
-    this.shift = o.cameraMotion ? this.compensateCameraMotion(dets, high) : null;
+    if (o.cameraMotion) this.compensateCameraMotion(dets, high);
 
     const owner = new Map<number, Track>();
     const take = (tr: Track, d: number): void => {
@@ -268,7 +268,7 @@ export class ByteTracker {
       const tr = k >= 0 ? owner.get(k) : undefined;
       if (tr !== undefined) tr.vote(dets.classIds[i]!, dets.scores[i]!, this.nowS, o.labelHalfLifeS);
     }
-    this.last = { dets, owner, keeperOf, frame: this.frame };
+    this.last = { dets, owner, keeperOf };
     this.remember(dets, keeperOf, owner);
     return this.report(owner);
   }
@@ -286,7 +286,6 @@ export class ByteTracker {
   private fuseDuplicates(dets: Detections): Int32Array {
     const n = dets.length;
     const keeperOf = new Int32Array(n).fill(-1);
-    this.duplicates = [];
     const thr = this.options.duplicateIou;
     if (thr <= 0 || n < 2) return keeperOf;
     const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => dets.scores[b]! - dets.scores[a]! || a - b);
@@ -295,21 +294,16 @@ export class ByteTracker {
       const g = this.groupOf(dets.classIds[i]!);
       const k = kept.find((j) => this.groupOf(dets.classIds[j]!) === g && boxIou(dets.boxes, j * 4, dets.boxes, i * 4) >= thr);
       if (k === undefined) kept.push(i);
-      else {
-        keeperOf[i] = k;
-        this.duplicates.push(i);
-      }
+      else keeperOf[i] = k;
     }
-    this.duplicates.sort((a, b) => a - b);
     return keeperOf;
   }
 
   /** Estimates the camera's shift from established tracks and moves every prediction by it. */
-  private compensateCameraMotion(dets: Detections, high: readonly number[]): CameraShift | null {
+  private compensateCameraMotion(dets: Detections, high: readonly number[]): void {
     const established = this.tracks.filter((t) => t.state === 'confirmed' && t.hits >= 3);
     const shift = estimateCameraShift({ tracks: established.map((t) => t.box), detections: high.map((d) => dets.box(d)) });
     if (shift !== null) for (const t of this.tracks) t.shift(shift.dx, shift.dy);
-    return shift;
   }
 
   /**
@@ -335,8 +329,7 @@ export class ByteTracker {
       const t = lost[i]!;
       const tb = t.box;
       const size = Math.max(tb[2] - tb[0], tb[3] - tb[1], 1);
-      const lostS = t.timeSinceUpdate(this.nowS);
-      const radius = size * Math.min(1, 0.5 + o.reacquireDistance * lostS);
+      const radius = this.reacquireRadius(size, t.timeSinceUpdate(this.nowS));
       const last = t.detectionBox;
       const area = Math.max((tb[2] - tb[0]) * (tb[3] - tb[1]), 1);
       for (let j = 0; j < m; j++) {
@@ -349,10 +342,10 @@ export class ByteTracker {
             other.state === 'tentative' ||
             // A track born while this one was unseen, and born where this one was last seen:
             // the same object found again under a new id (not a newcomer that came from elsewhere).
-            (other.bornS > t.lastSeenS && centreDistance(other.birthBox, last) <= size * Math.min(1, 0.5 + o.reacquireDistance * (other.bornS - t.lastSeenS))));
+            (other.bornS > t.lastSeenS && centreDistance(other.birthBox, last) <= this.reacquireRadius(size, other.bornS - t.lastSeenS)));
         if (gateOk) {
           const b = dets.box(d);
-          const dist = Math.hypot((b[0] + b[2]) / 2 - (tb[0] + tb[2]) / 2, (b[1] + b[3]) / 2 - (tb[1] + tb[3]) / 2) / radius;
+          const dist = centreDistance(b, tb) / radius;
           const ratio = Math.sqrt(Math.max((b[2] - b[0]) * (b[3] - b[1]), 1) / area);
           const sim = dist <= 1 && ratio >= 0.5 && ratio <= 2 ? t.similarity(dets.coefficientsAt(d)) : -Infinity;
           // The costliest check last: only a detection that passed the others is looked up in the recent frames.
@@ -375,6 +368,11 @@ export class ByteTracker {
       taken.add(d);
     }
     return taken;
+  }
+
+  /** Re-acquisition gate: how far (px) from its prediction a track of this size, unseen this long, may be found again. */
+  private reacquireRadius(size: number, unseenS: number): number {
+    return size * Math.min(1, 0.5 + this.options.reacquireDistance * unseenS);
   }
 
   /**
@@ -407,6 +405,7 @@ export class ByteTracker {
       owners[k] = owner.get(i)?.id ?? -1;
     });
     this.recent.push({ timeS: this.nowS, boxes, owners });
+    while (this.recent.length > RECENT_FRAMES || this.recent[0]!.timeS < this.nowS - RECENT_S) this.recent.shift();
     // What was in view near each pinned track this frame (kept until it is seen again).
     for (const [d, t] of owner) if (t.pinned) t.rememberBeside(besideBoxes(boxes, dets.boxes, d));
   }
@@ -417,7 +416,6 @@ export class ByteTracker {
       const k = f.owners.indexOf(t.id);
       if (k >= 0) t.rememberBeside(besideBoxes(f.boxes, f.boxes, k));
     }
-    while (this.recent.length > RECENT_FRAMES || (this.recent.length > 0 && this.recent[0]!.timeS < this.nowS - RECENT_S)) this.recent.shift();
   }
 
   /** Matched objects in detection order, then predicted ones in track order. */

@@ -406,6 +406,18 @@ describe('ByteTracker: prompted (pinned) tracks', () => {
     expect(t.activeTracks.map((x) => x.id)).toEqual([1]);
   });
 
+  it('remembers boxes for re-acquisition for at most 1 s and 64 processed frames, pinned tracks or not', () => {
+    for (const [fps, most] of [
+      [30, 31],
+      [240, 64],
+    ] as const) {
+      const t = new ByteTracker({ minHits: 1 });
+      for (let f = 0; f < 300; f++) t.update(dets([{ box: person(f % 50) }]), f / fps);
+      expect(t.rememberedFrames).toBeLessThanOrEqual(most);
+      expect(t.rememberedFrames).toBeGreaterThan(most / 2);
+    }
+  });
+
   it('appearance gates re-acquisition: a look-alike position with other mask coefficients is not taken', () => {
     const t = new ByteTracker({ minHits: 1, predictWindowS: 0, targetPredictS: 0, reacquireSimilarity: 0.5 });
     for (let k = 0; k < 3; k++) t.update(dets([{ box: person(0), coef: A }]), k / 10);
