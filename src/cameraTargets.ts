@@ -78,12 +78,12 @@ export class CameraTargets {
       ended.push(...registry.reset());
     }
     const nowS = seg.frame.pts / 1000;
-    tracker.setPinned(registry.boundTrackIds());
     const tracked = inFrame(tracker.update(seg.detections, nowS), seg.frame.letterbox.srcWidth, seg.frame.letterbox.srcHeight);
     const { detections, sourceIndex } = attachTracks(seg.detections, tracked, tracker.lastDuplicates);
     const ann = registry.annotate(tracked, nowS);
     ended.push(...ann.ended);
-    // Unbound tracks (a target that ended, a hand-over) stop being pinned at once.
+    // Every change to the bound tracks (a target that ended, a hand-over, a prompt, a clear)
+    // reaches the tracker's pinned set where it happens: here, in create and in clear.
     tracker.setPinned(registry.boundTrackIds());
     this.latest.set(camera, { frame: seg.frame, detections, sourceIndex, trackerFrame: tracker.frameCount });
     return { seg: { ...seg, detections }, targets: ann.assignments, reattached: ann.reattached, ended };
@@ -102,6 +102,7 @@ export class CameraTargets {
     const echo = msg.id === undefined ? {} : { id: msg.id };
     if (msg.type === 'prompt.clear') {
       const cleared = registry.clear(msg.target);
+      this.trackers.get(msg.camera)!.setPinned(registry.boundTrackIds());
       return { type: 'prompt.cleared', camera: msg.camera, targets: cleared, ...echo };
     }
     const latest = this.latest.get(msg.camera);

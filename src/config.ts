@@ -104,7 +104,6 @@ const TRACKER_FIELDS: Readonly<Record<string, keyof AppConfig>> = {
  * the detector's own confidence cut, so every published detection can continue a track.
  */
 export function liveTrackerOptions(cfg: AppConfig): TrackerOptionsInput {
-  const targetPredictS = Math.min(1, cfg.targetMemory);
   return {
     highScoreThreshold: cfg.trackHighScore,
     newTrackThreshold: cfg.trackNewScore,
@@ -112,7 +111,7 @@ export function liveTrackerOptions(cfg: AppConfig): TrackerOptionsInput {
     maxAgeS: cfg.trackMaxAge,
     predictWindowS: Math.min(0.2, cfg.trackMaxAge),
     targetMemoryS: cfg.targetMemory,
-    targetPredictS,
+    targetPredictS: Math.min(1, cfg.targetMemory),
     cameraMotion: cfg.trackCameraMotion,
     // The detection's own box, which its mask was cut to (the Kalman box is smoother but would
     // clip the mask).

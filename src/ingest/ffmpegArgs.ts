@@ -1,8 +1,8 @@
 import type { SourceSpec } from './sourceSpec.js';
 
 /**
- * ffmpeg protocols each kind of source needs (and nothing else): RTSP's media over TCP or
- * UDP/RTP, TLS for the secure variants, `crypto` for AES-128 HLS segments.
+ * ffmpeg protocols each kind of source needs (and nothing else): RTSP interleaved over TCP,
+ * TLS for the secure variants, `crypto` for AES-128 HLS segments.
  */
 export const PROTOCOLS: Readonly<Record<SourceSpec['kind'], string>> = {
   file: 'file',
@@ -40,18 +40,17 @@ export interface DecodeArgsOptions {
  */
 export function inputOptions(spec: SourceSpec, opts: DecodeArgsOptions, seekS = 0): string[] {
   const us = String(Math.round(opts.networkTimeoutS * 1e6));
-  // -nostats: no progress lines; stderr carries the stream report and one line per frame.
-  // -protocol_whitelist: what ffmpeg itself may open for this input, nested opens included, so
-  // an HLS playlist, an RTSP SDP or an HTTP redirect cannot lead it to a local file or a pipe.
-  const common = ['-hide_banner', '-nostdin', '-nostats', '-fflags', '+discardcorrupt', '-protocol_whitelist', PROTOCOLS[spec.kind]];
-  const seek = seekS > 0 ? ['-ss', seekS.toFixed(3)] : [];
   // TLS: ffmpeg does not verify certificates unless told; a camera URL over TLS is verified
   // against the system store (or caFile) unless verification was turned off explicitly.
   // (rtsps: ffmpeg 5.1's RTSP client rejects these options; resolveSource refuses rtsps unless
   // verification is off.)
   const secure = /^(https|rtmps):\/\//i.test(spec.url);
   const tls = secure ? ['-tls_verify', opts.tlsVerify === false ? '0' : '1', ...(opts.caFile ? ['-ca_file', opts.caFile] : [])] : [];
-  common.push(...tls);
+  // -nostats: no progress lines; stderr carries the stream report and one line per frame.
+  // -protocol_whitelist: what ffmpeg itself may open for this input, nested opens included, so
+  // an HLS playlist, an RTSP SDP or an HTTP redirect cannot lead it to a local file or a pipe.
+  const common = ['-hide_banner', '-nostdin', '-nostats', '-fflags', '+discardcorrupt', '-protocol_whitelist', PROTOCOLS[spec.kind], ...tls];
+  const seek = seekS > 0 ? ['-ss', seekS.toFixed(3)] : [];
   switch (spec.kind) {
     case 'file': {
       // Container demuxers only: a local "video" that is an HLS or DASH playlist or a concat
