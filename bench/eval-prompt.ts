@@ -8,7 +8,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { PACKAGE_ROOT } from '../src/config.js';
+import { PACKAGE_ROOT } from '../src/config/index.js';
 import { evalPrompt } from './evalPrompt/run.js';
 
 const VIDEOS = join(PACKAGE_ROOT, '../shared/data/videos');

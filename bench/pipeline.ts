@@ -13,7 +13,7 @@ import * as ort from 'onnxruntime-node';
 import { firstValueFrom, take, toArray } from 'rxjs';
 import { WebSocket } from 'ws';
 import { startApp, type PublishedFrame } from '../src/app.js';
-import { PACKAGE_ROOT, parseConfig } from '../src/config.js';
+import { PACKAGE_ROOT, parseConfig } from '../src/config/index.js';
 import { CameraSource, DEFAULT_SOURCE_OPTIONS, parseSourceSpec } from '../src/ingest/index.js';
 import { readModelFile, rgbToChwFloat } from '../src/pipeline/index.js';
 
@@ -79,13 +79,10 @@ async function bareModel(frames: Uint8Array[], width: number, height: number): P
 
 async function pipeline(): Promise<{ fps: number; published: PublishedFrame[]; dropped: number; received: number }> {
   const config = parseConfig({
-    sources: Array.from({ length: CAMERAS }, (_, i) => `cam${i}=${args.clip}`),
-    model: args.model,
-    host: '127.0.0.1',
-    port: 0,
-    realtime: false,
-    threads: THREADS,
-    maxBatch: Math.max(1, CAMERAS),
+    cameras: Array.from({ length: CAMERAS }, (_, i) => ({ id: `cam${i}`, url: args.clip })),
+    inference: { model: args.model, threads: THREADS, batch: Math.max(1, CAMERAS) },
+    server: { host: '127.0.0.1', port: 0 },
+    ingest: { realtime: false },
   });
   const app = await startApp(config);
   // One real WebSocket client, so publishing includes socket writes.

@@ -1,14 +1,14 @@
 import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
-import { merge, mergeMap, Subject, tap, type Observable, type Subscription } from 'rxjs';
-import { SegstreamError, silentLogger, type Logger } from './core/index.js';
-import { liveTrackerOptions, type AppConfig } from './config.js';
-import { CameraSource, DEFAULT_SOURCE_OPTIONS, parseSourceSpec, resolveSource, type SourceStatus } from './ingest/index.js';
+import { mergeMap, Subject, type Observable, type Subscription } from 'rxjs';
+import { silentLogger, type Logger } from './core/index.js';
+import { CameraManager, cameraApi, type CameraDiff, type CameraStatus } from './cameras/index.js';
+import { CameraStateStore, defaultModelPath, engineOptions, liveTrackerOptions, resolveCameras, type Config } from './config/index.js';
 import { createMetrics, type Metrics } from './metrics.js';
-import { decodeFrame, InferenceEngine, inferLatest, readModelFile, type EngineOptions, type StageTimings } from './pipeline/index.js';
+import { InferenceEngine, inferLatest, readModelFile, type StageTimings } from './pipeline/index.js';
 import { frameMessage, PublishServer, type FrameMessage } from './publish/index.js';
-import { CameraTargets, type TargetedFrame } from './cameraTargets.js';
+import type { TargetedFrame } from './cameraTargets.js';
 import { ClipThreadSelector } from './prompts/index.js';
 
 /** Emitted after each frame message went out: for benchmarks and monitoring. */
@@ -21,103 +21,85 @@ export interface PublishedFrame {
 
 export interface App {
   readonly address: AddressInfo;
-  readonly sources: readonly CameraSource[];
+  readonly cameras: CameraManager;
   readonly metrics: Metrics;
   readonly engine: InferenceEngine;
   readonly published$: Observable<PublishedFrame>;
+  /** The configuration running now (its cameras as configured; the API's changes are in the state). */
+  readonly config: Config;
+  /**
+   * Applies a new configuration's cameras (with the state's API changes laid over them):
+   * added, removed and changed cameras only; the others are not touched. Sections that need a
+   * restart (server, inference, tracking) are named in `needsRestart`, not applied.
+   */
+  reload(config: Config): Promise<CameraDiff & { needsRestart: string[] }>;
   close(): Promise<void>;
 }
 
-/** The inference engine's options for a config (also used by bench/eval-prompt). */
-export function engineOptions(config: AppConfig): EngineOptions {
-  return {
-    workers: config.workers,
-    threadsPerWorker: config.threads,
-    maxBatch: config.maxBatch,
-    executionProviders: [config.executionProvider],
-    decode: { confidence: config.confidence, iouThreshold: config.iou, agnostic: config.agnosticNms, maxDetections: config.maxDetections },
-  };
+export interface AppOptions {
+  log?: Logger;
+  /** Where API camera changes are kept (none: in memory for this run). */
+  state?: CameraStateStore;
 }
 
 /**
- * Wires the stages: model -> inference workers, cameras -> latest-frame scheduler ->
- * inference -> masks -> WebSocket. Throws (E_MODEL_*, E_CONFIG, listen errors) before
- * anything runs; after start, failures of one camera or client stay with it.
+ * Wires the stages: model -> inference workers, cameras (CameraManager) -> latest-frame
+ * scheduler -> inference -> each camera's masks and tracking -> WebSocket. Throws (E_CONFIG,
+ * E_SOURCE_REFUSED, E_MODEL_*, listen errors) before anything runs; after start, failures of
+ * one camera or client stay with it.
  */
-export async function startApp(config: AppConfig, log: Logger = silentLogger()): Promise<App> {
-  // Every source is checked (scheme allow-list, files against the media roots) before anything starts.
-  const specs = config.sources.map((s, i) => resolveSource(parseSourceSpec(s, i), { mediaRoots: config.mediaRoots, tlsVerify: config.tlsVerify }));
-  const ids = new Set<string>();
-  for (const s of specs) {
-    if (ids.has(s.id)) throw new SegstreamError('E_CONFIG', `camera id '${s.id}' is used twice`, { expected: 'unique camera ids', actual: s.id });
-    ids.add(s.id);
-  }
-  const { bytes, info } = await readModelFile(config.model);
-  const engine = await InferenceEngine.create(info, bytes, engineOptions(config), log);
+export async function startApp(initial: Config, options: AppOptions = {}): Promise<App> {
+  const log = options.log ?? silentLogger();
+  const state = options.state ?? new CameraStateStore(undefined);
+  let config = initial;
+  // Every camera is checked (allow-list, media roots, the state's API changes) before anything starts.
+  const cameraConfigs = resolveCameras(config, state.current, state.path);
+  const { bytes, info } = await readModelFile(config.inference.model ?? defaultModelPath());
+  const engine = await InferenceEngine.create(info, bytes, engineOptions(config.inference), log);
   log.info({ model: info.path, classes: info.numClasses, input: `${info.inputWidth}x${info.inputHeight}`, batch: info.batch ?? 'dynamic' }, 'model loaded');
 
   const metrics = createMetrics();
-  const sources = specs.map(
-    (spec) =>
-      new CameraSource(
-        spec,
-        {
-          ...DEFAULT_SOURCE_OPTIONS,
-          modelWidth: info.inputWidth,
-          modelHeight: info.inputHeight,
-          realtime: config.realtime,
-          loop: config.loop,
-          networkTimeoutS: config.networkTimeoutS,
-          stallTimeoutS: config.stallTimeoutS,
-          reconnectMinMs: config.reconnectMinMs,
-          reconnectMaxMs: config.reconnectMaxMs,
-          fastRetryWindowMs: config.fastRetryWindowMs,
-          tlsVerify: config.tlsVerify,
-          ...(config.tlsCaFile === undefined ? {} : { caFile: config.tlsCaFile }),
-        },
-        log.child({ camera: spec.id }),
-      ),
-  );
-  const byId = new Map(sources.map((s) => [s.camera, s]));
   let clip: ClipThreadSelector | undefined;
-  if (config.clip) {
+  if (config.inference.clip) {
     try {
-      clip = await ClipThreadSelector.load(config.clip);
+      clip = await ClipThreadSelector.load(config.inference.clip);
     } catch (err) {
       await engine.close();
       throw err;
     }
   }
-  // One tracker and one target registry per camera: ids are per camera and never shared.
-  const targets = new CameraTargets(
-    sources.map((s) => s.camera),
-    config.tracking ? liveTrackerOptions(config) : null,
-    info.classNames,
-    clip,
+  const cameras = new CameraManager(
+    {
+      model: info,
+      trackerOptions: config.tracking.enabled ? liveTrackerOptions(config.tracking, config.inference.confidence) : null,
+      ...(clip ? { textSelector: clip } : {}),
+      metrics,
+      log,
+    },
+    config.ingest.maxCameras,
   );
-  const dropped = new Map<string, number>();
-
   const server = new PublishServer(
     {
-      host: config.host,
-      port: config.port,
-      maxMessageBytes: config.maxMessageBytes,
-      maxPayloadBytes: Math.max(config.maxMessageBytes * 4, 1 << 20),
-      maxBufferedBytes: config.maxBufferedBytes,
-      slowClientTimeoutMs: config.slowClientTimeoutMs,
-      slowClientCloseGraceMs: config.slowClientCloseGraceMs,
-      maxClients: config.maxClients,
+      host: config.server.host,
+      port: config.server.port,
+      maxMessageBytes: config.server.maxMessageBytes,
+      maxPayloadBytes: Math.max(config.server.maxMessageBytes * 4, 1 << 20),
+      maxBufferedBytes: config.server.maxBufferedBytes,
+      slowClientTimeoutMs: config.server.slowClientTimeoutMs,
+      slowClientCloseGraceMs: config.server.slowClientCloseGraceMs,
+      maxClients: config.server.maxClients,
     },
     {
       hello: () => ({
         model: { file: basename(info.path), classes: info.classNames, input: [info.inputWidth, info.inputHeight] },
-        cameras: sources.map(cameraView),
+        cameras: cameras.list().map((c) => c.view()),
       }),
-      // /healthz: the process serves; /readyz: it publishes every camera (503 says which is down and why).
-      health: () => ({ ok: true, workers: engine.workerCount, cameras: sources.map(cameraView) }),
-      ready: () => readiness(sources, engine.workerCount),
-      cameraIds: () => sources.map((s) => s.camera),
-      handlers: { prompt: (m) => targets.handle(m), 'prompt.clear': (m) => targets.handle(m) },
+      // /healthz: the process serves; /readyz: it publishes every enabled camera (503 says which is down and why).
+      health: () => ({ ok: true, workers: engine.workerCount, cameras: cameras.list().map((c) => c.view()) }),
+      ready: () => readiness(cameras, engine.workerCount),
+      cameraIds: () => cameras.ids(),
+      handlers: { prompt: (m) => cameras.handlePrompt(m), 'prompt.clear': (m) => cameras.handlePrompt(m) },
+      api: cameraApi({ manager: cameras, config: () => config, store: state }),
     },
     metrics,
     log,
@@ -126,50 +108,33 @@ export async function startApp(config: AppConfig, log: Logger = silentLogger()):
   try {
     address = await server.listen();
   } catch (err) {
+    await cameras.close();
     await engine.close();
     await clip?.close();
     throw err;
   }
-  log.info({ port: address.port, host: address.address }, 'listening: GET /healthz, /readyz, /metrics, WebSocket /ws');
+  log.info({ port: address.port, host: address.address }, 'listening: GET /healthz, /readyz, /metrics, /api/cameras, WebSocket /ws');
 
   const published = new Subject<PublishedFrame>();
-  const subs: Subscription[] = [];
-  for (const s of sources) {
-    subs.push(
-      s.status$.subscribe((st) => {
-        if (st.state === 'reconnecting') metrics.sourceRestarts.inc({ camera: st.camera });
-        server.broadcast(statusMessage(st));
-      }),
-    );
-  }
-
-  // Files read as fast as possible wait for the pipeline instead of dropping frames.
-  const backpressure = (camera: string, occupied: boolean): void => {
-    const src = byId.get(camera);
-    if (!src || config.realtime || src.spec.kind !== 'file') return;
-    if (occupied) src.pause();
-    else src.resume();
-  };
-
-  const frames$ = merge(...sources.map((s) => s.frames$)).pipe(tap((f) => metrics.framesIn.inc({ camera: f.camera })));
+  const subs: Subscription[] = [cameras.status$.subscribe((st) => server.broadcast(statusMessage(st)))];
   subs.push(
-    frames$
+    cameras.frames$
       .pipe(
         inferLatest(engine, {
-          onDrop: (f) => {
-            dropped.set(f.camera, (dropped.get(f.camera) ?? 0) + 1);
-            metrics.framesDropped.inc({ camera: f.camera });
-          },
-          onSlot: backpressure,
+          onDrop: (f) => cameras.get(f.camera)?.noteDropped(),
+          onSlot: (camera, occupied) => cameras.get(camera)?.backpressure(occupied),
           onError: (frames, err) => {
-            for (const f of frames) metrics.inferenceErrors.inc({ camera: f.camera });
+            for (const f of frames) if (cameras.get(f.camera)) metrics.inferenceErrors.inc({ camera: f.camera });
             log.error({ code: err.code, err: err.message, cameras: frames.map((f) => f.camera) }, 'inference failed');
           },
           onBatch: (size, inferenceMs) => metrics.inferenceSeconds.observe({ batch: String(size) }, inferenceMs / 1000),
+          forget$: cameras.forget$,
         }),
         mergeMap((item) => {
+          const cam = cameras.get(item.frame.camera);
+          if (!cam) return [];
           try {
-            return [targets.process(decodeFrame(item, info))];
+            return [{ cam, out: cam.process(item) }];
           } catch (err) {
             log.error({ err, camera: item.frame.camera, seq: item.frame.seq }, 'mask decoding or tracking failed; frame skipped');
             metrics.framesFailed.inc({ camera: item.frame.camera });
@@ -178,38 +143,49 @@ export async function startApp(config: AppConfig, log: Logger = silentLogger()):
         }),
       )
       .subscribe({
-        next: (seg) => publish(seg),
+        next: ({ cam, out }) => publish(cam, out),
         error: (err: unknown) => log.error({ err }, 'pipeline stopped'),
       }),
   );
 
-  function publish({ seg, targets: assignments, reattached, ended }: TargetedFrame): void {
+  function publish(cam: { framesDropped: number; notePublished(captureMs: number, latencyMs: number): void }, { seg, targets: assignments, reattached, ended }: TargetedFrame): void {
     const t0 = performance.now();
     const camera = seg.frame.camera;
     for (const r of reattached) server.broadcast({ type: 'target.reattached', camera, target: r.target, from: r.from, to: r.to });
     for (const e of ended) server.broadcast({ type: 'target.ended', camera, target: e.target, reason: e.reason });
-    const message = frameMessage(seg, dropped.get(camera) ?? 0, Date.now(), assignments);
-    server.publishFrame(seg.frame.camera, JSON.stringify(message));
+    const message = frameMessage(seg, cam.framesDropped, Date.now(), assignments);
+    server.publishFrame(camera, JSON.stringify(message));
     const publishMs = performance.now() - t0;
     const latencyMs = Date.now() - seg.frame.timestamp;
-    metrics.framesProcessed.inc({ camera: seg.frame.camera });
-    metrics.newestPublished.set(camera, seg.frame.timestamp);
-    metrics.latency.observe({ camera: seg.frame.camera }, latencyMs / 1000);
+    cam.notePublished(seg.frame.timestamp, latencyMs);
     published.next({ message, timings: { ...seg.timings, publishMs }, latencyMs });
   }
 
-  for (const s of sources) s.start();
+  await cameras.apply(cameraConfigs);
 
   let closing: Promise<void> | undefined;
   return {
     address,
-    sources,
+    cameras,
     metrics,
     engine,
     published$: published.asObservable(),
+    get config() {
+      return config;
+    },
+    async reload(next) {
+      const wanted = resolveCameras(next, state.current, state.path);
+      const needsRestart: string[] = (['server', 'inference', 'tracking'] as const).filter((k) => JSON.stringify(next[k]) !== JSON.stringify(config[k]));
+      if (next.ingest.maxCameras !== config.ingest.maxCameras) needsRestart.push('ingest.maxCameras');
+      config = next;
+      const diff = await cameras.apply(wanted);
+      log.info({ ...diff, needsRestart }, 'configuration reloaded');
+      if (needsRestart.length > 0) log.warn({ sections: needsRestart }, 'these settings changed but apply only after a restart');
+      return { ...diff, needsRestart };
+    },
     close: () =>
       (closing ??= (async () => {
-        await Promise.all(sources.map((s) => s.stop()));
+        await cameras.close();
         for (const s of subs) s.unsubscribe();
         published.complete();
         await server.close();
@@ -220,20 +196,7 @@ export async function startApp(config: AppConfig, log: Logger = silentLogger()):
   };
 }
 
-function cameraView(s: CameraSource): Record<string, unknown> {
-  const st = s.status;
-  return {
-    id: s.camera,
-    kind: s.spec.kind,
-    url: s.displayUrl,
-    state: st.state,
-    ...(st.stream ? { width: st.stream.width, height: st.stream.height, fps: st.stream.fps } : {}),
-    ...(st.error ? { error: st.error.toJSON() } : {}),
-    framesRead: s.framesRead,
-  };
-}
-
-function statusMessage(st: SourceStatus): Record<string, unknown> {
+function statusMessage(st: CameraStatus): Record<string, unknown> {
   return {
     type: 'status',
     camera: st.camera,
@@ -245,11 +208,12 @@ function statusMessage(st: SourceStatus): Record<string, unknown> {
 }
 
 /**
- * Readiness (`GET /readyz`): an inference worker is alive and every camera delivers, i.e. is
- * `streaming`, or `ended` (a file that played to its end as asked). Each camera that does
- * not is listed with its state and error, so a monitor can say why.
+ * Readiness (`GET /readyz`): an inference worker is alive and every enabled camera delivers,
+ * i.e. is `streaming`, or `ended` (a file that played to its end as asked). Each camera that
+ * does not (a camera backing off counts as down) is listed with its state and error.
  */
-function readiness(sources: readonly CameraSource[], workers: number): { ok: boolean; [k: string]: unknown } {
-  const down = sources.filter((s) => s.status.state !== 'streaming' && s.status.state !== 'ended').map(cameraView);
-  return { ok: workers > 0 && down.length === 0, workers, ...(down.length > 0 ? { down } : {}), cameras: sources.length };
+function readiness(cameras: CameraManager, workers: number): { ok: boolean; [k: string]: unknown } {
+  const enabled = cameras.list().filter((c) => c.config.enabled);
+  const down = enabled.filter((c) => c.status.state !== 'streaming' && c.status.state !== 'ended').map((c) => c.view());
+  return { ok: workers > 0 && down.length === 0, workers, ...(down.length > 0 ? { down } : {}), cameras: enabled.length };
 }

@@ -1,9 +1,24 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { startApp } from './app.js';
+import { startApp, type App } from './app.js';
 import { startStatusTable } from './statusTable.js';
-import { CONFIG_DEFAULTS, DEFAULT_MODEL_PATHS, DEFAULT_SOURCE, defaultModelPath, parseConfig, type AppConfig } from './config.js';
-import { createLogger, isSegstreamError, SegstreamError } from './core/index.js';
+import {
+  CameraStateStore,
+  DEFAULT_MODEL_PATHS,
+  DEFAULT_SOURCE,
+  defaultModelPath,
+  mergeConfig,
+  parseConfig,
+  readCameraState,
+  readConfigFile,
+  resolveCameras,
+  statePathFor,
+  configSchema,
+  type Config,
+} from './config/index.js';
+import { createLogger, isSegstreamError, SegstreamError, type Logger } from './core/index.js';
+import { parseSourceSpec } from './ingest/index.js';
+import { readModelFile } from './pipeline/index.js';
 import { DEFAULT_MOT_FPS, motCommand } from './tracking/index.js';
 
 const num = (v: string): number => {
@@ -13,37 +28,108 @@ const num = (v: string): number => {
 };
 const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
 
-type NumericKey = { [K in keyof AppConfig]-?: AppConfig[K] extends number ? K : never }[keyof AppConfig];
+/** The defaults every flag shows in --help: the schema's own. */
+const DEFAULTS: Config = configSchema.parse({});
 
-/** `run` options that set one numeric config field each. */
-const NUMERIC_OPTIONS: readonly [flag: string, key: NumericKey, help: string][] = [
-  ['-p, --port <n>', 'port', 'HTTP/WebSocket port (0 = any free port)'],
-  ['--workers <n>', 'workers', 'inference worker threads (each its own onnxruntime session)'],
-  ['--threads <n>', 'threads', 'onnxruntime intra-op threads per worker (the default is the number of CPU cores)'],
-  ['--batch <n>', 'maxBatch', 'largest inference batch across cameras (clipped to a static-batch model)'],
-  ['--conf <x>', 'confidence', 'confidence threshold'],
-  ['--iou <x>', 'iou', 'NMS IoU threshold'],
-  ['--max-det <n>', 'maxDetections', 'most objects per frame'],
-  ['--track-high <x>', 'trackHighScore', 'tracker: detections at or above this score match first and may start tracks'],
-  ['--track-new <x>', 'trackNewScore', 'tracker: least score to start a new track (>= --track-high)'],
-  ['--track-max-age <s>', 'trackMaxAge', 'tracker: seconds (media time) a lost track is kept for re-identification'],
-  ['--target-memory <s>', 'targetMemory', 'seconds a prompted target is kept while its object is unseen, to be re-acquired; then target.ended'],
-  ['--network-timeout <s>', 'networkTimeoutS', 'socket/read timeout for network sources, s'],
-  ['--stall-timeout <s>', 'stallTimeoutS', 'restart a source that sends nothing for this long (connecting included), s'],
-  ['--reconnect-min <ms>', 'reconnectMinMs', 'wait before reconnecting a failed source, ms (doubles once it has been down for --fast-retry-window)'],
-  ['--reconnect-max <ms>', 'reconnectMaxMs', 'longest wait between reconnects, ms'],
-  ['--fast-retry-window <ms>', 'fastRetryWindowMs', 'a source down for less than this is retried every --reconnect-min ms before the wait doubles, ms'],
-  ['--max-message-bytes <n>', 'maxMessageBytes', 'largest client message accepted, bytes'],
-  ['--max-buffered-bytes <n>', 'maxBufferedBytes', 'a client with more unsent than this misses frame messages, bytes'],
-  ['--slow-client-timeout <ms>', 'slowClientTimeoutMs', 'a client missing frames this long is disconnected (1008), ms'],
-  ['--slow-client-close-grace <ms>', 'slowClientCloseGraceMs', 'a disconnected slow client may still read its queued messages and the 1008 close this long, ms'],
-  ['--max-clients <n>', 'maxClients', 'most open WebSocket connections; more are refused with HTTP 503 E_TOO_MANY_CLIENTS'],
+/** `run` options that set one numeric configuration field each: flag, field path, help. */
+const NUMERIC_OPTIONS: readonly [flag: string, path: string, help: string][] = [
+  ['-p, --port <n>', 'server.port', 'HTTP/WebSocket port (0 = any free port)'],
+  ['--workers <n>', 'inference.workers', 'inference worker threads (each its own onnxruntime session)'],
+  ['--threads <n>', 'inference.threads', 'onnxruntime intra-op threads per worker (0: the number of CPU cores)'],
+  ['--batch <n>', 'inference.batch', 'largest inference batch across cameras (clipped to a static-batch model)'],
+  ['--conf <x>', 'inference.confidence', 'confidence threshold'],
+  ['--iou <x>', 'inference.iou', 'NMS IoU threshold'],
+  ['--max-det <n>', 'inference.maxDetections', 'most objects per frame'],
+  ['--track-high <x>', 'tracking.highScore', 'tracker: detections at or above this score match first and may start tracks'],
+  ['--track-new <x>', 'tracking.newScore', 'tracker: least score to start a new track (>= --track-high)'],
+  ['--track-max-age <s>', 'tracking.maxAge', 'tracker: seconds (media time) a lost track is kept for re-identification'],
+  ['--target-memory <s>', 'tracking.targetMemory', 'seconds a prompted target is kept while its object is unseen, to be re-acquired; then target.ended'],
+  ['--network-timeout <s>', 'ingest.networkTimeoutS', 'socket/read timeout for network sources, s'],
+  ['--stall-timeout <s>', 'ingest.stallTimeoutS', 'restart a source that sends nothing for this long (connecting included), s'],
+  ['--reconnect-min <ms>', 'ingest.reconnectMinMs', 'wait before reconnecting a failed source, ms (doubles once it has been down for --fast-retry-window)'],
+  ['--reconnect-max <ms>', 'ingest.reconnectMaxMs', 'longest wait between reconnects, ms'],
+  ['--fast-retry-window <ms>', 'ingest.fastRetryWindowMs', 'a source down for less than this is retried every --reconnect-min ms before the wait doubles, ms'],
+  ['--max-message-bytes <n>', 'server.maxMessageBytes', 'largest client message accepted, bytes'],
+  ['--max-buffered-bytes <n>', 'server.maxBufferedBytes', 'a client with more unsent than this misses frame messages, bytes'],
+  ['--slow-client-timeout <ms>', 'server.slowClientTimeoutMs', 'a client missing frames this long is disconnected (1008), ms'],
+  ['--slow-client-close-grace <ms>', 'server.slowClientCloseGraceMs', 'a disconnected slow client may still read its queued messages and the 1008 close this long, ms'],
+  ['--max-clients <n>', 'server.maxClients', 'most open WebSocket connections; more are refused with HTTP 503 E_TOO_MANY_CLIENTS'],
 ];
 
 /** '--max-det <n>' -> 'maxDet', as commander names the option. */
 function camel(flag: string): string {
-  const long = flag.split(/[ ,]+/).find((p) => p.startsWith('--'))!.slice(2);
+  const long = flag.split(/[ ,]+/).find((p) => p.startsWith('--'))!.slice(2).replace(/^no-/, '');
   return long.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+function getPath(obj: unknown, path: string): unknown {
+  return path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], obj);
+}
+
+function setPath(obj: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let o = obj;
+  for (const k of keys.slice(0, -1)) o = (o[k] ??= {}) as Record<string, unknown>;
+  o[keys.at(-1)!] = value;
+}
+
+/**
+ * The configuration `segstream run` starts with: the file (if any), then every flag given on
+ * the command line over it; with neither a file nor a --source, the built-in demo clip, looped.
+ * Throws E_CONFIG / E_SOURCE_REFUSED naming the field, before anything starts.
+ */
+function runConfig(run: Command, opts: Record<string, unknown>): Config {
+  const given = (key: string): boolean => run.getOptionValueSource(key) === 'cli';
+  const over: Record<string, unknown> = {};
+  for (const [flag, path] of NUMERIC_OPTIONS) if (given(camel(flag))) setPath(over, path, opts[camel(flag)]);
+  const flags: [key: string, path: string, value: (v: unknown) => unknown][] = [
+    ['model', 'inference.model', (v) => v],
+    ['host', 'server.host', (v) => v],
+    ['fast', 'ingest.realtime', () => false],
+    ['loop', 'ingest.loop', () => true],
+    ['mediaRoot', 'ingest.mediaRoots', (v) => v],
+    ['tlsVerify', 'ingest.tlsVerify', (v) => v !== false],
+    ['tlsCaFile', 'ingest.tlsCaFile', (v) => v],
+    ['agnosticNms', 'inference.agnosticNms', () => true],
+    ['tracking', 'tracking.enabled', (v) => v !== false],
+    ['trackCameraMotion', 'tracking.cameraMotion', () => true],
+    ['provider', 'inference.device', (v) => v],
+  ];
+  for (const [key, path, value] of flags) if (given(key)) setPath(over, path, value(opts[key]));
+  const clipParts = [opts['clipImage'], opts['clipText'], opts['clipMerges']];
+  if (clipParts.some((p) => p !== undefined) && clipParts.some((p) => p === undefined)) {
+    throw new SegstreamError('E_CONFIG', '--clip-image, --clip-text and --clip-merges go together', { expected: 'all three', actual: clipParts.filter(Boolean).length });
+  }
+  if (opts['clipImage'] !== undefined) {
+    setPath(over, 'inference.clip', { image: opts['clipImage'], text: opts['clipText'], merges: opts['clipMerges'], ...(opts['clipVocab'] === undefined ? {} : { vocab: opts['clipVocab'] }) });
+  }
+  const sources = opts['source'] as string[] | undefined;
+  if (sources) over['cameras'] = sources.map((s, i) => ({ id: parseSourceSpec(s, i).id, url: parseSourceSpec(s, i).url }));
+  const file = opts['config'] as string | undefined;
+  const base = file === undefined ? {} : readConfigFile(file);
+  const raw = mergeConfig(base, over) as Record<string, unknown>;
+  if (file === undefined && !sources) raw['cameras'] = [{ id: 'cam0', url: DEFAULT_SOURCE, ...(given('loop') ? {} : { loop: true }) }];
+  const config = parseConfig(raw);
+  return config.inference.model === undefined ? { ...config, inference: { ...config.inference, model: defaultModelPath() } } : config;
+}
+
+function statePath(opts: Record<string, unknown>): string | undefined {
+  const explicit = opts['stateFile'] as string | undefined;
+  if (explicit !== undefined) return explicit;
+  const file = opts['config'] as string | undefined;
+  return file === undefined ? undefined : statePathFor(file);
+}
+
+function reportFatal(log: Logger, err: unknown): void {
+  if (isSegstreamError(err)) {
+    log.fatal({ code: err.code, expected: err.expected, actual: err.actual }, err.message);
+    process.stderr.write(`segstream: ${err.code}: ${err.message}\n`);
+  } else {
+    log.fatal({ err }, 'start-up failed');
+    process.stderr.write(`segstream: ${(err as Error).message}\n`);
+  }
+  process.exitCode = 2;
+  log.flush();
 }
 
 export function buildCli(): Command {
@@ -53,15 +139,17 @@ export function buildCli(): Command {
 
   const run = program
     .command('run')
-    .description('Segment live sources and serve results: GET /healthz, GET /readyz, GET /metrics, WebSocket /ws (docs/protocol.md).')
+    .description('Segment live sources and serve results: GET /healthz, /readyz, /metrics, /api/cameras (GET, POST, PATCH, DELETE), WebSocket /ws (docs/protocol.md).')
+    .option('-c, --config <file>', 'configuration file, YAML or JSON (docs/config.md); flags given here override it; SIGHUP reloads it')
+    .option('--state-file <path>', 'where cameras changed through /api/cameras are kept (default: <config>.state.json beside --config; without either, for this run only)')
     .addOption(
       new Option(
         '-s, --source <[id=]url>',
-        'camera source, repeatable: a file path, rtsp://, rtmp://, http(s):// (HLS, MJPEG, files) or /dev/videoN; optional id= prefix names the camera (default cam0, cam1, ...)',
+        'camera source, repeatable (replaces the file\'s cameras): a file path, rtsp://, rtmp://, http(s):// (HLS, MJPEG, files) or /dev/videoN; optional id= prefix names the camera (default cam0, cam1, ...)',
       ).argParser(collect),
     )
     .option('-m, --model <path>', `YOLOv8/YOLO11-seg or FastSAM ONNX export (default: first of ${DEFAULT_MODEL_PATHS.join(', ')})`)
-    .option('--host <addr>', 'address to listen on', CONFIG_DEFAULTS.host)
+    .option('--host <addr>', 'address to listen on', DEFAULTS.server.host)
     .option('--fast', 'read files as fast as possible instead of at their own frame rate')
     .option('--loop', 'restart files when they end (on by default for the built-in demo clip)')
     .addOption(new Option('--media-root <dir>', 'local file sources must lie in this directory (after resolving links); repeatable; default: any file').argParser(collect))
@@ -70,78 +158,98 @@ export function buildCli(): Command {
     .option('--agnostic-nms', 'class-agnostic NMS, as FastSAM everything mode')
     .option('--no-tracking', 'do not follow objects across frames (no ids, no prompts)')
     .option('--track-camera-motion', 'tracker: compensate camera shake and pans (moving cameras, dashcams)')
-    .addOption(new Option('--provider <name>', 'onnxruntime execution provider').choices(['cpu', 'webgpu', 'cuda']).default(CONFIG_DEFAULTS.executionProvider))
+    .addOption(new Option('--provider <name>', 'onnxruntime execution provider').choices(['cpu', 'webgpu', 'cuda']).default(DEFAULTS.inference.device))
     .option('--clip-image <path>', 'CLIP image encoder (ONNX) for text prompts')
     .option('--clip-text <path>', 'CLIP text encoder (ONNX) for text prompts')
     .option('--clip-merges <path>', 'CLIP BPE merges file (bpe_simple_vocab_16e6.txt[.gz])')
     .option('--clip-vocab <path>', 'optional Hugging Face vocab.json matching the merges')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace, silent', process.env['SEGSTREAM_LOG_LEVEL'] ?? 'info');
-  // Numeric options: flag -> config key; defaults come from the config schema.
-  for (const [flag, key, help] of NUMERIC_OPTIONS) run.option(flag, help, num, CONFIG_DEFAULTS[key]);
+  // Numeric options: flag -> config field; the defaults shown are the schema's.
+  for (const [flag, path, help] of NUMERIC_OPTIONS) run.option(flag, help, num, getPath(DEFAULTS, path) as number);
   run.action(async (opts: Record<string, unknown>) => {
     const log = createLogger(String(opts['logLevel']));
-    const usingDemo = opts['source'] === undefined;
+    let app: App;
+    const path = statePath(opts);
+    let state: CameraStateStore;
     try {
-      const clipParts = [opts['clipImage'], opts['clipText'], opts['clipMerges']];
-      if (clipParts.some((p) => p !== undefined) && clipParts.some((p) => p === undefined)) {
-        throw new SegstreamError('E_CONFIG', '--clip-image, --clip-text and --clip-merges go together', { expected: 'all three', actual: clipParts.filter(Boolean).length });
-      }
-      const numeric = Object.fromEntries(NUMERIC_OPTIONS.map(([flag, key]) => [key, opts[camel(flag)]]));
-      const config = parseConfig({
-        ...numeric,
-        sources: (opts['source'] as string[] | undefined) ?? [DEFAULT_SOURCE],
-        mediaRoots: (opts['mediaRoot'] as string[] | undefined) ?? [],
-        tlsVerify: opts['tlsVerify'] !== false,
-        ...(opts['tlsCaFile'] === undefined ? {} : { tlsCaFile: opts['tlsCaFile'] }),
-        model: (opts['model'] as string | undefined) ?? defaultModelPath(),
-        host: opts['host'],
-        realtime: !opts['fast'],
-        loop: (opts['loop'] as boolean | undefined) ?? usingDemo,
-        agnosticNms: opts['agnosticNms'] === true,
-        tracking: opts['tracking'],
-        trackCameraMotion: opts['trackCameraMotion'] === true,
-        executionProvider: opts['provider'],
-        ...(opts['clipImage'] === undefined
-          ? {}
-          : { clip: { image: opts['clipImage'], text: opts['clipText'], merges: opts['clipMerges'], ...(opts['clipVocab'] === undefined ? {} : { vocab: opts['clipVocab'] }) } }),
-      });
-      const app = await startApp(config, log);
-      const stopTable = startStatusTable(app);
-      let stoppingSince: number | undefined;
-      // A second signal within a second of the first is the same Ctrl-C twice (bin/segstream.js
-      // forwards what the terminal also sends to its process group): cleanup goes on. A later
-      // one means the operator insists: exit now.
-      const shutdown = (signal: string): void => {
-        if (stoppingSince !== undefined) {
-          if (Date.now() - stoppingSince < 1000) return void log.info({ signal }, 'already shutting down');
-          log.warn({ signal }, 'shutdown did not finish: exiting now');
-          process.exit(1);
-        }
-        stoppingSince = Date.now();
-        stopTable();
-        log.info({ signal }, 'shutting down');
-        void app.close().then(
-          () => process.exit(0),
-          (err: unknown) => {
-            log.error({ err }, 'error during shutdown');
-            process.exit(1);
-          },
-        );
-      };
-      process.on('SIGINT', shutdown);
-      process.on('SIGTERM', shutdown);
+      const config = runConfig(run, opts);
+      state = new CameraStateStore(path, path === undefined ? undefined : readCameraState(path));
+      app = await startApp(config, { log, state });
     } catch (err) {
-      if (isSegstreamError(err)) {
-        log.fatal({ code: err.code, expected: err.expected, actual: err.actual }, err.message);
-        process.stderr.write(`segstream: ${err.code}: ${err.message}\n`);
-      } else {
-        log.fatal({ err }, 'start-up failed');
-        process.stderr.write(`segstream: ${(err as Error).message}\n`);
-      }
-      process.exitCode = 2;
-      log.flush();
+      reportFatal(log, err);
+      return;
     }
+    const stopTable = startStatusTable(app);
+    let stoppingSince: number | undefined;
+    // A second signal within a second of the first is the same Ctrl-C twice (bin/segstream.js
+    // forwards what the terminal also sends to its process group): cleanup goes on. A later
+    // one means the operator insists: exit now.
+    const shutdown = (signal: string): void => {
+      if (stoppingSince !== undefined) {
+        if (Date.now() - stoppingSince < 1000) return void log.info({ signal }, 'already shutting down');
+        log.warn({ signal }, 'shutdown did not finish: exiting now');
+        process.exit(1);
+      }
+      stoppingSince = Date.now();
+      stopTable();
+      log.info({ signal }, 'shutting down');
+      void app.close().then(
+        () => process.exit(0),
+        (err: unknown) => {
+          log.error({ err }, 'error during shutdown');
+          process.exit(1);
+        },
+      );
+    };
+    process.on('SIGINT', shutdown);
+    process.on('SIGTERM', shutdown);
+    // SIGHUP: read the file and the state file again (flags still override them) and apply the
+    // cameras' difference. An invalid file changes nothing: the service goes on with what runs.
+    let reloading = Promise.resolve();
+    process.on('SIGHUP', () => {
+      if (stoppingSince !== undefined) return;
+      if (opts['config'] === undefined) return void log.warn('SIGHUP: no --config file to reload');
+      reloading = reloading.then(async () => {
+        try {
+          const next = runConfig(run, opts);
+          const before = state.current;
+          if (path !== undefined) state.replace(readCameraState(path));
+          try {
+            await app.reload(next);
+          } catch (err) {
+            state.replace(before);
+            throw err;
+          }
+        } catch (err) {
+          const e = isSegstreamError(err) ? err : undefined;
+          log.error({ code: e?.code, err: e ? e.message : err }, 'reload refused: the configuration is invalid; nothing changed');
+        }
+      });
+    });
   });
+
+  program
+    .command('check-config')
+    .description('Validate a configuration file (and its state file) as `segstream run --config` would, without starting anything; exit 0 when valid, 2 naming the field when not.')
+    .argument('<file>', 'configuration file, YAML or JSON')
+    .option('--state-file <path>', 'state file to check with it (default: <file>.state.json beside it)')
+    .option('--no-model', 'do not check the model file')
+    .action(async (file: string, opts: { stateFile?: string; model: boolean }) => {
+      try {
+        const raw = readConfigFile(file) as Record<string, unknown>;
+        const parsed = parseConfig(raw);
+        const config = parsed.inference.model === undefined ? { ...parsed, inference: { ...parsed.inference, model: defaultModelPath() } } : parsed;
+        const path = opts.stateFile ?? statePathFor(file);
+        const cameras = resolveCameras(config, readCameraState(path), path);
+        if (opts.model) await readModelFile(config.inference.model!);
+        process.stdout.write(
+          `${file}: valid: ${cameras.length} camera(s)${cameras.length ? ` (${cameras.map((c) => c.id).join(', ')})` : ''}, model ${config.inference.model}${opts.model ? '' : ' (not checked)'}\n`,
+        );
+      } catch (err) {
+        process.stderr.write(`segstream: ${isSegstreamError(err) ? `${err.code}: ` : ''}${(err as Error).message}\n`);
+        process.exitCode = 2;
+      }
+    });
 
   program
     .command('mot')

@@ -30,6 +30,8 @@ export function createMetrics(): Metrics {
     ...r,
     collect() {
       const now = Date.now();
+      // Only the cameras that run now: a removed camera's series goes with it.
+      this.reset();
       for (const [camera, at] of newestPublished) this.set({ camera }, Math.max(0, now - at) / 1000);
     },
   });

@@ -1,15 +1,6 @@
 import type { Subscription } from 'rxjs';
 import type { App } from './app.js';
 
-/** What the live table shows per camera, from the app's own streams. */
-interface CameraRow {
-  framesIn: number;
-  processed: number;
-  latencyMs: number;
-  objects: number;
-  dropped: number;
-}
-
 export interface StatusTableOptions {
   /** Redraw period, ms. */
   intervalMs?: number;
@@ -26,39 +17,31 @@ export interface StatusTableOptions {
 export function startStatusTable(app: App, options: StatusTableOptions = {}): () => void {
   const out = options.out ?? process.stdout;
   if (!out.isTTY) return () => undefined;
-  const rows = new Map<string, CameraRow>();
-  const row = (camera: string): CameraRow => {
-    let r = rows.get(camera);
-    if (r === undefined) rows.set(camera, (r = { framesIn: 0, processed: 0, latencyMs: 0, objects: 0, dropped: 0 }));
-    return r;
-  };
-  const subs: Subscription[] = app.sources.map((s) => s.frames$.subscribe(() => row(s.camera).framesIn++));
-  subs.push(
-    app.published$.subscribe(({ message, latencyMs }) => {
-      const r = row(message.camera);
-      r.processed++;
-      r.latencyMs = latencyMs;
-      r.objects = message.objects.length;
-      r.dropped = message.dropped;
-    }),
-  );
+  // Latency and objects of each camera's newest published frame; counts come from the cameras.
+  const newest = new Map<string, { latencyMs: number; objects: number }>();
+  const sub: Subscription = app.published$.subscribe(({ message, latencyMs }) => newest.set(message.camera, { latencyMs, objects: message.objects.length }));
   let drawn = 0;
   let last = new Map<string, { framesIn: number; processed: number; at: number }>();
   const draw = (): void => {
     const now = Date.now();
     const lines = [pad(['camera', 'state', 'in fps', 'out fps', 'latency', 'objects', 'dropped'])];
     const next = new Map<string, { framesIn: number; processed: number; at: number }>();
-    for (const s of app.sources) {
-      const r = row(s.camera);
-      const before = last.get(s.camera);
+    for (const cam of app.cameras.list()) {
+      const r = { framesIn: cam.source?.framesRead ?? 0, processed: cam.framesProcessed };
+      const n = newest.get(cam.id);
+      const before = last.get(cam.id);
       const dt = before ? (now - before.at) / 1000 : 0;
-      const rate = (n: number, m: number | undefined) => (dt > 0 && m !== undefined ? ((n - m) / dt).toFixed(1) : '-');
-      lines.push(pad([s.camera, s.status.state, rate(r.framesIn, before?.framesIn), rate(r.processed, before?.processed), r.processed ? `${Math.round(r.latencyMs)} ms` : '-', String(r.objects), String(r.dropped)]));
-      next.set(s.camera, { framesIn: r.framesIn, processed: r.processed, at: now });
+      const rate = (x: number, y: number | undefined) => (dt > 0 && y !== undefined ? ((x - y) / dt).toFixed(1) : '-');
+      lines.push(
+        pad([cam.id, cam.status.state, rate(r.framesIn, before?.framesIn), rate(r.processed, before?.processed), n ? `${Math.round(n.latencyMs)} ms` : '-', String(n?.objects ?? 0), String(cam.framesDropped)]),
+      );
+      next.set(cam.id, { ...r, at: now });
     }
+    for (const id of newest.keys()) if (!next.has(id)) newest.delete(id);
     last = next;
-    // Back to the table's first line, then each line cleared and rewritten.
-    out.write((drawn > 0 ? `\x1b[${drawn}F` : '') + lines.map((l) => `\x1b[2K${l}\n`).join(''));
+    // Back to the table's first line, each line cleared and rewritten, then whatever a longer
+    // table (a removed camera) left below cleared.
+    out.write((drawn > 0 ? `\x1b[${drawn}F` : '') + lines.map((l) => `\x1b[2K${l}\n`).join('') + '\x1b[J');
     drawn = lines.length;
   };
   draw();
@@ -66,7 +49,7 @@ export function startStatusTable(app: App, options: StatusTableOptions = {}): ()
   timer.unref();
   return () => {
     clearInterval(timer);
-    for (const s of subs) s.unsubscribe();
+    sub.unsubscribe();
   };
 }
 

@@ -1,13 +1,12 @@
-import { engineOptions } from '../../src/app.js';
-import { CONFIG_DEFAULTS, liveTrackerOptions as trackerOptionsOf, type AppConfig } from '../../src/config.js';
+import { configSchema, engineOptions, liveTrackerOptions as trackerOptionsOf, type Config } from '../../src/config/index.js';
 import type { EngineOptions } from '../../src/pipeline/index.js';
 import type { TrackerOptionsInput } from '../../src/tracking/index.js';
 
 /** The live service's settings, from the config defaults `segstream run` starts with. */
-export function liveTrackerOptions(config: AppConfig = CONFIG_DEFAULTS): TrackerOptionsInput {
-  return trackerOptionsOf(config);
+export function liveTrackerOptions(config: Config = configSchema.parse({})): TrackerOptionsInput {
+  return trackerOptionsOf(config.tracking, config.inference.confidence);
 }
 
-export function liveEngineOptions(config: AppConfig = CONFIG_DEFAULTS): EngineOptions {
-  return engineOptions(config);
+export function liveEngineOptions(config: Config = configSchema.parse({})): EngineOptions {
+  return engineOptions(config.inference);
 }

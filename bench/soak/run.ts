@@ -17,7 +17,9 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import type { Counter } from 'prom-client';
 import { startApp, type App } from '../../src/app.js';
-import { PACKAGE_ROOT, parseConfig, CONFIG_DEFAULTS } from '../../src/config.js';
+import { configSchema, PACKAGE_ROOT, parseConfig } from '../../src/config/index.js';
+
+const SERVER_DEFAULTS = configSchema.parse({}).server;
 import { rtspServerUnavailable, startRtspServer, type RtspServer } from '../../test/helpers/rtspServer.js';
 import { FastClient, SlowClient } from './clients.js';
 import { LEVEL_NAMES, LogSink } from './logSink.js';
@@ -39,8 +41,8 @@ const USAGE = `npm run soak -- [options]
                            (a file in $TMPDIR, about 6 MB per minute of run, removed at the end)
   --model PATH             ONNX model (default ../shared/models/yolov8n-seg-320.onnx)
   --threads N              onnxruntime intra-op threads (default: cores)
-  --max-buffered-kib N     server's maxBufferedBytes per client, KiB (default ${CONFIG_DEFAULTS.maxBufferedBytes / 1024})
-  --slow-client-timeout-s N  server's slowClientTimeoutMs, s (default ${CONFIG_DEFAULTS.slowClientTimeoutMs / 1000})
+  --max-buffered-kib N     server's maxBufferedBytes per client, KiB (default ${SERVER_DEFAULTS.maxBufferedBytes / 1024})
+  --slow-client-timeout-s N  server's slowClientTimeoutMs, s (default ${SERVER_DEFAULTS.slowClientTimeoutMs / 1000})
   --log PATH               append the service's log (JSON lines) to PATH
   --log-level LEVEL        service log level (default info)
   --csv PATH               write every sample to PATH
@@ -224,23 +226,26 @@ console.log(
 const before = { ...memory(), fds: openFds() };
 try {
   const config = parseConfig({
-    sources: [`rtsp=${rtsp!.url}`, `file=${args['file-clip']}`],
-    model: args.model,
-    host: '127.0.0.1',
-    port: 0,
-    realtime: true,
-    loop: true,
-    threads: THREADS,
-    ...(MAX_BUFFERED_KIB !== undefined ? { maxBufferedBytes: MAX_BUFFERED_KIB * 1024 } : {}),
-    ...(SLOW_TIMEOUT_S !== undefined ? { slowClientTimeoutMs: Math.max(1, Math.round(SLOW_TIMEOUT_S * 1000)) } : {}),
+    cameras: [
+      { id: 'rtsp', url: rtsp!.url },
+      { id: 'file', url: args['file-clip'] },
+    ],
+    inference: { model: args.model, threads: THREADS },
+    server: {
+      host: '127.0.0.1',
+      port: 0,
+      ...(MAX_BUFFERED_KIB !== undefined ? { maxBufferedBytes: MAX_BUFFERED_KIB * 1024 } : {}),
+      ...(SLOW_TIMEOUT_S !== undefined ? { slowClientTimeoutMs: Math.max(1, Math.round(SLOW_TIMEOUT_S * 1000)) } : {}),
+    },
+    ingest: { realtime: true, loop: true },
   });
-  app = await startApp(config, log);
+  app = await startApp(config, { log });
 } catch (err) {
   await broke('the app failed to start', err);
 }
 const theApp = app!;
-for (const s of theApp.sources) {
-  s.status$.subscribe((st) => {
+for (const cam of theApp.cameras.list()) {
+  cam.status$.subscribe((st) => {
     if ((st.state !== 'streaming' && st.state !== 'connecting') || st.restarts > 0) event(`camera ${st.camera}`, `${st.state}${st.error ? ` ${st.error.code}: ${st.error.message}` : ''} (restarts ${st.restarts})`);
   });
 }
@@ -311,7 +316,7 @@ async function takeSample(): Promise<Sample> {
   cpuMark = { usage: process.cpuUsage(), at: now };
   const [fin, processed, dropped, restarts] = await Promise.all([theApp.metrics.framesIn, theApp.metrics.framesProcessed, theApp.metrics.framesDropped, theApp.metrics.sourceRestarts].map(byCamera));
   const cameras: Sample['cameras'] = {};
-  const states = new Map(theApp.sources.map((src) => [src.camera, src.status.state]));
+  const states = new Map(theApp.cameras.list().map((cam) => [cam.id, cam.status.state]));
   for (const c of CAMERAS) cameras[c] = { in: fin!.get(c) ?? 0, processed: processed!.get(c) ?? 0, dropped: dropped!.get(c) ?? 0, restarts: restarts!.get(c) ?? 0, state: states.get(c) ?? '?' };
   const s: Sample = {
     t,

@@ -14,6 +14,9 @@ export const ERROR_CODES = [
   'E_SOURCE_REFUSED',
   'E_SOURCE_FAILED',
   'E_SOURCE_STALLED',
+  // cameras managed at run time (HTTP API, reload)
+  'E_CAMERA_EXISTS',
+  'E_CAMERA_LIMIT',
   // inference and internals
   'E_INFERENCE',
   'E_INTERNAL',

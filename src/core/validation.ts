@@ -15,12 +15,15 @@ export function parseWith<T extends z.ZodType>(schema: T, raw: unknown, code: Er
 export function validationError(raw: unknown, issue: z.core.$ZodIssue, code: ErrorCode, what: string): SegstreamError {
   const path = issue.path.map((p) => (typeof p === 'symbol' ? p.toString() : p));
   if (issue.code === 'unrecognized_keys') {
-    const where = path.length > 0 ? ` in ${path.join('.')}` : '';
     // The keys are the client's own text: name a few, each cut short.
     const keys = issue.keys.slice(0, SUMMARY_ITEMS).map((k) => summariseString(k, SUMMARY_KEY_CHARS));
-    return new SegstreamError(code, `${what}: unknown key(s)${where}: ${nameSome(issue.keys)}`, { expected: 'known keys only', actual: keys });
+    const message =
+      issue.keys.length === 1
+        ? `${what} ${fieldPath([...path, keys[0]!])}: unknown key`
+        : `${what} ${path.length > 0 ? `${fieldPath(path)}: ` : ''}unknown keys: ${nameSome(issue.keys)}`;
+    return new SegstreamError(code, message, { expected: 'known keys only', actual: keys });
   }
-  const where = path.length > 0 ? path.join('.') : 'value';
+  const where = path.length > 0 ? fieldPath(path) : 'value';
   const actual = valueAt(raw, path);
   let expected: unknown;
   if (issue.code === 'too_big') expected = `<= ${String(issue.maximum)}`;
@@ -31,6 +34,11 @@ export function validationError(raw: unknown, issue: z.core.$ZodIssue, code: Err
     expected,
     actual: summariseValue(issue.code === 'too_big' || issue.code === 'too_small' ? sizeOf(actual) : actual),
   });
+}
+
+/** A field's path as written in a file: `cameras[2].url`. */
+export function fieldPath(path: readonly (string | number)[]): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
 }
 
 function valueAt(raw: unknown, path: readonly (string | number)[]): unknown {

@@ -45,6 +45,12 @@ export interface CameraSourceOptions {
   tlsVerify: boolean;
   /** CA certificates (PEM) to verify TLS servers against instead of the system store. */
   caFile?: string;
+  /**
+   * Checks the source again before each ffmpeg start and gives what ffmpeg opens (a local
+   * file's path resolved anew, so a link changed while the camera runs cannot lead outside
+   * its media root). Throwing E_SOURCE_REFUSED ends the camera in `failed`.
+   */
+  recheck?: () => SourceSpec;
 }
 
 export const DEFAULT_SOURCE_OPTIONS: Omit<CameraSourceOptions, 'modelWidth' | 'modelHeight'> = {
@@ -210,7 +216,14 @@ export class CameraSource {
     let fruitless = 0;
     let seekS = 0;
     while (!this.stopped) {
-      const outcome = await this.run(seekS);
+      let target = this.spec;
+      try {
+        target = this.options.recheck?.() ?? this.spec;
+      } catch (err) {
+        this.setStatus('failed', this.redactError(toSegstreamError(err, 'E_SOURCE_REFUSED')));
+        return;
+      }
+      const outcome = await this.run(target, seekS);
       if (this.stopped) break;
       let error = outcome.error;
       if (!error && outcome.frames === 0 && this.finite && this.options.loop) {
@@ -262,7 +275,7 @@ export class CameraSource {
   }
 
   /** Runs one ffmpeg process until it exits; never rejects. */
-  private run(seekS: number): Promise<RunOutcome> {
+  private run(target: SourceSpec, seekS: number): Promise<RunOutcome> {
     const { modelWidth, modelHeight } = this.options;
     const assembler = new FrameAssembler(frameByteLength(modelWidth, modelHeight, 'rgb24'));
     const report = new FfmpegReport();
@@ -362,8 +375,8 @@ export class CameraSource {
         if (holdTimer === undefined) drain();
       };
 
-      const command = ffmpeg(this.spec.url)
-        .inputOptions(inputOptions(this.spec, this.options, seekS))
+      const command = ffmpeg(target.url)
+        .inputOptions(inputOptions(target, this.options, seekS))
         .outputOptions(outputOptions(modelWidth, modelHeight))
         .on('start', (line: string) => {
           // fluent-ffmpeg spawns asynchronously: a stop() before this point could not kill it.

@@ -15,6 +15,11 @@ export interface SourcePolicy {
    * is turned off explicitly.
    */
   readonly tlsVerify?: boolean;
+  /**
+   * Local files only inside a media root: sources from the HTTP API, which anyone who can reach
+   * it could point at any file the process can read. Without media roots they are all refused.
+   */
+  readonly requireMediaRoot?: boolean;
 }
 
 /**
@@ -34,6 +39,12 @@ export function resolveSource(spec: SourceSpec, policy: SourcePolicy): SourceSpe
     });
   }
   if (spec.kind !== 'file') return spec;
+  if (policy.requireMediaRoot && policy.mediaRoots.length === 0) {
+    throw new SegstreamError('E_SOURCE_REFUSED', `camera ${spec.id}: local files are refused here unless media roots are configured (--media-root, ingest.mediaRoots)`, {
+      expected: 'a network source, or a file inside a media root',
+      actual: 'a local file',
+    });
+  }
   const refuse = (rule: string, actual: unknown = spec.url): never => {
     throw new SegstreamError('E_SOURCE_REFUSED', `camera ${spec.id}: source '${spec.url}' refused: ${rule}`, {
       expected: policy.mediaRoots.length > 0 ? `an existing video file inside ${policy.mediaRoots.join(', ')}` : 'an existing video file',

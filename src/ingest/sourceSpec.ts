@@ -31,6 +31,15 @@ export function parseSourceSpec(value: string, index: number): SourceSpec {
   if (!ID_RE.test(id)) {
     throw new SegstreamError('E_CONFIG', `camera id '${id}' is invalid`, { expected: ID_RE.source, actual: id });
   }
+  return sourceSpecOf(id, url);
+}
+
+/**
+ * A camera's source from its id and URL (a configuration file's or the API's camera): the
+ * same allow-list as `--source`. Throws E_SOURCE_REFUSED naming the rule.
+ */
+export function sourceSpecOf(id: string, value: string): SourceSpec {
+  const url = value.trim();
   if (url.length === 0) throw new SegstreamError('E_CONFIG', `source for camera '${id}' is empty`, { expected: 'a path or URL' });
   const kind = classify(url);
   // ffmpeg's protocol names are lower case: `RTSP://h/s` is `rtsp://h/s`.

@@ -7,9 +7,10 @@ import type { SegmentedFrame } from './segmentedFrame.js';
 
 /**
  * Maps an inference result into source-frame pixels: boxes through the letterbox,
- * masks assembled per box. Boxes that collapse to nothing after clamping are dropped.
+ * masks assembled per box. Boxes that collapse to nothing after clamping, and detections
+ * scoring below `minScore` (a camera asking for more than the engine's threshold), are dropped.
  */
-export function decodeFrame(item: InferredFrame, info: ModelInfo): SegmentedFrame {
+export function decodeFrame(item: InferredFrame, info: ModelInfo, minScore = 0): SegmentedFrame {
   const t0 = performance.now();
   const { frame, image } = item;
   const lb = frame.letterbox;
@@ -31,6 +32,7 @@ export function decodeFrame(item: InferredFrame, info: ModelInfo): SegmentedFram
   const coefficients = new Float32Array(n * nm);
   let kept = 0;
   for (let i = 0; i < n; i++) {
+    if (raw.scores[i]! < minScore) continue;
     const box = boxToSource(lb, raw.boxes, i * 4);
     if (box[2] - box[0] < 1 || box[3] - box[1] < 1) continue;
     const mask = assembleMask(raw.coefficients, i * info.numMasks, protos, lb, box);

@@ -30,6 +30,12 @@ export interface InferLatestHooks {
   onError?: (frames: Frame[], err: SegstreamError) => void;
   /** A batch came back from its worker: its size and session.run time, once per batch. */
   onBatch?: (size: number, inferenceMs: number) => void;
+  /**
+   * Camera ids that stopped (removed or replaced): each one's waiting frame and frames still in
+   * a worker are dropped without a hook, and its frame order starts over (a camera added again
+   * under that id counts `seq` from 0).
+   */
+  forget$?: Observable<string>;
 }
 
 /**
@@ -46,6 +52,17 @@ export function inferLatest(runner: BatchRunner, hooks: InferLatestHooks = {}): 
       // finishes later is dropped so each camera's results keep going forward (the tracker
       // and clients rely on it).
       const lastSeq = new Map<string, number>();
+      // Forgotten cameras, by the count of forgets then: a result of a frame sent before its
+      // camera was forgotten is dropped. An entry goes once no batch in flight was sent before
+      // it, so this holds at most the cameras removed while some batch ran.
+      const forgottenAt = new Map<string, number>();
+      const sentAts: number[] = [];
+      let forgets = 0;
+      const settled = (sentAt: number): void => {
+        sentAts.splice(sentAts.indexOf(sentAt), 1);
+        const oldest = Math.min(...sentAts);
+        for (const [camera, at] of forgottenAt) if (at <= oldest) forgottenAt.delete(camera);
+      };
       let inFlight = 0;
       let sourceDone = false;
       let closed = false;
@@ -57,6 +74,8 @@ export function inferLatest(runner: BatchRunner, hooks: InferLatestHooks = {}): 
       const pump = (): void => {
         while (!closed && runner.idle > 0 && scheduler.size > 0) {
           const frames = scheduler.take(runner.maxBatch);
+          const sentAt = forgets;
+          sentAts.push(sentAt);
           const start = performance.now();
           for (const f of frames) hooks.onSlot?.(f.camera, false);
           inFlight++;
@@ -76,7 +95,7 @@ export function inferLatest(runner: BatchRunner, hooks: InferLatestHooks = {}): 
                 const queueMs = start - (queuedAt.get(f) ?? start);
                 queuedAt.delete(f);
                 const image = out.images[i];
-                if (!image) return;
+                if (!image || (forgottenAt.get(f.camera) ?? -1) > sentAt) return;
                 if (f.seq <= (lastSeq.get(f.camera) ?? -1)) {
                   hooks.onDrop?.(f);
                   return;
@@ -88,10 +107,12 @@ export function inferLatest(runner: BatchRunner, hooks: InferLatestHooks = {}): 
                   timings: { ...out.timings, queueMs, batchSize: frames.length },
                 });
               });
+              settled(sentAt);
               maybeComplete();
             },
             (err: unknown) => {
               inFlight--;
+              settled(sentAt);
               for (const f of frames) queuedAt.delete(f);
               if (closed) return;
               hooks.onError?.(frames, toSegstreamError(err, 'E_INFERENCE'));
@@ -115,6 +136,13 @@ export function inferLatest(runner: BatchRunner, hooks: InferLatestHooks = {}): 
         }, RETRY_MS);
       };
 
+      const forgetSub = hooks.forget$?.subscribe((camera) => {
+        const waiting = scheduler.remove(camera);
+        if (waiting) queuedAt.delete(waiting);
+        lastSeq.delete(camera);
+        if (sentAts.length > 0) forgottenAt.set(camera, ++forgets);
+        maybeComplete();
+      });
       const sub = source.subscribe({
         next: (frame) => {
           queuedAt.set(frame, performance.now());
@@ -135,6 +163,7 @@ export function inferLatest(runner: BatchRunner, hooks: InferLatestHooks = {}): 
         closed = true;
         clearTimeout(retry);
         sub.unsubscribe();
+        forgetSub?.unsubscribe();
       };
     });
 }

@@ -29,6 +29,13 @@ export class LatestFrameScheduler {
     return out;
   }
 
+  /** Removes a camera's waiting frame (the camera was removed); returns it, if any. */
+  remove(camera: string): Frame | undefined {
+    const frame = this.slots.get(camera);
+    this.slots.delete(camera);
+    return frame;
+  }
+
   /** Frames waiting now (at most one per camera). */
   get size(): number {
     return this.slots.size;

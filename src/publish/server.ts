@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket, type RawData, type ServerOptions } from 'ws';
-import { nameSome, parseWith, SegstreamError, summariseString, summariseValue, type Logger } from '../core/index.js';
+import { nameSome, parseWith, SegstreamError, summariseString, summariseValue, type ErrorCode, type Logger } from '../core/index.js';
 import type { Metrics } from '../metrics.js';
 import { jsonDepth } from './jsonDepth.js';
 import { clientMessageSchema, CLIENT_MESSAGE_TYPES, PROTOCOL_VERSION, type ClientMessage } from './messages.js';
@@ -64,6 +64,29 @@ export interface ServiceView {
   cameraIds(): string[];
   /** Message types beyond ping/subscribe, by `type`; each validates its own message. */
   handlers?: ReadonlyMap<string, RequestHandler> | Readonly<Record<string, RequestHandler>>;
+  /** Requests under /api/ (JSON bodies parsed and limited here); undefined: 404. */
+  api?: (req: { method: string; path: string; body: unknown }) => Promise<{ status: number; body?: unknown; headers?: Readonly<Record<string, string>> } | undefined>;
+}
+
+/** Largest /api request body, bytes. */
+const MAX_API_BODY_BYTES = 64 * 1024;
+
+/** The HTTP status of an /api request refused with this code. */
+export function httpStatusOf(code: ErrorCode): number {
+  switch (code) {
+    case 'E_UNKNOWN_CAMERA':
+      return 404;
+    case 'E_CAMERA_EXISTS':
+    case 'E_CAMERA_LIMIT':
+      return 409;
+    case 'E_MSG_TOO_LARGE':
+      return 413;
+    case 'E_INTERNAL':
+    case 'E_INFERENCE':
+      return 500;
+    default:
+      return 400;
+  }
 }
 
 interface Client {
@@ -157,7 +180,8 @@ export class PublishServer {
   }
 
   private async handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?')[0];
+    const path = (req.url ?? '/').split('?')[0]!;
+    if (path === '/api' || path.startsWith('/api/')) return this.handleApi(req, res, path);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
       return;
@@ -173,6 +197,81 @@ export class PublishServer {
       return;
     }
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /healthz, /readyz, /metrics or a WebSocket at /ws\n');
+  }
+
+  /**
+   * /api/...: the body (POST, PATCH) must be JSON (`content-type: application/json`, which a
+   * browser cannot send cross-origin without asking first), at most 64 KiB and nested at most
+   * maxMessageDepth levels. A refused request gets `{"error": {code, message, ...}}` with the
+   * code's status; a failure inside is 500 E_INTERNAL and logged.
+   */
+  private async handleApi(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    const send = (status: number, body: unknown, headers: Readonly<Record<string, string>> = {}): void => {
+      const json = body === undefined ? '' : JSON.stringify(body);
+      res.writeHead(status, { ...headers, ...(json ? { 'content-type': 'application/json' } : {}) }).end(req.method === 'HEAD' ? undefined : json);
+    };
+    let bodyPending = false;
+    const refuse = (err: SegstreamError): void => {
+      this.metrics.clientErrors.inc({ code: err.code });
+      if (bodyPending) {
+        // A body refused before it was read is never read: the connection ends with the reply.
+        res.once('finish', () => req.socket.destroy());
+        return send(httpStatusOf(err.code), { error: err.toJSON() }, { connection: 'close' });
+      }
+      send(httpStatusOf(err.code), { error: err.toJSON() });
+    };
+    try {
+      const method = req.method ?? 'GET';
+      let body: unknown;
+      if (method === 'POST' || method === 'PATCH' || method === 'PUT') {
+        bodyPending = true;
+        body = await this.readJsonBody(req);
+        bodyPending = false;
+      }
+      const reply = this.view.api ? await this.view.api({ method, path, body }) : undefined;
+      if (!reply) {
+        return send(404, { error: new SegstreamError('E_MSG_INVALID', `no such API route: ${summariseString(path, 80)}`, { expected: '/api/cameras[/<id>]' }).toJSON() });
+      }
+      send(reply.status, reply.body, reply.headers);
+    } catch (err) {
+      if (err instanceof SegstreamError) return refuse(err);
+      this.log?.error({ err, url: summariseString(req.url ?? '', 200), method: req.method }, 'API request failed');
+      refuse(INTERNAL_ERROR);
+    }
+  }
+
+  private async readJsonBody(req: IncomingMessage): Promise<unknown> {
+    const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (type !== 'application/json') {
+      throw new SegstreamError('E_MSG_INVALID', 'the request body must be JSON (content-type: application/json)', { expected: 'application/json', actual: summariseString(type, 80) });
+    }
+    const declared = Number(req.headers['content-length'] ?? 0);
+    const tooLarge = (size: number): SegstreamError =>
+      new SegstreamError('E_MSG_TOO_LARGE', `request body of ${size} bytes exceeds the limit`, { expected: `<= ${MAX_API_BODY_BYTES} bytes`, actual: size });
+    if (declared > MAX_API_BODY_BYTES) throw tooLarge(declared);
+    const text = await new Promise<string>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      req.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size <= MAX_API_BODY_BYTES) return void chunks.push(chunk);
+        // Not read further: the reply closes the connection.
+        req.pause();
+        req.removeAllListeners('data');
+        reject(tooLarge(size));
+      });
+      req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      req.on('error', reject);
+    });
+    const maxDepth = this.options.maxMessageDepth;
+    if (jsonDepth(text, maxDepth) > maxDepth) {
+      throw new SegstreamError('E_MSG_INVALID', `request body nests arrays or objects deeper than ${maxDepth} levels`, { expected: `<= ${maxDepth} levels`, actual: `> ${maxDepth}` });
+    }
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (err) {
+      throw new SegstreamError('E_MSG_NOT_JSON', `request body is not JSON: ${summariseString((err as Error).message, 120)}`);
+    }
   }
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {

@@ -213,7 +213,7 @@ describe('segstream CLI', () => {
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     expect(await exited(child)).toBe(2);
-    expect(stderr).toMatch(/E_CONFIG: invalid option confidence/);
+    expect(stderr).toMatch(/E_CONFIG: invalid configuration: inference\.confidence/);
   });
 
   it.each([
@@ -233,9 +233,9 @@ describe('segstream CLI', () => {
   });
 
   it.each([
-    [['--track-max-age', '0'], /E_CONFIG: invalid option trackMaxAge/],
-    [['--track-high', '0.7', '--track-new', '0.6'], /E_CONFIG: invalid option trackNewScore/],
-    [['--target-memory', '-1'], /E_CONFIG: invalid option targetMemory/],
+    [['--track-max-age', '0'], /E_CONFIG: invalid configuration: tracking\.maxAge/],
+    [['--track-high', '0.7', '--track-new', '0.6'], /E_CONFIG: invalid configuration: tracking\.newScore/],
+    [['--target-memory', '-1'], /E_CONFIG: invalid configuration: tracking\.targetMemory/],
   ])('a tracking rule broken by %j exits 2 naming the field, before anything starts (it hung once)', async (args, pattern) => {
     const started = Date.now();
     const child = cli(['run', '--source', CLIP, '--model', MODEL, ...args]);

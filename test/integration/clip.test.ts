@@ -10,7 +10,7 @@ import type { RgbImage } from '../../src/prompts/image.js';
 import { select } from '../../src/prompts/select.js';
 import { ClipTokenizer } from '../../src/prompts/tokenizer.js';
 import { startApp } from '../../src/app.js';
-import { parseConfig } from '../../src/config.js';
+import { parseConfig } from '../../src/config/index.js';
 import { buildImageEncoder, buildTextEncoder, embeddingTable } from '../helpers/clipModels.js';
 import { TestClient } from '../helpers/wsClient.js';
 
@@ -265,13 +265,10 @@ describe('CLIP text prompts through the running service', () => {
     const shared = join(import.meta.dirname, '../../../shared');
     const app = await startApp(
       parseConfig({
-        sources: [`road=${join(shared, 'data/videos/urban_intersection_cctv.mp4')}`],
-        model: join(shared, 'models/yolov8n-seg-320.onnx'),
-        host: '127.0.0.1',
-        port: 0,
-        realtime: false,
-        threads: 1,
-        clip: files,
+        cameras: [{ id: 'road', url: join(shared, 'data/videos/urban_intersection_cctv.mp4') }],
+        inference: { model: join(shared, 'models/yolov8n-seg-320.onnx'), threads: 1, clip: files },
+        server: { host: '127.0.0.1', port: 0 },
+        ingest: { realtime: false },
       }),
     );
     const c = await TestClient.connect(app.address.port);

@@ -6,10 +6,10 @@ import { pino } from 'pino';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type App } from '../../src/app.js';
-import { parseConfig } from '../../src/config.js';
+import { parseConfig } from '../../src/config/index.js';
 import { ERROR_CODES } from '../../src/core/errors.js';
 import { jsonDepth } from '../../src/publish/index.js';
-import { binaryCases, deepArray, depthOf, INVALID_UTF8, PROTOTYPE_NAMES, randomCases, rawJson, systematicCases, type Case } from '../helpers/hostile.js';
+import { binaryCases, deepArray, depthOf, HOSTILE_VALUES, INVALID_UTF8, PROTOTYPE_NAMES, randomCases, rawJson, systematicCases, type Case } from '../helpers/hostile.js';
 import { rng } from '../helpers/random.js';
 import { TestClient, type Msg } from '../helpers/wsClient.js';
 
@@ -111,8 +111,13 @@ describe('fuzz: a running service under a barrage of hostile clients', () => {
         cb();
       },
     });
-    const config = parseConfig({ sources: [`road=${CLIP}`], model: MODEL, host: '127.0.0.1', port: 0, realtime: true, loop: true, threads: 1 });
-    app = await startApp(config, pino({ level: 'info' }, stream));
+    const config = parseConfig({
+      cameras: [{ id: 'road', url: CLIP }],
+      inference: { model: MODEL, threads: 1 },
+      server: { host: '127.0.0.1', port: 0 },
+      ingest: { realtime: true, loop: true },
+    });
+    app = await startApp(config, { log: pino({ level: 'info' }, stream) });
     port = app.address.port;
   });
 
@@ -310,5 +315,51 @@ describe('fuzz: a running service under a barrage of hostile clients', () => {
     const counted = [...metric.matchAll(/^segstream_client_errors_total\{code="(E_\w+)"\} (\d+)$/gm)].reduce((n, m) => n + Number(m[2]), 0);
     // The metric counts every rejection; the log accounts for every one too, one by one or in a summary.
     expect(oneByOne + summarised).toBe(counted);
+  });
+
+  it('the camera API: hostile bodies and paths get a documented code and a 4xx, the running camera is never touched', async () => {
+    const road = app.cameras.require('road');
+    const url = `http://127.0.0.1:${port}/api/cameras`;
+    const send = async (method: string, path: string, body: string | undefined, what: string): Promise<number> => {
+      const res = await fetch(`${url}${path}`, { method, ...(body === undefined ? {} : { body, headers: { 'content-type': 'application/json' } }) });
+      const text = await res.text();
+      if (res.status === 201) {
+        // A random body that happens to be a valid camera: fine, but it goes again.
+        const id = (JSON.parse(text) as { camera: { id: string } }).camera.id;
+        await fetch(`${url}/${encodeURIComponent(id)}`, { method: 'DELETE' });
+        return res.status;
+      }
+      // A PATCH that happens to be valid (`confidence: 1`) changes the camera in place.
+      if (method === 'PATCH' && res.status === 200 && (JSON.parse(text) as { restarted: boolean }).restarted === false) return res.status;
+      if (res.status >= 500 || res.status < 400) wrong.push(`${what}: HTTP ${res.status} ${text.slice(0, 200)}`);
+      const reply = JSON.parse(text) as { error?: { code: string; message: string } };
+      if (!reply.error) wrong.push(`${what}: no error object`);
+      else check({ type: 'error', ...reply.error }, what);
+      return res.status;
+    };
+    const values = [...HOSTILE_VALUES, ...PROTOTYPE_NAMES.map((n) => JSON.stringify(n))];
+    for (const v of values) {
+      await send('POST', '', rawJson([['id', v], ['url', '"rtsp://127.0.0.1:9/s"']]), `POST id=${v.slice(0, 40)}`);
+      await send('POST', '', rawJson([['id', '"fz"'], ['url', v]]), `POST url=${v.slice(0, 40)}`);
+      await send('PATCH', '/road', rawJson([['confidence', v]]), `PATCH confidence=${v.slice(0, 40)}`);
+      await send('PATCH', '/road', rawJson([['url', v]]), `PATCH url=${v.slice(0, 40)}`);
+    }
+    for (const name of PROTOTYPE_NAMES) {
+      await send('PATCH', `/${encodeURIComponent(name)}`, '{"loop":true}', `PATCH /${name}`);
+      await send('DELETE', `/${encodeURIComponent(name)}`, undefined, `DELETE /${name}`);
+      await send('POST', '', rawJson([['id', '"fz"'], ['url', '"rtsp://127.0.0.1:9/s"'], [name, '1']]), `POST + key ${name}`);
+    }
+    for (const c of randomCases(SEED + 3, 300, 4 * SOFT_LIMIT)) await send('POST', '', c.text, `POST random ${c.what}`);
+    expect(await send('PATCH', '/road', '{"confidence":0.25}', 'PATCH back')).toBe(200);
+    for (const path of ['/..%2f..%2fetc', '/%E0%A4%A', '/a/b', `/${'x'.repeat(5000)}`]) await send('DELETE', path, undefined, `DELETE ${path.slice(0, 40)}`);
+    expect(wrong).toEqual([]);
+    expect(app.cameras.ids()).toEqual(['road']);
+    expect(app.cameras.require('road')).toBe(road);
+    expect(road.status.restarts).toBe(0);
+    expect(processErrors).toEqual([]);
+    expect(logLines.filter((l) => (l['level'] as number) >= 50)).toEqual([]);
+    const c = await TestClient.connect(port);
+    await c.frames(2, 'road');
+    c.close();
   });
 });

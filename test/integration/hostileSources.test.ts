@@ -1,13 +1,15 @@
 import { execFileSync } from 'node:child_process';
-import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, createReadStream, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CameraSource, DEFAULT_SOURCE_OPTIONS, FORMATS, PROTOCOLS, type SourceSpec } from '../../src/ingest/index.js';
+import { CameraSource, DEFAULT_SOURCE_OPTIONS, FORMATS, PROTOCOLS, type CameraSourceOptions, type SourceSpec } from '../../src/ingest/index.js';
+import { parseConfig, resolveCameras } from '../../src/config/index.js';
 import { CCTV_640x480, collect, makeClip } from '../helpers/media.js';
+import { processesMatching } from '../helpers/processes.js';
 import { statusWhere } from '../helpers/sourceStatus.js';
 
 /**
@@ -137,7 +139,7 @@ describe('TLS sources are verified', () => {
     await tls.close();
   });
 
-  const play = async (options: { tlsVerify?: boolean; caFile?: string }): Promise<{ frames: number; code: string | undefined }> => {
+  const play = async (options: Partial<CameraSourceOptions>): Promise<{ frames: number; code: string | undefined }> => {
     const s = new CameraSource({ id: 'tls', url: `${tls.origin}/clip.mp4`, kind: 'http' }, { ...DEFAULT_SOURCE_OPTIONS, modelWidth: 320, modelHeight: 320, realtime: false, loop: false, reconnectMinMs: 200, reconnectMaxMs: 400, ...options });
     open.push(s);
     const got = collect(s.frames$);
@@ -156,5 +158,57 @@ describe('TLS sources are verified', () => {
   it('plays with the CA file that signed it, and with verification turned off explicitly', async () => {
     expect((await play({ caFile: tls.cert })).frames).toBeGreaterThan(10);
     expect((await play({ tlsVerify: false })).frames).toBeGreaterThan(10);
+  });
+
+  it('per camera in a configuration: its own CA file, its own verification off, the others still verified', async () => {
+    const url = `${tls.origin}/clip.mp4`;
+    const config = parseConfig({
+      ingest: { realtime: false },
+      cameras: [
+        { id: 'ca', url, tlsCaFile: tls.cert },
+        { id: 'off', url, tlsVerify: false },
+        { id: 'default', url },
+      ],
+    });
+    const cams = resolveCameras(config);
+    expect(cams.map((c) => [c.source.caFile, c.source.tlsVerify])).toEqual([[tls.cert, true], [undefined, false], [undefined, true]]);
+    const results = [];
+    for (const c of cams) results.push(await play({ ...c.source, reconnectMinMs: 200, reconnectMaxMs: 400 }));
+    expect(results.map((r) => r.frames > 10)).toEqual([true, true, false]);
+  });
+});
+
+describe('a local file is judged again at every ffmpeg start', () => {
+  it('a link inside the media root changed to point outside it while the camera runs: the restart is refused, not opened', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'segstream-root-'));
+    const outside = mkdtempSync(join(tmpdir(), 'segstream-outside-'));
+    try {
+      const inside = join(root, 'inside.mp4');
+      const secret = join(outside, 'secret.mp4');
+      copyFileSync(clip, inside);
+      copyFileSync(clip, secret);
+      const link = join(root, 'camera.mp4');
+      symlinkSync(inside, link);
+      const config = parseConfig({ ingest: { mediaRoots: [root], realtime: true, loop: true }, cameras: [{ id: 'link', url: link }] });
+      const cam = resolveCameras(config)[0]!;
+      expect(cam.spec.url).toBe(realpathSync(inside));
+      const s = new CameraSource(cam.spec, { ...cam.source, modelWidth: 320, modelHeight: 320, reconnectMinMs: 100, recheck: cam.recheck });
+      open.push(s);
+      const got = collect(s.frames$);
+      s.start();
+      await statusWhere(s, (st) => st.state === 'streaming', 10_000);
+      rmSync(link);
+      symlinkSync(secret, link);
+      const n = got.frames.length;
+      process.kill(s.ffmpegPid!, 'SIGKILL');
+      const failed = await statusWhere(s, (st) => st.state === 'failed', 10_000);
+      expect(failed.error?.code).toBe('E_SOURCE_REFUSED');
+      expect(failed.error?.message).toMatch(/outside every --media-root/);
+      expect(processesMatching(secret)).toEqual([]);
+      expect(got.frames.length - n).toBeLessThan(3);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+      rmSync(outside, { recursive: true, force: true });
+    }
   });
 });

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type App } from '../../src/app.js';
-import { parseConfig } from '../../src/config.js';
+import { parseConfig } from '../../src/config/index.js';
 import type { FrameMessage, WireObject } from '../../src/publish/index.js';
 import { TestClient } from '../helpers/wsClient.js';
 
@@ -26,7 +26,9 @@ describe('prompts over WebSocket, following their object (real clip, model, trac
 
   beforeAll(async () => {
     // Files as fast as possible wait for the pipeline, so every frame is processed.
-    app = await startApp(parseConfig({ sources: [`road=${CLIP}`], model: MODEL, host: '127.0.0.1', port: 0, realtime: false, threads: 1 }));
+    app = await startApp(
+      parseConfig({ cameras: [{ id: 'road', url: CLIP }], inference: { model: MODEL, threads: 1 }, server: { host: '127.0.0.1', port: 0 }, ingest: { realtime: false } }),
+    );
     c = await TestClient.connect(app.address.port);
   });
 

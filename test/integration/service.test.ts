@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type App } from '../../src/app.js';
-import { parseConfig } from '../../src/config.js';
+import { CameraStateStore, parseConfig } from '../../src/config/index.js';
 import { decodeRle } from '../../src/publish/index.js';
 import { TestClient } from '../helpers/wsClient.js';
 
@@ -15,12 +15,13 @@ describe('segstream service over WebSocket (real ffmpeg, model and sockets)', ()
 
   beforeAll(async () => {
     const config = parseConfig({
-      sources: [`road=${CLIP}`, 'broken=/nonexistent/camera.mp4'],
-      model: MODEL,
-      host: '127.0.0.1',
-      port: 0,
-      realtime: false,
-      threads: 1,
+      cameras: [
+        { id: 'road', url: CLIP },
+        { id: 'broken', url: '/nonexistent/camera.mp4' },
+      ],
+      inference: { model: MODEL, threads: 1 },
+      server: { host: '127.0.0.1', port: 0 },
+      ingest: { realtime: false },
     });
     app = await startApp(config);
   });
@@ -112,7 +113,7 @@ describe('segstream service over WebSocket (real ffmpeg, model and sockets)', ()
 
   it('reports the unreadable camera with a code while the good camera keeps streaming', async () => {
     const c = await TestClient.connect(app.address.port);
-    const broken = app.sources.find((s) => s.camera === 'broken')!;
+    const broken = app.cameras.require('broken');
     expect(broken.status.state).toBe('failed');
     expect(broken.status.error?.code).toBe('E_SOURCE_UNREADABLE');
     const hello = await c.next((m) => m.type === 'hello');
@@ -138,8 +139,8 @@ describe('segstream service over WebSocket (real ffmpeg, model and sockets)', ()
   it('restarts the camera whose ffmpeg is killed: status says so, /readyz lists it meanwhile, frames go on', async () => {
     const c = await TestClient.connect(app.address.port);
     await c.frames(2, 'road');
-    const road = app.sources.find((s) => s.camera === 'road')!;
-    process.kill(road.ffmpegPid!, 'SIGKILL');
+    const road = app.cameras.require('road');
+    process.kill(road.source!.ffmpegPid!, 'SIGKILL');
     const broken = await c.next((m) => m.type === 'status' && m['camera'] === 'road' && m['state'] === 'reconnecting', 10_000);
     expect((broken['error'] as { code: string }).code).toBe('E_SOURCE_FAILED');
     const during = (await (await fetch(`http://127.0.0.1:${app.address.port}/readyz`)).json()) as { down: { id: string }[] };
@@ -180,8 +181,20 @@ describe('segstream service over WebSocket (real ffmpeg, model and sockets)', ()
 });
 
 describe('segstream start-up checks', () => {
-  it('rejects two cameras with the same id with E_CONFIG before loading anything', async () => {
-    const config = parseConfig({ sources: [`a=${CLIP}`, `a=${CLIP}`], model: '/nonexistent/model.onnx', port: 0 });
-    await expect(startApp(config)).rejects.toMatchObject({ code: 'E_CONFIG', message: expect.stringContaining("'a'") });
+  it('rejects two cameras with the same id with E_CONFIG naming the second, before loading anything', () => {
+    const input = {
+      cameras: [
+        { id: 'a', url: CLIP },
+        { id: 'a', url: CLIP },
+      ],
+      inference: { model: '/nonexistent/model.onnx' },
+    };
+    expect(() => parseConfig(input)).toThrow(expect.objectContaining({ code: 'E_CONFIG', message: expect.stringContaining("cameras[1].id: 'a'") }));
+  });
+
+  it('checks the cameras again when the app starts: a state file camera refused there stops start-up before the model loads', async () => {
+    const config = parseConfig({ inference: { model: '/nonexistent/model.onnx' }, server: { port: 0 } });
+    const state = new CameraStateStore(undefined, { version: 1, cameras: { x: { id: 'x', url: 'concat:/etc/passwd' } } });
+    await expect(startApp(config, { state })).rejects.toMatchObject({ code: 'E_SOURCE_REFUSED', message: expect.stringContaining('cameras.x.url') });
   });
 });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type App } from '../../src/app.js';
-import { parseConfig } from '../../src/config.js';
+import { parseConfig } from '../../src/config/index.js';
 import type { FrameMessage, WireObject } from '../../src/publish/index.js';
 import { makeSegment } from '../helpers/clipSegment.js';
 import { CCTV_640x480 } from '../helpers/media.js';
@@ -52,7 +52,9 @@ describe('prompted targets on small, weak detections (real clip at its frame rat
     makeSegment(CCTV_640x480, clip, SEGMENT_START_S, SEGMENT_S);
     // realtime: the file is played at its own 30 fps, as a camera would send it; frames the
     // pipeline cannot keep up with are dropped (seq gaps), so media time is read off `pts`.
-    app = await startApp(parseConfig({ sources: [`${CAM}=${clip}`], model: MODEL, host: '127.0.0.1', port: 0, realtime: true, threads: 1 }));
+    app = await startApp(
+      parseConfig({ cameras: [{ id: CAM, url: clip }], inference: { model: MODEL, threads: 1 }, server: { host: '127.0.0.1', port: 0 }, ingest: { realtime: true } }),
+    );
     c = await TestClient.connect(app.address.port);
   });
 

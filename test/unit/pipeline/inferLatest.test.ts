@@ -73,6 +73,7 @@ const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 function harness(runner: HandRunner) {
   const source = new Subject<Frame>();
+  const forget = new Subject<string>();
   const out: InferredFrame[] = [];
   const drops: Frame[] = [];
   const slots: string[] = [];
@@ -86,6 +87,7 @@ function harness(runner: HandRunner) {
         onSlot: (camera, occupied) => slots.push(`${camera}:${occupied ? 'on' : 'off'}`),
         onError: (frames, err) => errors.push({ frames, err }),
         onBatch: (size, ms) => batches.push([size, ms]),
+        forget$: forget,
       }),
     )
     .subscribe({ next: (r) => out.push(r), complete: () => (completed = true) });
@@ -98,11 +100,33 @@ function harness(runner: HandRunner) {
   };
   /** The frames of call k, as camera#seq. */
   const batch = (k: number): string[] => runner.calls[k]!.images.map((im) => name(byData.get(im)!));
-  return { source, sub, out, drops, slots, errors, batches, push, batch, isCompleted: () => completed };
+  return { source, forget, sub, out, drops, slots, errors, batches, push, batch, isCompleted: () => completed };
 }
 const name = (f: Frame): string => `${f.camera}#${f.seq}`;
 
 describe('inferLatest', () => {
+  it('forgets a removed camera: its waiting frame and its frames in a worker are dropped, and its seq may start over', async () => {
+    const runner = new HandRunner(1, 1);
+    const h = harness(runner);
+    h.push(frame('a', 5), frame('b', 0), frame('a', 6));
+    expect(h.batch(0)).toEqual(['a#5']);
+    // a is removed while a#5 runs and a#6 waits; a camera of the same id comes back from seq 0.
+    h.forget.next('a');
+    h.push(frame('a', 0));
+    runner.calls[0]!.resolve();
+    await settle();
+    expect(h.out.map((r) => name(r.frame))).toEqual([]);
+    expect(h.batch(1)).toEqual(['b#0']);
+    runner.calls[1]!.resolve();
+    await settle();
+    expect(h.batch(2)).toEqual(['a#0']);
+    runner.calls[2]!.resolve();
+    await settle();
+    // The new camera's seq 0 is not "older" than the removed camera's 6; b was never touched.
+    expect(h.out.map((r) => name(r.frame))).toEqual(['b#0', 'a#0']);
+    expect(h.drops).toEqual([]);
+  });
+
   it('never runs more batches at once than the runner has idle workers', async () => {
     const runner = new HandRunner(2, 1);
     const h = harness(runner);

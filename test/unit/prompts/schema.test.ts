@@ -50,12 +50,12 @@ describe('prompt messages that parse', () => {
 describe('bad prompts are E_PROMPT_INVALID naming the field', () => {
   const cases: [string, unknown, RegExp][] = [
     ['an empty point list', { ...base, points: [] }, /points: .*at least one point/],
-    ['a string "NaN" coordinate', { ...base, points: [['NaN', 5, 1]] }, /points\.0\.0: must be a finite number/],
-    ['a null coordinate', { ...base, points: [[null, 5, 1]] }, /points\.0\.0: must be a finite number/],
-    ['an infinite coordinate (JSON 1e999)', JSON.parse(`{"type":"prompt","camera":"c","box":[0,0,1e999,5]}`), /box\.2: must be a finite number/],
-    ['label 2', { ...base, points: [[1, 1, 2]] }, /points\.0\.2: point label must be 1 \(foreground\) or 0 \(background\)/],
-    ['label "1" as a string', { ...base, points: [[1, 1, '1']] }, /points\.0\.2: point label/],
-    ['a point without a label', { ...base, points: [[1, 1]] }, /points\.0: a point is \[x, y, label\]/],
+    ['a string "NaN" coordinate', { ...base, points: [['NaN', 5, 1]] }, /points\[0\]\[0\]: must be a finite number/],
+    ['a null coordinate', { ...base, points: [[null, 5, 1]] }, /points\[0\]\[0\]: must be a finite number/],
+    ['an infinite coordinate (JSON 1e999)', JSON.parse(`{"type":"prompt","camera":"c","box":[0,0,1e999,5]}`), /box\[2\]: must be a finite number/],
+    ['label 2', { ...base, points: [[1, 1, 2]] }, /points\[0\]\[2\]: point label must be 1 \(foreground\) or 0 \(background\)/],
+    ['label "1" as a string', { ...base, points: [[1, 1, '1']] }, /points\[0\]\[2\]: point label/],
+    ['a point without a label', { ...base, points: [[1, 1]] }, /points\[0\]: a point is \[x, y, label\]/],
     ['65 points', { ...base, points: Array.from({ length: 65 }, () => [1, 1, 1]) }, /at most 64 points/],
     ['an empty text', { ...base, text: '' }, /text: text must not be empty/],
     ['a whitespace-only text', { ...base, text: '   ' }, /text: text must not be empty/],

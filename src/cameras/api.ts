@@ -1,0 +1,86 @@
+import { parseWith, SegstreamError, summariseValue } from '../core/index.js';
+import { CAMERA_ID_RE, cameraConfig, cameraPatchSchema, cameraSchema, type CameraStateStore, type Config } from '../config/index.js';
+import type { CameraManager } from './manager.js';
+
+/** An HTTP request under /api, its JSON body parsed (undefined without one). */
+export interface ApiRequest {
+  readonly method: string;
+  /** The path below the host, without the query: `/api/cameras/cam0`. */
+  readonly path: string;
+  readonly body: unknown;
+}
+
+export interface ApiReply {
+  readonly status: number;
+  readonly body?: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** Answers an /api request; undefined: no such route (404). Throws SegstreamErrors for bad requests. */
+export type ApiHandler = (req: ApiRequest) => Promise<ApiReply | undefined>;
+
+export interface CameraApiOptions {
+  readonly manager: CameraManager;
+  /** The running configuration: API cameras take their defaults and rules from it. */
+  config(): Config;
+  readonly store: CameraStateStore;
+}
+
+/**
+ * `/api/cameras`: GET lists the cameras (id, redacted URL, state, last error, size, fps,
+ * frames read / processed / dropped, age of the newest published frame); POST adds one (201;
+ * 409 E_CAMERA_EXISTS; 400 naming the bad field); `/api/cameras/<id>`: GET shows it, PATCH
+ * changes its options (it restarts only if its source changes), DELETE removes it. Every
+ * change is recorded in the state store, so it outlives a restart and a reload.
+ */
+export function cameraApi(opts: CameraApiOptions): ApiHandler {
+  const { manager, store } = opts;
+  const configuredUrl = (id: string): string | undefined => opts.config().cameras.find((c) => c.id === id)?.url;
+  const configured = (id: string): boolean => configuredUrl(id) !== undefined;
+
+  return async ({ method, path, body }) => {
+    if (path === '/api/cameras') {
+      if (method === 'GET' || method === 'HEAD') return { status: 200, body: { cameras: manager.list().map((c) => c.view()) } };
+      if (method !== 'POST') return notAllowed('GET, HEAD, POST');
+      const entry = parseWith(cameraSchema, body, 'E_CONFIG', 'invalid camera:');
+      if (manager.get(entry.id)) {
+        throw new SegstreamError('E_CAMERA_EXISTS', `camera '${entry.id}' exists already; PATCH or DELETE /api/cameras/${entry.id}`, { expected: 'a new camera id', actual: entry.id });
+      }
+      // A URL given through the API may name a local file only inside a media root.
+      const cfg = cameraConfig(entry, opts.config(), { field: 'camera', origin: 'api', requireMediaRoot: true });
+      const cam = await manager.add(cfg);
+      store.record(entry.id, entry, configured(entry.id));
+      return { status: 201, body: { camera: cam.view() }, headers: { location: `/api/cameras/${entry.id}` } };
+    }
+    const m = /^\/api\/cameras\/([^/]+)$/.exec(path);
+    if (!m) return undefined;
+    let id: string;
+    try {
+      id = decodeURIComponent(m[1]!);
+    } catch {
+      return undefined;
+    }
+    if (!CAMERA_ID_RE.test(id)) return undefined;
+    if (method === 'GET' || method === 'HEAD') return { status: 200, body: { camera: manager.require(id).view() } };
+    if (method === 'PATCH') {
+      const cam = manager.require(id);
+      const patch = parseWith(cameraPatchSchema, body, 'E_CONFIG', 'invalid camera change:');
+      const entry = parseWith(cameraSchema, { ...cam.config.entry, ...patch }, 'E_CONFIG', 'invalid camera:');
+      const cfg = cameraConfig(entry, opts.config(), { field: 'camera', origin: 'api', requireMediaRoot: entry.url !== configuredUrl(id) });
+      const restarted = await manager.update(cfg);
+      store.record(id, entry, configured(id));
+      return { status: 200, body: { camera: manager.require(id).view(), restarted } };
+    }
+    if (method === 'DELETE') {
+      await manager.remove(id);
+      store.record(id, null, configured(id));
+      return { status: 200, body: { camera: { id, state: 'removed' } } };
+    }
+    return notAllowed('GET, HEAD, PATCH, DELETE');
+  };
+}
+
+function notAllowed(allow: string): ApiReply {
+  const err = new SegstreamError('E_MSG_INVALID', `method not allowed here; allowed: ${allow}`, { expected: allow, actual: summariseValue(undefined) });
+  return { status: 405, body: { error: err.toJSON() }, headers: { allow } };
+}

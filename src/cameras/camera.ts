@@ -1,0 +1,203 @@
+import { Subject, type Observable, type Subscription } from 'rxjs';
+import { redactUrl, type Frame, type Logger, type SegstreamError } from '../core/index.js';
+import { CameraSource, type SourceState, type SourceStatus } from '../ingest/index.js';
+import type { Metrics } from '../metrics.js';
+import { decodeFrame, type InferredFrame, type ModelInfo } from '../pipeline/index.js';
+import type { CameraConfig } from '../config/index.js';
+import type { TextSelector } from '../prompts/index.js';
+import type { TrackerOptionsInput } from '../tracking/index.js';
+import { CameraTargets, type TargetedFrame } from '../cameraTargets.js';
+
+/** A camera's state: its source's, or `disabled` (configured, not opened), or `removed`. */
+export type CameraState = SourceState | 'disabled' | 'removed';
+
+/** What every camera shares: the model, the tracker settings, where frames go. */
+export interface CameraDeps {
+  readonly model: ModelInfo;
+  /** null: tracking off. */
+  readonly trackerOptions: TrackerOptionsInput | null;
+  readonly textSelector?: TextSelector;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+  /** Every frame the camera's source delivers (the manager's merged stream). */
+  readonly sink: (frame: Frame) => void;
+}
+
+/** A camera's status change, as WebSocket clients get it. */
+export interface CameraStatus {
+  readonly camera: string;
+  readonly state: CameraState;
+  readonly restarts: number;
+  readonly error?: SegstreamError;
+  readonly stream?: SourceStatus['stream'];
+}
+
+/**
+ * One camera: its source (one ffmpeg at a time), its tracker and targets, its counters. It is
+ * everything that belongs to the camera and nothing else, so removing it (`close()`, safe to
+ * call twice) ends exactly its ffmpeg, its subscriptions and its metric series.
+ */
+export class Camera {
+  readonly id: string;
+  readonly source: CameraSource | null;
+  readonly targets: CameraTargets;
+  private readonly statusSubject = new Subject<CameraStatus>();
+  private readonly subs: Subscription[] = [];
+  private confidence: number;
+  private processed = 0;
+  private dropped = 0;
+  /** Wall-clock capture time of the newest published frame, ms epoch. */
+  private newestAt: number | undefined;
+  private closing: Promise<void> | undefined;
+  private started = false;
+
+  constructor(
+    private current: CameraConfig,
+    private readonly deps: CameraDeps,
+  ) {
+    const config = current;
+    this.id = config.id;
+    this.confidence = config.confidence;
+    const log = deps.log.child({ camera: config.id });
+    const { model } = deps;
+    this.source = config.enabled
+      ? new CameraSource(config.spec, { ...config.source, modelWidth: model.inputWidth, modelHeight: model.inputHeight, recheck: config.recheck }, log)
+      : null;
+    this.targets = new CameraTargets([config.id], deps.trackerOptions, model.classNames, deps.textSelector);
+  }
+
+  get config(): CameraConfig {
+    return this.current;
+  }
+
+  /** True when `next` differs from this camera only in what changes in place (its score threshold). */
+  sameSource(next: CameraConfig): boolean {
+    const key = (c: CameraConfig): string => JSON.stringify([c.spec, c.enabled, c.source]);
+    return key(next) === key(this.current);
+  }
+
+  /** Takes a configuration that differs only in what changes in place (see sameSource). */
+  reconfigure(next: CameraConfig): void {
+    if (!this.sameSource(next)) throw new Error(`camera ${this.id}: reconfigure() needs the same source; replace the camera instead`);
+    this.current = next;
+    this.confidence = next.confidence;
+  }
+
+  /** Status changes (the source's, then `removed`); completes when the camera is closed. */
+  get status$(): Observable<CameraStatus> {
+    return this.statusSubject.asObservable();
+  }
+
+  get status(): CameraStatus {
+    if (this.closing) return { camera: this.id, state: 'removed', restarts: this.source?.status.restarts ?? 0 };
+    if (!this.source) return { camera: this.id, state: 'disabled', restarts: 0 };
+    return this.source.status;
+  }
+
+  /** Opens the source (nothing for a disabled camera). */
+  start(): void {
+    if (this.started || this.closing || !this.source) return;
+    this.started = true;
+    const { metrics, sink } = this.deps;
+    const source = this.source;
+    this.subs.push(
+      source.status$.subscribe((st) => {
+        if (st.state === 'reconnecting') metrics.sourceRestarts.inc({ camera: this.id });
+        // `stopped` is the end of a camera being closed: clients are told `removed` instead.
+        if (st.state !== 'stopped') this.statusSubject.next(st);
+      }),
+      source.frames$.subscribe((f) => {
+        metrics.framesIn.inc({ camera: this.id });
+        sink(f);
+      }),
+    );
+    source.start();
+  }
+
+  /** Files read as fast as possible wait for inference instead of dropping frames. */
+  backpressure(occupied: boolean): void {
+    if (!this.source || this.config.source.realtime || this.config.spec.kind !== 'file') return;
+    if (occupied) this.source.pause();
+    else this.source.resume();
+  }
+
+  /** A waiting frame of this camera was replaced by a newer one (latest wins). */
+  noteDropped(): void {
+    this.dropped++;
+    this.deps.metrics.framesDropped.inc({ camera: this.id });
+  }
+
+  /** Masks, this camera's score threshold, tracking and targets for one inferred frame (main thread). */
+  process(item: InferredFrame): TargetedFrame {
+    return this.targets.process(decodeFrame(item, this.deps.model, this.confidence));
+  }
+
+  /** Counts one published frame. */
+  notePublished(captureMs: number, latencyMs: number): void {
+    this.processed++;
+    this.newestAt = captureMs;
+    const { metrics } = this.deps;
+    metrics.framesProcessed.inc({ camera: this.id });
+    metrics.newestPublished.set(this.id, captureMs);
+    metrics.latency.observe({ camera: this.id }, latencyMs / 1000);
+  }
+
+  get framesDropped(): number {
+    return this.dropped;
+  }
+
+  get framesProcessed(): number {
+    return this.processed;
+  }
+
+  /** Seconds since the capture of the newest published frame; null before the first. */
+  frameAgeS(now = Date.now()): number | null {
+    return this.newestAt === undefined ? null : Math.max(0, now - this.newestAt) / 1000;
+  }
+
+  /**
+   * What `/api/cameras`, `hello` and `/healthz` show: never the URL's credentials.
+   */
+  view(): Record<string, unknown> {
+    const st = this.status;
+    return {
+      id: this.id,
+      kind: this.config.spec.kind,
+      url: this.displayUrl,
+      enabled: this.config.enabled,
+      state: st.state,
+      ...(st.stream ? { width: st.stream.width, height: st.stream.height, fps: st.stream.fps } : {}),
+      ...(st.error ? { error: st.error.toJSON() } : {}),
+      restarts: st.restarts,
+      framesRead: this.source?.framesRead ?? 0,
+      framesProcessed: this.processed,
+      framesDropped: this.dropped,
+      frameAgeS: this.frameAgeS(),
+      origin: this.config.origin,
+    };
+  }
+
+  get displayUrl(): string {
+    return this.source?.displayUrl ?? redactUrl(this.config.url);
+  }
+
+  /**
+   * Ends the camera: its ffmpeg is killed and waited for, its subscriptions end, its metric
+   * series go, and clients are told `removed` (unless `announce` is false: the camera restarts
+   * under a new configuration). Safe to call twice (the second waits for the first).
+   */
+  close(announce = true): Promise<void> {
+    return (this.closing ??= (async () => {
+      await this.source?.stop();
+      for (const s of this.subs) s.unsubscribe();
+      const { metrics } = this.deps;
+      for (const m of [metrics.framesIn, metrics.framesDropped, metrics.framesProcessed, metrics.inferenceErrors, metrics.framesFailed, metrics.sourceRestarts]) {
+        m.remove({ camera: this.id });
+      }
+      metrics.latency.remove({ camera: this.id });
+      metrics.newestPublished.delete(this.id);
+      if (announce) this.statusSubject.next({ camera: this.id, state: 'removed', restarts: this.source?.status.restarts ?? 0 });
+      this.statusSubject.complete();
+    })());
+  }
+}

@@ -1,0 +1,3 @@
+export * from './camera.js';
+export * from './manager.js';
+export * from './api.js';

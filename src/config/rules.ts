@@ -1,0 +1,189 @@
+import { accessSync, constants, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fieldPath, parseWith, SegstreamError } from '../core/index.js';
+import { DEFAULT_SOURCE_OPTIONS, resolveSource, sourceSpecOf, type CameraSourceOptions, type SourceSpec } from '../ingest/index.js';
+import type { EngineOptions } from '../pipeline/index.js';
+import { parseTrackerOptions, type TrackerOptionsInput } from '../tracking/index.js';
+import { configSchema, type CameraEntry, type Config, type InferenceConfig, type TrackingConfig } from './schema.js';
+
+/** Where a camera came from: the configuration (file or flags) or the HTTP API. */
+export type CameraOrigin = 'config' | 'api';
+
+/** One camera as it runs: its entry with every default filled in and its source checked. */
+export interface CameraConfig {
+  readonly id: string;
+  /** As configured (never shown unredacted). */
+  readonly url: string;
+  /** The checked source (a local file's resolved path). */
+  readonly spec: SourceSpec;
+  readonly enabled: boolean;
+  /** Least detection score this camera publishes. */
+  readonly confidence: number;
+  readonly source: Omit<CameraSourceOptions, 'modelWidth' | 'modelHeight'>;
+  readonly origin: CameraOrigin;
+  /** The entry it was made from (what the API shows and the state file keeps). */
+  readonly entry: CameraEntry;
+  /** The source checked again (a local file's links resolved anew): before each ffmpeg start. */
+  readonly recheck: () => SourceSpec;
+}
+
+/**
+ * Validates a whole configuration: the schema of every section, then every rule between
+ * fields, before anything starts. The first problem is a SegstreamError whose message begins
+ * with the field (`cameras[2].url: ...`): E_CONFIG, or E_SOURCE_REFUSED for a source the
+ * allow-list refuses.
+ */
+export function parseConfig(input: unknown): Config {
+  const cfg = parseWith(configSchema, input, 'E_CONFIG', 'invalid configuration:');
+  checkRules(cfg);
+  return cfg;
+}
+
+function fieldError(field: string, message: string, expected: unknown, actual: unknown): SegstreamError {
+  return new SegstreamError('E_CONFIG', `invalid configuration: ${field}: ${message}`, { expected, actual });
+}
+
+/** A SegstreamError from a stage's own check, restated for the field it came from. */
+function atField(field: string, err: unknown): unknown {
+  if (!(err instanceof SegstreamError)) return err;
+  return new SegstreamError(err.code, `invalid configuration: ${field}: ${err.message}`, { expected: err.expected, actual: err.actual, cause: err });
+}
+
+function checkRules(cfg: Config): void {
+  const { ingest, cameras } = cfg;
+  if (ingest.reconnectMaxMs < ingest.reconnectMinMs) {
+    throw fieldError('ingest.reconnectMaxMs', 'must be >= ingest.reconnectMinMs', `>= ${ingest.reconnectMinMs}`, ingest.reconnectMaxMs);
+  }
+  checkReadable('ingest.tlsCaFile', ingest.tlsCaFile);
+  if (cfg.tracking.enabled) verifyTracking(cfg.tracking, cfg.inference.confidence);
+  if (cameras.length > ingest.maxCameras) {
+    throw fieldError('cameras', `${cameras.length} cameras, more than ingest.maxCameras`, `<= ${ingest.maxCameras}`, cameras.length);
+  }
+  const seen = new Map<string, number>();
+  cameras.forEach((cam, i) => {
+    const first = seen.get(cam.id);
+    if (first !== undefined) throw fieldError(`cameras[${i}].id`, `'${cam.id}' is already the id of cameras[${first}]`, 'unique camera ids', cam.id);
+    seen.set(cam.id, i);
+    cameraConfig(cam, cfg, { field: `cameras[${i}]` });
+  });
+}
+
+/**
+ * A camera entry resolved against the configuration: the ingest defaults under its own
+ * options, its source through the allow-list and the file rules. `field` names it in errors
+ * (`cameras[2]`); `requireMediaRoot` is the API's rule for local files.
+ */
+export function cameraConfig(entry: CameraEntry, cfg: Config, opts: { field: string; origin?: CameraOrigin; requireMediaRoot?: boolean }): CameraConfig {
+  const { ingest, inference } = cfg;
+  const at = (name: string): string => `${opts.field}.${name}`;
+  if (entry.confidence !== undefined && entry.confidence < inference.confidence) {
+    // Detections below the engine's threshold are gone before any camera sees them.
+    throw fieldError(at('confidence'), 'must be >= inference.confidence', `>= ${inference.confidence}`, entry.confidence);
+  }
+  const pick = <K extends keyof typeof ingest & keyof CameraEntry>(k: K) => (entry[k] ?? ingest[k]) as NonNullable<(typeof ingest)[K]>;
+  const tlsCaFile = entry.tlsCaFile ?? ingest.tlsCaFile;
+  const source: CameraConfig['source'] = {
+    ...DEFAULT_SOURCE_OPTIONS,
+    realtime: pick('realtime'),
+    loop: pick('loop'),
+    networkTimeoutS: pick('networkTimeoutS'),
+    stallTimeoutS: pick('stallTimeoutS'),
+    reconnectMinMs: pick('reconnectMinMs'),
+    reconnectMaxMs: pick('reconnectMaxMs'),
+    fastRetryWindowMs: pick('fastRetryWindowMs'),
+    tlsVerify: pick('tlsVerify'),
+    ...(tlsCaFile === undefined ? {} : { caFile: tlsCaFile }),
+  };
+  if (source.reconnectMaxMs < source.reconnectMinMs) {
+    const field = entry.reconnectMaxMs !== undefined ? at('reconnectMaxMs') : at('reconnectMinMs');
+    throw fieldError(field, 'reconnectMaxMs must be >= reconnectMinMs', `>= ${source.reconnectMinMs}`, source.reconnectMaxMs);
+  }
+  if (entry.tlsCaFile !== undefined) checkReadable(at('tlsCaFile'), entry.tlsCaFile);
+  const policy = { mediaRoots: ingest.mediaRoots, tlsVerify: source.tlsVerify, ...(opts.requireMediaRoot ? { requireMediaRoot: true } : {}) };
+  const configured = (() => {
+    try {
+      return sourceSpecOf(entry.id, entry.url);
+    } catch (err) {
+      throw atField(at('url'), err);
+    }
+  })();
+  let spec: SourceSpec;
+  try {
+    spec = resolveSource(configured, policy);
+  } catch (err) {
+    throw atField(at('url'), err);
+  }
+  return {
+    id: entry.id,
+    url: entry.url,
+    spec,
+    enabled: entry.enabled,
+    confidence: entry.confidence ?? inference.confidence,
+    source,
+    origin: opts.origin ?? 'config',
+    entry,
+    recheck: () => resolveSource(configured, policy),
+  };
+}
+
+function checkReadable(field: string, path: string | undefined): void {
+  if (path === undefined) return;
+  try {
+    accessSync(path, constants.R_OK);
+    if (!statSync(path).isFile()) throw new Error('not a file');
+  } catch {
+    throw fieldError(field, `cannot read '${path}' as a file`, 'a readable PEM file', path);
+  }
+}
+
+/** Tracker option -> its field in the tracking section (for error messages). */
+const TRACKER_FIELDS: Readonly<Record<string, keyof TrackingConfig>> = {
+  highScoreThreshold: 'highScore',
+  newTrackThreshold: 'newScore',
+  maxAgeS: 'maxAge',
+  targetMemoryS: 'targetMemory',
+  cameraMotion: 'cameraMotion',
+};
+
+/**
+ * The tracker options `segstream run` uses: the MOT-tuned defaults with score thresholds for
+ * YOLOv8-seg (it scores road objects lower than MOT15's Faster R-CNN), and the low threshold at
+ * the detector's own confidence cut, so every published detection can continue a track.
+ */
+export function liveTrackerOptions(t: TrackingConfig, confidence: number): TrackerOptionsInput {
+  return {
+    highScoreThreshold: t.highScore,
+    newTrackThreshold: t.newScore,
+    lowScoreThreshold: Math.min(confidence, t.highScore),
+    maxAgeS: t.maxAge,
+    predictWindowS: Math.min(0.2, t.maxAge),
+    targetMemoryS: t.targetMemory,
+    targetPredictS: Math.min(1, t.targetMemory),
+    cameraMotion: t.cameraMotion,
+    // The detection's own box, which its mask was cut to (the Kalman box is smoother but would
+    // clip the mask).
+    outputBox: 'detection',
+  };
+}
+
+/** Every tracking rule, checked before anything starts: the error names the config field. */
+function verifyTracking(t: TrackingConfig, confidence: number): void {
+  try {
+    parseTrackerOptions(liveTrackerOptions(t, confidence));
+  } catch (err) {
+    if (!(err instanceof SegstreamError)) throw err;
+    const field = Object.entries(TRACKER_FIELDS).find(([opt]) => err.message.includes(`option ${opt}:`))?.[1];
+    throw new SegstreamError('E_CONFIG', `invalid configuration: ${field ? `tracking.${field}` : 'tracking'}: ${err.message}`, { expected: err.expected, actual: err.actual });
+  }
+}
+
+/** The inference engine's options for the inference section (also used by bench/eval-prompt). */
+export function engineOptions(inf: InferenceConfig): EngineOptions {
+  return {
+    workers: inf.workers,
+    threadsPerWorker: inf.threads === 0 ? Math.max(1, availableParallelism()) : inf.threads,
+    maxBatch: inf.batch,
+    executionProviders: [inf.device],
+    decode: { confidence: inf.confidence, iouThreshold: inf.iou, agnostic: inf.agnosticNms, maxDetections: inf.maxDetections },
+  };
+}

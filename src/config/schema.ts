@@ -1,0 +1,142 @@
+import { z } from 'zod';
+
+/**
+ * The configuration of `segstream run`, one zod schema per section. Every field has a
+ * default, a description and bounds; unknown keys are rejected. `docs/config.md` is generated
+ * from these schemas (`npm run docs:config`), so what a field says here is its documentation.
+ * Rules between fields are in rules.ts, checked once before anything starts.
+ */
+
+const int = (min: number, max: number) => z.number().int().min(min).max(max);
+const unit = () => z.number().min(0).max(1);
+
+/** Camera ids: also metric labels and file names, so a short, plain alphabet. */
+export const CAMERA_ID_RE = /^[A-Za-z0-9_.-]{1,64}$/;
+
+export const serverSchema = z
+  .strictObject({
+    host: z.string().min(1).max(255).default('0.0.0.0').describe('address the HTTP/WebSocket server listens on'),
+    port: int(0, 65535).default(8080).describe('HTTP/WebSocket port (0: any free port)'),
+    maxMessageBytes: int(1, 1 << 20).default(16 * 1024).describe('largest WebSocket client message accepted, bytes; larger ones get E_MSG_TOO_LARGE'),
+    maxBufferedBytes: int(1, 1 << 30).default(4 * 1024 * 1024).describe('a client with more unsent than this misses messages (counted), bytes'),
+    slowClientTimeoutMs: int(1, 3_600_000).default(10_000).describe('a client missing messages this long is disconnected (1008 E_CLIENT_SLOW), ms'),
+    slowClientCloseGraceMs: int(1, 600_000).default(10_000).describe('a disconnected slow client may still read its queued messages and the close this long, ms'),
+    maxClients: int(1, 100_000).default(256).describe('most open WebSocket connections; more get HTTP 503 E_TOO_MANY_CLIENTS'),
+  })
+  .describe('HTTP and WebSocket server');
+
+export const clipSchema = z
+  .strictObject({
+    image: z.string().min(1).describe('CLIP image encoder (ONNX)'),
+    text: z.string().min(1).describe('CLIP text encoder (ONNX)'),
+    merges: z.string().min(1).describe('CLIP BPE merges (bpe_simple_vocab_16e6.txt[.gz])'),
+    vocab: z.string().min(1).optional().describe("Hugging Face vocab.json matching the merges (optional)"),
+  })
+  .describe('CLIP encoders for text prompts; without them text prompts match class names');
+
+export const inferenceSchema = z
+  .strictObject({
+    model: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('YOLOv8/YOLO11-seg or FastSAM ONNX file (default: models/yolov8n-seg-320.onnx, else ../shared/models/yolov8n-seg-320.onnx)'),
+    device: z.enum(['cpu', 'webgpu', 'cuda']).default('cpu').describe('onnxruntime execution provider'),
+    workers: int(1, 16).default(1).describe('inference worker threads, each its own onnxruntime session'),
+    threads: int(0, 64).default(0).describe('onnxruntime intra-op threads per worker (0: the number of CPU cores)'),
+    batch: int(1, 64).default(8).describe('largest inference batch, frames of different cameras (clipped to a static-batch model)'),
+    confidence: unit().default(0.25).describe('least detection score published (a camera may ask for more, never less)'),
+    iou: unit().default(0.7).describe('NMS IoU threshold'),
+    agnosticNms: z.boolean().default(false).describe('class-agnostic NMS (FastSAM everything mode)'),
+    maxDetections: int(1, 1000).default(100).describe('most objects per frame'),
+    clip: clipSchema.optional(),
+  })
+  .describe('model and inference');
+
+export const trackingSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe('follow objects across frames and give them ids (prompts need it)'),
+    // Live defaults sit lower than the MOT-tuned tracker defaults: YOLOv8n scores cars ~0.5-0.9.
+    highScore: unit().default(0.5).describe('detections at or above this score match first and may start tracks'),
+    newScore: unit().default(0.6).describe('least score to start a new track (>= highScore)'),
+    maxAge: z.number().positive().max(86_400).default(1).describe('seconds (media time) a lost track is kept for re-identification'),
+    targetMemory: z.number().positive().max(86_400).default(10).describe('seconds a prompted target is kept while its object is unseen, to be re-acquired; then target.ended'),
+    cameraMotion: z.boolean().default(false).describe('compensate camera shake and pans (moving cameras, dashcams)'),
+  })
+  .describe('tracking, one tracker per camera');
+
+/** What one camera may set for itself; the `ingest` section gives every camera's default. */
+const cameraOptionShape = {
+  realtime: z.boolean().describe('play files at their own frame rate, as a camera would (false: as fast as possible)'),
+  loop: z.boolean().describe('start files over at their end'),
+  networkTimeoutS: z.number().min(1).max(300).describe('socket/read timeout for network sources, s'),
+  stallTimeoutS: z.number().min(1).max(600).describe('restart a source that sends nothing for this long (connecting included), s'),
+  reconnectMinMs: int(10, 600_000).describe('wait before reconnecting a failed source, ms'),
+  reconnectMaxMs: int(10, 3_600_000).describe('longest wait between reconnects, ms'),
+  fastRetryWindowMs: int(0, 3_600_000).describe('a source down for less than this is retried every reconnectMinMs before the wait doubles, ms'),
+  tlsVerify: z.boolean().describe('verify the certificates of https:// and rtmps:// sources; false also allows rtsps://, which ffmpeg cannot verify'),
+  tlsCaFile: z.string().min(1).optional().describe('PEM CA certificates to verify TLS sources against instead of the system store'),
+};
+
+export const ingestSchema = z
+  .strictObject({
+    realtime: cameraOptionShape.realtime.default(true),
+    loop: cameraOptionShape.loop.default(false),
+    networkTimeoutS: cameraOptionShape.networkTimeoutS.default(10),
+    stallTimeoutS: cameraOptionShape.stallTimeoutS.default(15),
+    reconnectMinMs: cameraOptionShape.reconnectMinMs.default(1000),
+    reconnectMaxMs: cameraOptionShape.reconnectMaxMs.default(30_000),
+    fastRetryWindowMs: cameraOptionShape.fastRetryWindowMs.default(30_000),
+    tlsVerify: cameraOptionShape.tlsVerify.default(true),
+    tlsCaFile: cameraOptionShape.tlsCaFile,
+    mediaRoots: z
+      .array(z.string().min(1))
+      .max(64)
+      .default([])
+      .describe('directories local file sources must lie in (after resolving links); empty: any file for configured cameras, none through the HTTP API'),
+    maxCameras: int(1, 1024).default(64).describe('most cameras at once (configured and added through the API)'),
+  })
+  .describe('sources: defaults for every camera, and the rules for what may be opened');
+
+/** One camera: its id, URL and its own overrides of the `ingest` defaults. */
+export const cameraSchema = z
+  .strictObject({
+    id: z.string().regex(CAMERA_ID_RE, 'camera ids are 1-64 of A-Z a-z 0-9 _ . -').describe('camera id: on the wire, in metrics and in the API'),
+    url: z.string().min(1).max(4096).describe('rtsp(s)://, rtmp(s)://, http(s):// (HLS, MJPEG, files), a local video file or /dev/videoN'),
+    enabled: z.boolean().default(true).describe('false: configured but not opened'),
+    confidence: unit().optional().describe("this camera's least detection score (>= inference.confidence)"),
+    realtime: cameraOptionShape.realtime.optional(),
+    loop: cameraOptionShape.loop.optional(),
+    networkTimeoutS: cameraOptionShape.networkTimeoutS.optional(),
+    stallTimeoutS: cameraOptionShape.stallTimeoutS.optional(),
+    reconnectMinMs: cameraOptionShape.reconnectMinMs.optional(),
+    reconnectMaxMs: cameraOptionShape.reconnectMaxMs.optional(),
+    fastRetryWindowMs: cameraOptionShape.fastRetryWindowMs.optional(),
+    tlsVerify: cameraOptionShape.tlsVerify.optional(),
+    tlsCaFile: cameraOptionShape.tlsCaFile,
+  })
+  .describe('one camera; unset options come from the ingest section');
+
+/** A PATCH through the API: any camera field but its id. */
+export const cameraPatchSchema = cameraSchema.omit({ id: true }).partial().strict();
+
+export const configSchema = z.strictObject({
+  server: serverSchema.prefault({}),
+  inference: inferenceSchema.prefault({}),
+  tracking: trackingSchema.prefault({}),
+  ingest: ingestSchema.prefault({}),
+  cameras: z.array(cameraSchema).max(1024).default([]).describe('the cameras, in order'),
+});
+
+export type ServerConfig = z.output<typeof serverSchema>;
+export type InferenceConfig = z.output<typeof inferenceSchema>;
+export type TrackingConfig = z.output<typeof trackingSchema>;
+export type IngestConfig = z.output<typeof ingestSchema>;
+export type CameraEntry = z.output<typeof cameraSchema>;
+export type CameraEntryInput = z.input<typeof cameraSchema>;
+export type CameraPatch = z.output<typeof cameraPatchSchema>;
+export type Config = z.output<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+
+/** The sections and their schemas, in the order docs/config.md shows them. */
+export const SECTIONS = { server: serverSchema, inference: inferenceSchema, tracking: trackingSchema, ingest: ingestSchema } as const;
