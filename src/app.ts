@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { mergeMap, Subject, type Observable, type Subscription } from 'rxjs';
 import { silentLogger, type Logger } from './core/index.js';
 import { CameraManager, cameraApi, type CameraDiff, type CameraStatus } from './cameras/index.js';
-import { CameraStateStore, defaultModelPath, engineOptions, liveTrackerOptions, resolveCameras, type Config } from './config/index.js';
+import { CameraStateStore, defaultModelPath, engineOptions, liveTrackerOptions, readCameraState, resolveCameras, type Config } from './config/index.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { InferenceEngine, inferLatest, readModelFile, type StageTimings } from './pipeline/index.js';
 import { frameMessage, PublishServer, type FrameMessage } from './publish/index.js';
@@ -25,12 +25,17 @@ export interface App {
   readonly metrics: Metrics;
   readonly engine: InferenceEngine;
   readonly published$: Observable<PublishedFrame>;
-  /** The configuration running now (its cameras as configured; the API's changes are in the state). */
+  /**
+   * The configuration running now: the last one reloaded, with the sections that need a
+   * restart (server, inference, tracking, ingest.maxCameras) as the app started with them.
+   * Its cameras are as configured; the API's changes are in the state.
+   */
   readonly config: Config;
   /**
-   * Applies a new configuration's cameras (with the state's API changes laid over them):
-   * added, removed and changed cameras only; the others are not touched. Sections that need a
-   * restart (server, inference, tracking) are named in `needsRestart`, not applied.
+   * Applies a new configuration's cameras, with the state file read again and laid over them:
+   * added, removed and changed cameras only; the others are not touched. Everything is checked
+   * first: an invalid configuration or state changes nothing (it throws). Settings that need a
+   * restart are named in `needsRestart`, not applied. Runs as one step with API changes.
    */
   reload(config: Config): Promise<CameraDiff & { needsRestart: string[] }>;
   close(): Promise<void>;
@@ -116,7 +121,12 @@ export async function startApp(initial: Config, options: AppOptions = {}): Promi
   log.info({ port: address.port, host: address.address }, 'listening: GET /healthz, /readyz, /metrics, /api/cameras, WebSocket /ws');
 
   const published = new Subject<PublishedFrame>();
-  const subs: Subscription[] = [cameras.status$.subscribe((st) => server.broadcast(statusMessage(st)))];
+  const subs: Subscription[] = [
+    cameras.status$.subscribe((st) => server.broadcast(statusMessage(st))),
+    cameras.targetsEnded$.subscribe(({ camera, ended }) => {
+      for (const e of ended) server.broadcast({ type: 'target.ended', camera, target: e.target, reason: e.reason });
+    }),
+  ];
   subs.push(
     cameras.frames$
       .pipe(
@@ -173,15 +183,34 @@ export async function startApp(initial: Config, options: AppOptions = {}): Promi
     get config() {
       return config;
     },
-    async reload(next) {
-      const wanted = resolveCameras(next, state.current, state.path);
-      const needsRestart: string[] = (['server', 'inference', 'tracking'] as const).filter((k) => JSON.stringify(next[k]) !== JSON.stringify(config[k]));
-      if (next.ingest.maxCameras !== config.ingest.maxCameras) needsRestart.push('ingest.maxCameras');
-      config = next;
-      const diff = await cameras.apply(wanted);
-      log.info({ ...diff, needsRestart }, 'configuration reloaded');
-      if (needsRestart.length > 0) log.warn({ sections: needsRestart }, 'these settings changed but apply only after a restart');
-      return { ...diff, needsRestart };
+    reload(next) {
+      // The restart-only settings stay as started, so cameras are checked against what runs
+      // (e.g. inference.confidence, which the engine cuts at).
+      const effective: Config = {
+        ...next,
+        server: initial.server,
+        inference: initial.inference,
+        tracking: initial.tracking,
+        ingest: { ...next.ingest, maxCameras: initial.ingest.maxCameras },
+      };
+      const needsRestart: string[] = (['server', 'inference', 'tracking'] as const).filter((k) => JSON.stringify(next[k]) !== JSON.stringify(initial[k]));
+      if (next.ingest.maxCameras !== initial.ingest.maxCameras) needsRestart.push('ingest.maxCameras');
+      return cameras.exclusive(async (ops) => {
+        // The state file read again inside the step: an API change cannot slip in between.
+        const before = state.current;
+        if (state.path !== undefined) state.replace(readCameraState(state.path));
+        let diff: CameraDiff;
+        try {
+          diff = await ops.apply(resolveCameras(effective, state.current, state.path));
+        } catch (err) {
+          state.replace(before);
+          throw err;
+        }
+        config = effective;
+        log.info({ ...diff, needsRestart }, 'configuration reloaded');
+        if (needsRestart.length > 0) log.warn({ settings: needsRestart }, 'these settings changed but apply only after a restart');
+        return { ...diff, needsRestart };
+      });
     },
     close: () =>
       (closing ??= (async () => {

@@ -89,6 +89,11 @@ export class CameraTargets {
     return { seg: { ...seg, detections }, targets: ann.assignments, reattached: ann.reattached, ended };
   }
 
+  /** Ends every camera's targets (the camera is removed or restarts). */
+  endAll(reason: 'removed' | 'restarted'): { camera: string; ended: EndedTarget[] }[] {
+    return this.registries.cameras().map((camera) => ({ camera, ended: this.registries.get(camera).reset(reason) }));
+  }
+
   /**
    * Handles a `prompt` or `prompt.clear` client message. Resolves with the reply; rejects
    * with a SegstreamError (the target set is unchanged then).

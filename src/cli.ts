@@ -168,23 +168,45 @@ export function buildCli(): Command {
   for (const [flag, path, help] of NUMERIC_OPTIONS) run.option(flag, help, num, getPath(DEFAULTS, path) as number);
   run.action(async (opts: Record<string, unknown>) => {
     const log = createLogger(String(opts['logLevel']));
-    let app: App;
-    const path = statePath(opts);
-    let state: CameraStateStore;
+    let app: App | undefined;
+    // SIGHUP: read the file and the state file again (flags still override them) and apply
+    // the cameras' difference; an invalid file changes nothing. Without --config it ends the
+    // service, as a hangup does. One reload at a time; none while starting or stopping.
+    let reloading = Promise.resolve();
+    let stoppingSince: number | undefined;
+    process.on('SIGHUP', () => {
+      if (opts['config'] === undefined) return shutdown('SIGHUP');
+      if (stoppingSince !== undefined) return;
+      const running = app;
+      if (!running) return void log.warn('SIGHUP while starting: not reloaded; send it again once the service listens');
+      reloading = reloading.then(async () => {
+        try {
+          await running.reload(runConfig(run, opts));
+        } catch (err) {
+          const e = isSegstreamError(err) ? err : undefined;
+          log.error({ code: e?.code, err: e ? e.message : err }, 'reload refused: the configuration or its state file is invalid; nothing changed');
+        }
+      });
+    });
     try {
       const config = runConfig(run, opts);
-      state = new CameraStateStore(path, path === undefined ? undefined : readCameraState(path));
+      const path = statePath(opts);
+      const state = new CameraStateStore(path, path === undefined ? undefined : readCameraState(path));
       app = await startApp(config, { log, state });
     } catch (err) {
       reportFatal(log, err);
       return;
     }
-    const stopTable = startStatusTable(app);
-    let stoppingSince: number | undefined;
+    const started = app;
+    const stopTable = startStatusTable(started);
+    process.on('SIGINT', shutdown);
+    process.on('SIGTERM', shutdown);
+
     // A second signal within a second of the first is the same Ctrl-C twice (bin/segstream.js
     // forwards what the terminal also sends to its process group): cleanup goes on. A later
     // one means the operator insists: exit now.
-    const shutdown = (signal: string): void => {
+    function shutdown(signal: string): void {
+      if (!app) process.exit(129); // a hangup while starting, as without a handler
       if (stoppingSince !== undefined) {
         if (Date.now() - stoppingSince < 1000) return void log.info({ signal }, 'already shutting down');
         log.warn({ signal }, 'shutdown did not finish: exiting now');
@@ -200,32 +222,7 @@ export function buildCli(): Command {
           process.exit(1);
         },
       );
-    };
-    process.on('SIGINT', shutdown);
-    process.on('SIGTERM', shutdown);
-    // SIGHUP: read the file and the state file again (flags still override them) and apply the
-    // cameras' difference. An invalid file changes nothing: the service goes on with what runs.
-    let reloading = Promise.resolve();
-    process.on('SIGHUP', () => {
-      if (stoppingSince !== undefined) return;
-      if (opts['config'] === undefined) return void log.warn('SIGHUP: no --config file to reload');
-      reloading = reloading.then(async () => {
-        try {
-          const next = runConfig(run, opts);
-          const before = state.current;
-          if (path !== undefined) state.replace(readCameraState(path));
-          try {
-            await app.reload(next);
-          } catch (err) {
-            state.replace(before);
-            throw err;
-          }
-        } catch (err) {
-          const e = isSegstreamError(err) ? err : undefined;
-          log.error({ code: e?.code, err: e ? e.message : err }, 'reload refused: the configuration is invalid; nothing changed');
-        }
-      });
-    });
+    }
   });
 
   program

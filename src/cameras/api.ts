@@ -1,5 +1,5 @@
 import { parseWith, SegstreamError, summariseValue } from '../core/index.js';
-import { CAMERA_ID_RE, cameraConfig, cameraPatchSchema, cameraSchema, type CameraStateStore, type Config } from '../config/index.js';
+import { CAMERA_ID_RE, cameraConfig, cameraPatchSchema, cameraSchema, type CameraEntry, type CameraStateStore, type Config } from '../config/index.js';
 import type { CameraManager } from './manager.js';
 
 /** An HTTP request under /api, its JSON body parsed (undefined without one). */
@@ -35,22 +35,47 @@ export interface CameraApiOptions {
  */
 export function cameraApi(opts: CameraApiOptions): ApiHandler {
   const { manager, store } = opts;
-  const configuredUrl = (id: string): string | undefined => opts.config().cameras.find((c) => c.id === id)?.url;
-  const configured = (id: string): boolean => configuredUrl(id) !== undefined;
+  const fileEntry = (id: string): CameraEntry | undefined => opts.config().cameras.find((c) => c.id === id);
+  /** CA files an API camera may use: those the configuration names (a path given here could be any file). */
+  const checkCaFile = (entry: CameraEntry): void => {
+    if (entry.tlsCaFile === undefined) return;
+    const cfg = opts.config();
+    const known = new Set([cfg.ingest.tlsCaFile, ...cfg.cameras.map((c) => c.tlsCaFile)].filter((f) => f !== undefined));
+    if (!known.has(entry.tlsCaFile)) {
+      throw new SegstreamError('E_CONFIG', 'invalid camera: tlsCaFile: through the API only a CA file the configuration names may be used', { expected: [...known], actual: summariseValue(entry.tlsCaFile) });
+    }
+  };
+  /** The state record, then the change; a change that fails takes the record back. */
+  const recorded = async <T>(id: string, entry: CameraEntry | null, change: () => T | Promise<T>): Promise<T> => {
+    let undo: () => void;
+    try {
+      undo = store.record(id, entry, fileEntry(id));
+    } catch (err) {
+      throw new SegstreamError('E_INTERNAL', `the change could not be kept in the state file, so it was not made: ${(err as Error).message}`, { cause: err });
+    }
+    try {
+      return await change();
+    } catch (err) {
+      undo();
+      throw err;
+    }
+  };
 
   return async ({ method, path, body }) => {
     if (path === '/api/cameras') {
       if (method === 'GET' || method === 'HEAD') return { status: 200, body: { cameras: manager.list().map((c) => c.view()) } };
       if (method !== 'POST') return notAllowed('GET, HEAD, POST');
       const entry = parseWith(cameraSchema, body, 'E_CONFIG', 'invalid camera:');
-      if (manager.get(entry.id)) {
-        throw new SegstreamError('E_CAMERA_EXISTS', `camera '${entry.id}' exists already; PATCH or DELETE /api/cameras/${entry.id}`, { expected: 'a new camera id', actual: entry.id });
-      }
-      // A URL given through the API may name a local file only inside a media root.
-      const cfg = cameraConfig(entry, opts.config(), { field: 'camera', origin: 'api', requireMediaRoot: true });
-      const cam = await manager.add(cfg);
-      store.record(entry.id, entry, configured(entry.id));
-      return { status: 201, body: { camera: cam.view() }, headers: { location: `/api/cameras/${entry.id}` } };
+      checkCaFile(entry);
+      return manager.exclusive(async (ops) => {
+        if (ops.get(entry.id)) {
+          throw new SegstreamError('E_CAMERA_EXISTS', `camera '${entry.id}' exists already; PATCH or DELETE /api/cameras/${entry.id}`, { expected: 'a new camera id', actual: entry.id });
+        }
+        // A URL given through the API may name a local file only inside a media root.
+        const cfg = cameraConfig(entry, opts.config(), { field: 'camera', origin: 'api', requireMediaRoot: true });
+        const cam = await recorded(entry.id, entry, () => ops.add(cfg));
+        return { status: 201, body: { camera: cam.view() }, headers: { location: `/api/cameras/${entry.id}` } };
+      });
     }
     const m = /^\/api\/cameras\/([^/]+)$/.exec(path);
     if (!m) return undefined;
@@ -63,24 +88,29 @@ export function cameraApi(opts: CameraApiOptions): ApiHandler {
     if (!CAMERA_ID_RE.test(id)) return undefined;
     if (method === 'GET' || method === 'HEAD') return { status: 200, body: { camera: manager.require(id).view() } };
     if (method === 'PATCH') {
-      const cam = manager.require(id);
       const patch = parseWith(cameraPatchSchema, body, 'E_CONFIG', 'invalid camera change:');
-      const entry = parseWith(cameraSchema, { ...cam.config.entry, ...patch }, 'E_CONFIG', 'invalid camera:');
-      const cfg = cameraConfig(entry, opts.config(), { field: 'camera', origin: 'api', requireMediaRoot: entry.url !== configuredUrl(id) });
-      const restarted = await manager.update(cfg);
-      store.record(id, entry, configured(id));
-      return { status: 200, body: { camera: manager.require(id).view(), restarted } };
+      return manager.exclusive(async (ops) => {
+        // Read inside the step: two PATCHes in a row each see the other's fields.
+        const cam = ops.require(id);
+        const entry = parseWith(cameraSchema, { ...cam.config.entry, ...patch }, 'E_CONFIG', 'invalid camera:');
+        if (patch.tlsCaFile !== undefined) checkCaFile(entry);
+        const cfg = cameraConfig(entry, opts.config(), { field: 'camera', origin: 'api', requireMediaRoot: entry.url !== fileEntry(id)?.url });
+        const restarted = await recorded(id, entry, () => ops.update(cfg));
+        return { status: 200, body: { camera: ops.require(id).view(), restarted } };
+      });
     }
     if (method === 'DELETE') {
-      await manager.remove(id);
-      store.record(id, null, configured(id));
-      return { status: 200, body: { camera: { id, state: 'removed' } } };
+      return manager.exclusive(async (ops) => {
+        ops.require(id);
+        await recorded(id, null, () => ops.remove(id));
+        return { status: 200, body: { camera: { id, state: 'removed' } } };
+      });
     }
     return notAllowed('GET, HEAD, PATCH, DELETE');
   };
 }
 
 function notAllowed(allow: string): ApiReply {
-  const err = new SegstreamError('E_MSG_INVALID', `method not allowed here; allowed: ${allow}`, { expected: allow, actual: summariseValue(undefined) });
+  const err = new SegstreamError('E_MSG_INVALID', `method not allowed here; allowed: ${allow}`, { expected: allow });
   return { status: 405, body: { error: err.toJSON() }, headers: { allow } };
 }

@@ -6,7 +6,7 @@ import { decodeFrame, type InferredFrame, type ModelInfo } from '../pipeline/ind
 import type { CameraConfig } from '../config/index.js';
 import type { TextSelector } from '../prompts/index.js';
 import type { TrackerOptionsInput } from '../tracking/index.js';
-import { CameraTargets, type TargetedFrame } from '../cameraTargets.js';
+import { CameraTargets, type EndedTarget, type TargetedFrame } from '../cameraTargets.js';
 
 /** A camera's state: its source's, or `disabled` (configured, not opened), or `removed`. */
 export type CameraState = SourceState | 'disabled' | 'removed';
@@ -48,7 +48,7 @@ export class Camera {
   private dropped = 0;
   /** Wall-clock capture time of the newest published frame, ms epoch. */
   private newestAt: number | undefined;
-  private closing: Promise<void> | undefined;
+  private closing: Promise<EndedTarget[]> | undefined;
   private started = false;
 
   constructor(
@@ -61,7 +61,8 @@ export class Camera {
     const log = deps.log.child({ camera: config.id });
     const { model } = deps;
     this.source = config.enabled
-      ? new CameraSource(config.spec, { ...config.source, modelWidth: model.inputWidth, modelHeight: model.inputHeight, recheck: config.recheck }, log)
+      ? // The check before each ffmpeg start follows the camera's newest configuration (a reload may narrow the media roots).
+        new CameraSource(config.spec, { ...config.source, modelWidth: model.inputWidth, modelHeight: model.inputHeight, recheck: () => this.current.recheck() }, log)
       : null;
     this.targets = new CameraTargets([config.id], deps.trackerOptions, model.classNames, deps.textSelector);
   }
@@ -94,10 +95,11 @@ export class Camera {
     return this.source.status;
   }
 
-  /** Opens the source (nothing for a disabled camera). */
+  /** Opens the source; a disabled camera only announces itself as `disabled`. */
   start(): void {
-    if (this.started || this.closing || !this.source) return;
+    if (this.started || this.closing) return;
     this.started = true;
+    if (!this.source) return void this.statusSubject.next(this.status);
     const { metrics, sink } = this.deps;
     const source = this.source;
     this.subs.push(
@@ -182,13 +184,15 @@ export class Camera {
   }
 
   /**
-   * Ends the camera: its ffmpeg is killed and waited for, its subscriptions end, its metric
-   * series go, and clients are told `removed` (unless `announce` is false: the camera restarts
-   * under a new configuration). Safe to call twice (the second waits for the first).
+   * Ends the camera: its ffmpeg is killed and waited for, its targets end (`reason`), its
+   * subscriptions end, its metric series go, and clients are told `removed` (not when it
+   * restarts under a new configuration: its new self announces `connecting`). Safe to call
+   * twice (the second waits for the first). Resolves with the targets that ended.
    */
-  close(announce = true): Promise<void> {
+  close(reason: 'removed' | 'restarted' = 'removed'): Promise<EndedTarget[]> {
     return (this.closing ??= (async () => {
       await this.source?.stop();
+      const ended = this.targets.endAll(reason).flatMap((e) => e.ended);
       for (const s of this.subs) s.unsubscribe();
       const { metrics } = this.deps;
       for (const m of [metrics.framesIn, metrics.framesDropped, metrics.framesProcessed, metrics.inferenceErrors, metrics.framesFailed, metrics.sourceRestarts]) {
@@ -196,8 +200,9 @@ export class Camera {
       }
       metrics.latency.remove({ camera: this.id });
       metrics.newestPublished.delete(this.id);
-      if (announce) this.statusSubject.next({ camera: this.id, state: 'removed', restarts: this.source?.status.restarts ?? 0 });
+      if (reason === 'removed') this.statusSubject.next({ camera: this.id, state: 'removed', restarts: this.source?.status.restarts ?? 0 });
       this.statusSubject.complete();
+      return ended;
     })());
   }
 }

@@ -2,6 +2,7 @@ import { Subject, type Observable } from 'rxjs';
 import { nameSome, SegstreamError, summariseValue, type Frame } from '../core/index.js';
 import type { CameraConfig } from '../config/index.js';
 import { parsePromptMessage } from '../prompts/index.js';
+import type { EndedTarget } from '../cameraTargets.js';
 import { Camera, type CameraDeps, type CameraStatus } from './camera.js';
 
 /** What applying a new camera list did, by camera id. */
@@ -14,19 +15,49 @@ export interface CameraDiff {
   updated: string[];
 }
 
+/** The changes one exclusive step may make (see CameraManager.exclusive). */
+export interface CameraOps {
+  get(id: string): Camera | undefined;
+  require(id: string): Camera;
+  add(config: CameraConfig): Camera;
+  remove(id: string): Promise<void>;
+  /** Returns whether the camera restarted. */
+  update(config: CameraConfig): Promise<boolean>;
+  apply(configs: readonly CameraConfig[]): Promise<CameraDiff>;
+}
+
+/** Targets of a camera that ended because the camera was removed or restarted. */
+export interface CameraTargetsEnded {
+  readonly camera: string;
+  readonly ended: readonly EndedTarget[];
+}
+
 /**
  * The cameras that run, added, replaced and removed at run time. Each camera's frames go into
  * one merged stream (`frames$`, for the scheduler); a removed camera's id goes out on
- * `forget$` so its frames still queued or in a worker are dropped. Changes run one at a time
- * (an API request and a reload never interleave), and nothing one camera does reaches another.
+ * `forget$` so its frames still queued or in a worker are dropped. Changes run one at a time:
+ * an API request or a reload does its checks, its change and its bookkeeping in one exclusive
+ * step, so two never interleave; nothing one camera does reaches another.
  */
 export class CameraManager {
   private readonly cameras = new Map<string, Camera>();
   private readonly frames = new Subject<Frame>();
   private readonly forgotten = new Subject<string>();
   private readonly statuses = new Subject<CameraStatus>();
+  private readonly targetsEnded = new Subject<CameraTargetsEnded>();
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
+  private readonly ops: CameraOps = {
+    get: (id) => this.cameras.get(id),
+    require: (id) => this.require(id),
+    add: (config) => this.addNow(config),
+    remove: async (id) => {
+      this.require(id);
+      await this.removeNow(id, 'removed');
+    },
+    update: (config) => this.updateNow(this.require(config.id), config),
+    apply: (configs) => this.applyNow(configs),
+  };
 
   constructor(
     private readonly deps: Omit<CameraDeps, 'sink'>,
@@ -48,6 +79,11 @@ export class CameraManager {
     return this.statuses.asObservable();
   }
 
+  /** Targets that ended with their camera (removed or restarted), before its `removed` status. */
+  get targetsEnded$(): Observable<CameraTargetsEnded> {
+    return this.targetsEnded.asObservable();
+  }
+
   get(id: string): Camera | undefined {
     return this.cameras.get(id);
   }
@@ -55,7 +91,7 @@ export class CameraManager {
   /** A camera by id, or E_UNKNOWN_CAMERA. */
   require(id: string): Camera {
     const cam = this.cameras.get(id);
-    if (!cam) throw new SegstreamError('E_UNKNOWN_CAMERA', `unknown camera: ${nameSome([id])}`, { expected: this.ids(), actual: summariseValue(id) });
+    if (!cam) throw new SegstreamError('E_UNKNOWN_CAMERA', `unknown camera: ${nameSome([id])}`, { expected: this.ids().slice(0, 16), actual: summariseValue(id) });
     return cam;
   }
 
@@ -67,17 +103,27 @@ export class CameraManager {
     return [...this.cameras.keys()];
   }
 
+  /**
+   * Runs `step` when no other change runs and lets it make several (checks, changes and their
+   * bookkeeping together): what it reads cannot change under it.
+   */
+  exclusive<T>(step: (ops: CameraOps) => T | Promise<T>): Promise<T> {
+    const run = this.queue.then(() => {
+      if (this.closed) throw new SegstreamError('E_INTERNAL', 'the camera manager is closed');
+      return step(this.ops);
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
   /** Adds and starts a camera; E_CAMERA_EXISTS for a used id, E_CAMERA_LIMIT past the limit. */
   add(config: CameraConfig): Promise<Camera> {
-    return this.serial(() => this.addNow(config));
+    return this.exclusive((ops) => ops.add(config));
   }
 
   /** Removes a camera: its ffmpeg ends, clients get `removed`. E_UNKNOWN_CAMERA if there is none. */
   remove(id: string): Promise<void> {
-    return this.serial(async () => {
-      this.require(id);
-      await this.removeNow(id);
-    });
+    return this.exclusive((ops) => ops.remove(id));
   }
 
   /**
@@ -85,34 +131,16 @@ export class CameraManager {
    * else it restarts (and only it). Returns whether it restarted.
    */
   update(config: CameraConfig): Promise<boolean> {
-    return this.serial(async () => this.updateNow(this.require(config.id), config));
+    return this.exclusive((ops) => ops.update(config));
   }
 
   /**
    * Makes the running cameras the given list: new ids are added, missing ones removed,
-   * changed ones updated; a camera whose configuration is the same is not touched.
+   * changed ones updated; a camera whose configuration is the same is not touched. A list
+   * over the limit changes nothing (E_CAMERA_LIMIT).
    */
   apply(configs: readonly CameraConfig[]): Promise<CameraDiff> {
-    return this.serial(async () => {
-      const diff: CameraDiff = { added: [], removed: [], restarted: [], updated: [] };
-      const wanted = new Map(configs.map((c) => [c.id, c]));
-      for (const id of this.ids()) {
-        if (!wanted.has(id)) {
-          await this.removeNow(id);
-          diff.removed.push(id);
-        }
-      }
-      for (const config of configs) {
-        const cam = this.cameras.get(config.id);
-        if (!cam) {
-          this.addNow(config);
-          diff.added.push(config.id);
-        } else if (JSON.stringify(cam.config.entry) !== JSON.stringify(config.entry) || !cam.sameSource(config) || cam.config.confidence !== config.confidence) {
-          (await this.updateNow(cam, config) ? diff.restarted : diff.updated).push(config.id);
-        }
-      }
-      return diff;
-    });
+    return this.exclusive((ops) => ops.apply(configs));
   }
 
   /** Answers a `prompt` / `prompt.clear` message with the camera it names. */
@@ -123,33 +151,19 @@ export class CameraManager {
 
   /** Closes every camera; the streams complete. */
   close(): Promise<void> {
-    return this.serial(async () => {
-      if (this.closed) return;
+    return this.exclusive(async () => {
       this.closed = true;
       await Promise.all(this.list().map((c) => c.close()));
       this.cameras.clear();
-      this.frames.complete();
-      this.forgotten.complete();
-      this.statuses.complete();
+      for (const s of [this.frames, this.forgotten, this.statuses, this.targetsEnded]) s.complete();
     });
-  }
-
-  private serial<T>(op: () => T | Promise<T>): Promise<T> {
-    const run = this.queue.then(() => {
-      if (this.closed) throw new SegstreamError('E_INTERNAL', 'the camera manager is closed');
-      return op();
-    });
-    this.queue = run.catch(() => undefined);
-    return run;
   }
 
   private addNow(config: CameraConfig): Camera {
     if (this.cameras.has(config.id)) {
       throw new SegstreamError('E_CAMERA_EXISTS', `camera '${config.id}' exists already; PATCH or DELETE it`, { expected: 'a new camera id', actual: config.id });
     }
-    if (this.cameras.size >= this.maxCameras) {
-      throw new SegstreamError('E_CAMERA_LIMIT', `already ${this.cameras.size} cameras, the most allowed (ingest.maxCameras)`, { expected: `<= ${this.maxCameras} cameras`, actual: this.cameras.size + 1 });
-    }
+    if (this.cameras.size >= this.maxCameras) throw this.limitError(this.cameras.size + 1);
     const cam = new Camera(config, { ...this.deps, sink: (f) => this.frames.next(f) });
     this.cameras.set(config.id, cam);
     cam.status$.subscribe((st) => this.statuses.next(st));
@@ -158,13 +172,18 @@ export class CameraManager {
     return cam;
   }
 
-  private async removeNow(id: string, announce = true): Promise<void> {
+  private limitError(wanted: number): SegstreamError {
+    return new SegstreamError('E_CAMERA_LIMIT', `${wanted} cameras would be more than allowed (ingest.maxCameras)`, { expected: `<= ${this.maxCameras} cameras`, actual: wanted });
+  }
+
+  private async removeNow(id: string, reason: 'removed' | 'restarted'): Promise<void> {
     const cam = this.cameras.get(id);
     if (!cam) return;
     this.cameras.delete(id);
-    await cam.close(announce);
+    const ended = await cam.close(reason);
     this.forgotten.next(id);
-    this.deps.log.info({ camera: id }, 'camera removed');
+    if (ended.length > 0) this.targetsEnded.next({ camera: id, ended });
+    this.deps.log.info({ camera: id, reason }, reason === 'removed' ? 'camera removed' : 'camera restarting with a new configuration');
   }
 
   private async updateNow(cam: Camera, config: CameraConfig): Promise<boolean> {
@@ -173,8 +192,34 @@ export class CameraManager {
       this.deps.log.info({ camera: config.id }, 'camera updated in place');
       return false;
     }
-    await this.removeNow(cam.id, false);
+    await this.removeNow(cam.id, 'restarted');
     this.addNow(config);
     return true;
+  }
+
+  private async applyNow(configs: readonly CameraConfig[]): Promise<CameraDiff> {
+    if (configs.length > this.maxCameras) throw this.limitError(configs.length);
+    const diff: CameraDiff = { added: [], removed: [], restarted: [], updated: [] };
+    const wanted = new Map(configs.map((c) => [c.id, c]));
+    for (const id of this.ids()) {
+      if (!wanted.has(id)) {
+        await this.removeNow(id, 'removed');
+        diff.removed.push(id);
+      }
+    }
+    for (const config of configs) {
+      const cam = this.cameras.get(config.id);
+      if (!cam) {
+        this.addNow(config);
+        diff.added.push(config.id);
+      } else if (JSON.stringify(cam.config.entry) !== JSON.stringify(config.entry) || !cam.sameSource(config) || cam.config.confidence !== config.confidence) {
+        (await this.updateNow(cam, config) ? diff.restarted : diff.updated).push(config.id);
+      } else {
+        // The same camera: it takes the new configuration's rules (media roots for the next
+        // ffmpeg start) without anything else changing.
+        cam.reconfigure(config);
+      }
+    }
+    return diff;
   }
 }

@@ -5,24 +5,24 @@ import { cameraSchema, type CameraEntry, type CameraEntryInput, type Config } fr
 
 /**
  * The cameras to run: the configuration's, with the state file's API changes laid over them
- * (a camera the API changed replaces the configured one of that id, in place; one it added
- * comes after the configured ones; one it removed is gone). A URL that came through the API
- * (any the configuration does not give that camera) keeps the API's rule: a local file must
- * lie inside a media root. Throws like parseConfig, naming the state file's field.
+ * (the fields the API changed on a configured camera, in place; cameras the API added after
+ * the configured ones; a configured camera the API removed is gone). A URL that came through
+ * the API (one the configuration does not give that camera) keeps the API's rule: a local
+ * file must lie inside a media root. Throws like parseConfig, naming the state file's field.
  */
 export function resolveCameras(cfg: Config, state?: CameraState, statePath = 'state file'): CameraConfig[] {
   const out: CameraConfig[] = [];
   const placed = new Set<string>();
-  const fromState = (id: string, entry: unknown, fileUrl: string | undefined): CameraConfig => {
+  const fromState = (id: string, over: Partial<CameraEntryInput>, file: CameraEntry | undefined): CameraConfig => {
     const field = `${statePath}: cameras.${id}`;
-    const parsed = parseWith(cameraSchema, entry, 'E_CONFIG', `invalid camera in ${field}:`);
-    return cameraConfig(parsed, cfg, { field, origin: 'api', requireMediaRoot: parsed.url !== fileUrl });
+    const parsed = parseWith(cameraSchema, { ...file, ...over, id }, 'E_CONFIG', `invalid camera in ${field}:`);
+    return cameraConfig(parsed, cfg, { field, origin: 'api', requireMediaRoot: parsed.url !== file?.url });
   };
   cfg.cameras.forEach((entry, i) => {
     if (state && Object.hasOwn(state.cameras, entry.id)) {
       placed.add(entry.id);
       const over = state.cameras[entry.id];
-      if (over) out.push(fromState(entry.id, over, entry.url));
+      if (over) out.push(fromState(entry.id, over, entry));
       return;
     }
     out.push(cameraConfig(entry, cfg, { field: `cameras[${i}]` }));
@@ -41,7 +41,7 @@ export function resolveCameras(cfg: Config, state?: CameraState, statePath = 'st
 
 /**
  * The API's camera changes, kept in memory and, given a path, in the state file (written
- * atomically after every change), so a restart or a reload does not undo them.
+ * atomically), so a restart or a reload does not undo them.
  */
 export class CameraStateStore {
   private state: CameraState;
@@ -63,20 +63,36 @@ export class CameraStateStore {
   }
 
   /**
-   * Records what the API did to camera `id`: its entry now, or null for a removal. A removed
-   * camera the configuration does not have leaves nothing behind.
+   * Records what the API made of camera `id`: its entry now, or null for a removal. `file` is
+   * the configuration's own entry for that id, if it has one: then only the fields that differ
+   * from it are kept (none: the entry goes, the file's camera applies as it is), and a
+   * removal is kept as null; a removed camera the configuration does not have leaves nothing.
+   * Writes the file first: when that fails, nothing changes (the error is thrown). Returns a
+   * function that undoes the record.
    */
-  record(id: string, entry: CameraEntry | null, configured: boolean): void {
+  record(id: string, entry: CameraEntry | null, file: CameraEntry | undefined): () => void {
+    const before = this.state;
     // Without a prototype, an id such as `__proto__` is a key like any other.
-    const cameras = Object.assign(byId(), this.state.cameras);
-    if (entry === null && !configured) delete cameras[id];
-    else cameras[id] = entry;
-    const next: CameraState = { version: 1, cameras };
+    const cameras = Object.assign(byId(), before.cameras);
+    if (entry === null) {
+      if (file) cameras[id] = null;
+      else delete cameras[id];
+    } else if (!file) cameras[id] = entry;
+    else {
+      const changed = Object.keys({ ...file, ...entry }).filter((k) => k !== 'id' && JSON.stringify(file[k as keyof CameraEntry]) !== JSON.stringify(entry[k as keyof CameraEntry]));
+      if (changed.length === 0) delete cameras[id];
+      else cameras[id] = Object.fromEntries([['id', id], ...changed.map((k) => [k, entry[k as keyof CameraEntry]])]) as Partial<CameraEntryInput>;
+    }
+    this.write({ version: 1, cameras });
+    return () => this.write(before);
+  }
+
+  private write(next: CameraState): void {
     if (this.path !== undefined) writeCameraState(this.path, next);
     this.state = next;
   }
 }
 
-function byId(): Record<string, CameraEntryInput | null> {
-  return Object.create(null) as Record<string, CameraEntryInput | null>;
+function byId(): CameraState['cameras'] {
+  return Object.create(null) as CameraState['cameras'];
 }

@@ -144,8 +144,9 @@ const INTRO = `# Configuration
 \`segstream run --config segstream.yaml\` reads its configuration from a file: YAML, or JSON when
 the name ends in \`.json\`. Every field has a default, so a section (or the whole file) can be left
 out; unknown keys are refused. A flag given on the command line overrides the file's field
-(\`--port 0\` wins over \`server.port\`, \`--track-new\` over \`tracking.newScore\`); \`--source\`
-replaces the file's cameras.
+(\`--port 0\` wins over \`server.port\`, \`--track-new\` over \`tracking.newScore\`); the camera
+flags (\`--fast\`, \`--loop\`, \`--reconnect-*\`, \`--no-tls-verify\`, \`--tls-ca-file\`, ...) set the
+\`ingest\` defaults, so a camera's own value still wins; \`--source\` replaces the file's cameras.
 
 \`segstream check-config segstream.yaml\` checks a file and its state file as \`run\` would,
 without starting anything: exit code 0 and the camera ids when it is valid; exit code 2 and one
@@ -173,17 +174,22 @@ Besides each field's bounds:
 \`SIGHUP\` makes \`segstream run\` read the file and its state file again (flags still override them) and apply the
 cameras' difference: cameras added, removed or changed start, stop or restart; the others run on.
 Changes to \`server\`, \`inference\`, \`tracking\` or \`ingest.maxCameras\` are logged and take
-effect only after a restart. An invalid file changes nothing (logged).
+effect only after a restart (cameras are checked against the values running). Everything is
+checked before anything changes: an invalid file or state file changes nothing (logged). A
+reload and the API's changes run one at a time, never interleaved.
 
 Cameras added, changed or removed through the HTTP API (\`/api/cameras\`) are kept in a state
 file beside the configuration, \`<config>.state.json\` (\`segstream.yaml\` ->
 \`segstream.state.json\`), or in \`--state-file <path>\`: \`{"version": 1, "cameras": {"<id>":
-<camera> or null}}\`. The configuration file is never rewritten. The state is laid over the file's
-cameras on every load and every reload, so a reload does not undo an API change: a camera the API
-changed replaces the configured one of its id, in place; one it added comes after the configured
-ones; one it removed (\`null\`) stays removed. To undo a change, use the API, or delete the
+... or null}}\`, written before the change is made (when it cannot be written, the request fails
+with 500 and nothing changes). The configuration file is never rewritten. The state is laid over
+the file's cameras on every load and every reload, so a reload does not undo an API change: for a
+camera the file has, the state keeps only the fields the API changed, and the file's other
+fields (and later edits to them) still apply; a camera the API added is kept whole and comes
+after the configured ones; one it removed (\`null\`) stays removed, even if the file lists it. To undo a change, use the API, or delete the
 camera's entry from the state file and send \`SIGHUP\` (or restart). A URL that came through the API
-may name a local file only inside \`ingest.mediaRoots\`.
+may name a local file only inside \`ingest.mediaRoots\`, and a camera's \`tlsCaFile\` set through
+the API must be one the configuration names.
 `;
 
 /** The whole of docs/config.md. */

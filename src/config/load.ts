@@ -63,13 +63,15 @@ function readText(path: string, what: string): string {
 
 /**
  * Cameras changed through the HTTP API, kept across restarts and reloads in a state file
- * beside the configuration (`segstream.yaml` -> `segstream.state.json`): by id, the camera as
- * the API left it, or null for one the API removed. The configuration file itself is never
- * rewritten; the state is laid over its camera list each time it is read.
+ * beside the configuration (`segstream.yaml` -> `segstream.state.json`), by id: for a camera
+ * the configuration has, only the fields the API changed (so the file's other edits still
+ * apply); for one the API added, the whole camera; null for a configured camera the API
+ * removed. The configuration file itself is never rewritten; the state is laid over its
+ * camera list each time it is read.
  */
 export interface CameraState {
   version: 1;
-  cameras: Record<string, CameraEntryInput | null>;
+  cameras: Record<string, Partial<CameraEntryInput> | null>;
 }
 
 /** `dir/segstream.yaml` -> `dir/segstream.state.json`. */
@@ -96,10 +98,10 @@ export function readCameraState(path: string): CameraState {
   if (!isRecord(raw) || raw['version'] !== 1 || !isRecord(raw['cameras'])) {
     throw new SegstreamError('E_CONFIG', `${path}: not a segstream state file (version 1 with a cameras object)`, { expected: '{"version":1,"cameras":{...}}' });
   }
-  const cameras: Record<string, CameraEntryInput | null> = Object.create(null) as Record<string, CameraEntryInput | null>;
+  const cameras: CameraState['cameras'] = Object.create(null) as CameraState['cameras'];
   for (const [id, entry] of Object.entries(raw['cameras'])) {
     if (entry !== null && !isRecord(entry)) throw new SegstreamError('E_CONFIG', `${path}: cameras.${id}: expected an object or null`, { expected: 'object or null' });
-    cameras[id] = entry === null ? null : ({ ...entry, id } as CameraEntryInput);
+    cameras[id] = entry === null ? null : ({ ...entry, id } as Partial<CameraEntryInput>);
   }
   return { version: 1, cameras };
 }

@@ -117,8 +117,15 @@ export const cameraSchema = z
   })
   .describe('one camera; unset options come from the ingest section');
 
-/** A PATCH through the API: any camera field but its id. */
-export const cameraPatchSchema = cameraSchema.omit({ id: true }).partial().strict();
+/**
+ * A PATCH through the API: any camera field but its id, none defaulted (a field left out keeps
+ * its value: `enabled` is not reset to true).
+ */
+export const cameraPatchSchema = cameraSchema
+  .omit({ id: true, enabled: true })
+  .partial()
+  .extend({ enabled: z.boolean().optional().describe('false: configured but not opened') })
+  .strict();
 
 export const configSchema = z.strictObject({
   server: serverSchema.prefault({}),

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { SegstreamError, type ErrorCode } from './errors.js';
+import { redactText } from './redact.js';
 
 /**
  * Validates `raw` with a zod schema; the first problem becomes a SegstreamError with `code`,
@@ -66,7 +67,7 @@ const SUMMARY_ITEMS = 8;
 
 /**
  * What an error may say about a value it did not accept: a short, flat summary, never the
- * value itself. Strings are cut to 80 characters, non-finite numbers become their names,
+ * value itself. Strings are redacted (URL credentials) and cut to 80 characters, non-finite numbers become their names,
  * an array of at most 8 primitives is kept (elements summarised), any other array is
  * "array of N" and any object "object with N keys". Nothing nested comes back, so a reply
  * stays small and cheap to serialise whatever the client sent.
@@ -84,7 +85,8 @@ function isPrimitive(v: unknown): boolean {
 }
 
 function summarisePrimitive(v: unknown): unknown {
-  if (typeof v === 'string') return summariseString(v, SUMMARY_CHARS);
+  // A string may be a camera URL with its password: it is echoed redacted.
+  if (typeof v === 'string') return summariseString(redactText(v), SUMMARY_CHARS);
   if (typeof v === 'number') return Number.isFinite(v) ? v : String(v);
   if (typeof v === 'boolean' || v === null) return v;
   if (v === undefined) return null;

@@ -69,7 +69,7 @@ export interface Reattachment {
  */
 export interface EndedTarget {
   readonly target: number;
-  readonly reason: 'lost' | 'replaced' | 'resolution';
+  readonly reason: 'lost' | 'replaced' | 'resolution' | 'removed' | 'restarted';
 }
 
 /** What annotate() knows of a track it may bind: its box and label. */
@@ -223,10 +223,13 @@ export class TargetRegistry {
     return [id];
   }
 
-  /** Forgets targets and the track ids seen (after ByteTracker.reset()); target ids keep counting. */
-  reset(): EndedTarget[] {
+  /**
+   * Forgets targets and the track ids seen (after ByteTracker.reset(), or when the camera
+   * ends); target ids keep counting. The live targets end with `reason`.
+   */
+  reset(reason: EndedTarget['reason'] = 'resolution'): EndedTarget[] {
     // Targets a newer prompt emptied since the last annotate() still end as replaced.
-    const ended: EndedTarget[] = [...this.pendingEnded, ...this.clear().map((target): EndedTarget => ({ target, reason: 'resolution' }))];
+    const ended: EndedTarget[] = [...this.pendingEnded, ...this.clear().map((target): EndedTarget => ({ target, reason }))];
     this.last.clear();
     this.maxSeenId = 0;
     this.pendingEnded = [];

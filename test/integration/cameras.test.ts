@@ -182,7 +182,8 @@ describe('cameras added, changed and removed at run time (API and reload) while 
     expect(r.status).toBe(200);
     const removed = await client.next((m: Msg) => m.type === 'status' && m['camera'] === 'c' && m['state'] === 'removed', 5000);
     expect(removed).toBeTruthy();
-    if (pid !== undefined) await waitUntil('the removed camera\'s ffmpeg to exit', () => !alive(pid), 5000);
+    expect(pid).toBeDefined();
+    await waitUntil("the removed camera's ffmpeg to exit", () => !alive(pid!), 5000);
     expect(app.cameras.get('c')).toBeUndefined();
     const state = JSON.parse(readFileSync(statePath, 'utf8')) as { cameras: Record<string, unknown> };
     expect(Object.keys(state.cameras)).toEqual([]);
@@ -264,6 +265,9 @@ describe('segstream run --config: SIGHUP reloads the file and applies the differ
       const refusal = stderr.split('\n').find((l) => l.includes('reload refused'))!;
       expect(JSON.parse(refusal)).toMatchObject({ code: 'E_CONFIG', err: expect.stringContaining('bogus: unknown key') });
       await c.frames(2, 'b');
+      const kept = await cameras();
+      expect(Object.keys(kept).sort()).toEqual(['a', 'b']);
+      expect([kept['a']!.restarts, kept['b']!.restarts]).toEqual([0, 0]);
 
       // A camera added through the API is kept in the state file beside the configuration and a
       // reload of the (unchanged) file does not undo it.

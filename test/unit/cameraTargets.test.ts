@@ -22,6 +22,14 @@ function frameWithCar(seq: number, x: number | null, letterbox = lb, o: { score?
 }
 
 describe('CameraTargets', () => {
+  it('endAll ends every live target with the reason given (the camera is removed or restarts), once', async () => {
+    const t = new CameraTargets(['cam0'], {}, ['person', 'bicycle', 'car']);
+    for (let i = 0; i < 3; i++) t.process(frameWithCar(i, 100 + 2 * i));
+    await t.handle({ type: 'prompt', camera: 'cam0', points: [[120, 110, 1]] });
+    expect(t.endAll('restarted')).toEqual([{ camera: 'cam0', ended: [{ target: 1, reason: 'restarted' }] }]);
+    expect(t.endAll('removed')).toEqual([{ camera: 'cam0', ended: [] }]);
+  });
+
   it('binds a point prompt to the tracked car and tags it in later frames', async () => {
     const t = new CameraTargets(['cam0'], {}, ['person', 'bicycle', 'car']);
     for (let i = 0; i < 3; i++) t.process(frameWithCar(i, 100 + 2 * i));

@@ -38,11 +38,11 @@ describe('CameraManager', () => {
     const a = m.require('a');
     await m.remove('a');
     expect(a.status.state).toBe('removed');
-    expect(statuses.filter((s) => s.camera === 'a').map((s) => s.state)).toEqual(['removed']);
+    expect(statuses.filter((s) => s.camera === 'a').map((s) => s.state)).toEqual(['disabled', 'removed']);
     expect(forgotten).toEqual(['a']);
     await expect(m.remove('a')).rejects.toMatchObject({ code: 'E_UNKNOWN_CAMERA' });
     // close() twice is safe.
-    await expect(a.close()).resolves.toBeUndefined();
+    await expect(a.close()).resolves.toEqual([]);
   });
 
   it('apply() touches only what differs: a threshold in place, a source change as a restart, unchanged cameras never', async () => {
@@ -81,5 +81,48 @@ describe('CameraManager', () => {
     await m.close();
     expect(m.ids()).toEqual([]);
     await expect(m.add(cam({ id: 'b' }))).rejects.toMatchObject({ code: 'E_INTERNAL' });
+  });
+
+  it('a camera list over the limit changes nothing (no camera removed first)', async () => {
+    const { m, statuses } = manager();
+    await m.apply([cam({ id: 'a' }), cam({ id: 'b' })]);
+    const before = m.list();
+    await expect(m.apply([cam({ id: 'c' }), cam({ id: 'd' }), cam({ id: 'e' })])).rejects.toMatchObject({ code: 'E_CAMERA_LIMIT' });
+    expect(m.list()).toEqual(before);
+    expect(statuses.some((s) => s.state === 'removed')).toBe(false);
+  });
+
+  it('a disabled camera announces itself as disabled when it is added', async () => {
+    const { m, statuses } = manager();
+    await m.add(cam({ id: 'a' }));
+    expect(statuses).toEqual([{ camera: 'a', state: 'disabled', restarts: 0 }]);
+  });
+
+  it('an exclusive step sees no other change until it is done; a failed step does not block the next', async () => {
+    const { m } = manager();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const order: string[] = [];
+    const first = m.exclusive(async (ops) => {
+      expect(ops.get('a')).toBeUndefined();
+      await gate;
+      ops.add(cam({ id: 'a' }));
+      order.push('first');
+    });
+    const second = m.exclusive((ops) => {
+      // Runs after the first step, and sees what it did.
+      order.push(`second sees ${ops.require('a').id}`);
+    });
+    const failing = m.exclusive(() => {
+      throw new Error('boom');
+    });
+    const third = m.remove('a');
+    release();
+    await first;
+    await second;
+    await expect(failing).rejects.toThrow('boom');
+    await third;
+    expect(order).toEqual(['first', 'second sees a']);
+    expect(m.ids()).toEqual([]);
   });
 });

@@ -11,6 +11,7 @@ import {
   resolveCameras,
   statePathFor,
   writeCameraState,
+  type CameraEntry,
   type CameraState,
 } from '../../../src/config/index.js';
 import { thrownSegstreamError } from '../../helpers/errors.js';
@@ -289,36 +290,65 @@ describe('resolveCameras', () => {
 });
 
 describe('CameraStateStore', () => {
-  it('record writes the state file after each change; a removed configured camera stays as null', () => {
+  const A: CameraEntry = { id: 'a', url: 'rtsp://h/a', enabled: true };
+  const storeIn = (initial?: CameraState) => {
     const p = join(mkdtempSync(join(DIR, 'store-')), 'segstream.state.json');
-    const store = new CameraStateStore(p);
-    store.record('d', { id: 'd', url: 'rtsp://h/d', enabled: true }, false);
+    return { p, store: new CameraStateStore(p, initial) };
+  };
+
+  it('record writes the state file after each change; a removed configured camera stays as null', () => {
+    const { p, store } = storeIn();
+    store.record('d', { id: 'd', url: 'rtsp://h/d', enabled: true }, undefined);
     expect(readCameraState(p)).toEqual({ version: 1, cameras: { d: { id: 'd', url: 'rtsp://h/d', enabled: true } } });
-    store.record('a', null, true);
+    store.record('a', null, A);
     expect(readCameraState(p)).toEqual({ version: 1, cameras: { d: { id: 'd', url: 'rtsp://h/d', enabled: true }, a: null } });
     expect(store.current).toEqual(readCameraState(p));
   });
 
+  it('for a configured camera keeps only the fields the API changed; none changed: no entry', () => {
+    const { p, store } = storeIn();
+    store.record('a', { ...A, confidence: 0.5 }, A);
+    expect(readCameraState(p).cameras).toEqual({ a: { id: 'a', confidence: 0.5 } });
+    store.record('a', { ...A }, A);
+    expect(readCameraState(p).cameras).toEqual({});
+    // Laid over a file whose URL changed since, the change still applies and the new URL too.
+    const cfg = parseConfig({ cameras: [{ id: 'a', url: 'rtsp://h/moved' }] });
+    store.record('a', { ...A, confidence: 0.5 }, A);
+    expect(resolveCameras(cfg, store.current).map((c) => [c.url, c.confidence])).toEqual([['rtsp://h/moved', 0.5]]);
+  });
+
+  it('the undo it returns puts the state back, in memory and on disk', () => {
+    const { p, store } = storeIn();
+    const undo = store.record('d', { id: 'd', url: 'rtsp://h/d', enabled: true }, undefined);
+    undo();
+    expect(readCameraState(p).cameras).toEqual({});
+    expect(store.current.cameras).toEqual({});
+  });
+
+  it('a state file that cannot be written changes nothing and throws', () => {
+    const store = new CameraStateStore(join(DIR, 'no-such-dir', 'x.state.json'));
+    expect(() => store.record('d', { id: 'd', url: 'rtsp://h/d', enabled: true }, undefined)).toThrow();
+    expect(store.current.cameras).toEqual({});
+  });
+
   it('removing a camera that only the API added leaves no entry behind', () => {
-    const p = join(mkdtempSync(join(DIR, 'store-')), 'segstream.state.json');
-    const store = new CameraStateStore(p, { version: 1, cameras: { d: { id: 'd', url: 'rtsp://h/d' } } });
-    store.record('d', null, false);
+    const { p, store } = storeIn({ version: 1, cameras: { d: { id: 'd', url: 'rtsp://h/d' } } });
+    store.record('d', null, undefined);
     expect(readCameraState(p)).toEqual({ version: 1, cameras: {} });
   });
 
   it('starts from the state it is given and, without a path, writes nothing', () => {
     const initial: CameraState = { version: 1, cameras: { a: null } };
     const store = new CameraStateStore(undefined, initial);
-    store.record('b', { id: 'b', url: 'rtsp://h/b', enabled: true }, false);
+    store.record('b', { id: 'b', url: 'rtsp://h/b', enabled: true }, undefined);
     expect(store.current.cameras).toEqual({ a: null, b: { id: 'b', url: 'rtsp://h/b', enabled: true } });
     // The caller's object is not changed.
     expect(initial).toEqual({ version: 1, cameras: { a: null } });
   });
 
   it('keeps a camera whose id is __proto__ like any other', () => {
-    const p = join(mkdtempSync(join(DIR, 'store-')), 'segstream.state.json');
-    const store = new CameraStateStore(p);
-    store.record('__proto__', { id: '__proto__', url: 'rtsp://h/p', enabled: true }, false);
+    const { p, store } = storeIn();
+    store.record('__proto__', { id: '__proto__', url: 'rtsp://h/p', enabled: true }, undefined);
     expect(Object.keys(readCameraState(p).cameras)).toEqual(['__proto__']);
   });
 });
