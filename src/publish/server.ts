@@ -68,6 +68,17 @@ export interface ServiceView {
   api?: (req: { method: string; path: string; body: unknown }) => Promise<{ status: number; body?: unknown; headers?: Readonly<Record<string, string>> } | undefined>;
 }
 
+/** One HTTP route of the server (see PublishServer.route). */
+export interface HttpRoute {
+  /** An exact path (`/metrics`), or with `prefix` every path that starts with it (`/whep/`). */
+  readonly path: string;
+  readonly prefix?: boolean;
+  /** Served without the access checks (health checks only). */
+  readonly public?: boolean;
+  /** Answers the request; what it throws becomes a logged 500. */
+  handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> | void;
+}
+
 /** Largest /api request body, bytes. */
 const MAX_API_BODY_BYTES = 64 * 1024;
 
@@ -125,6 +136,7 @@ export class PublishServer {
   private readonly handlers: ReadonlyMap<string, RequestHandler>;
   private readonly refusals: RejectionLog;
   private readonly sweep: NodeJS.Timeout;
+  private readonly routes: HttpRoute[] = [];
   private nextClientId = 1;
   private closed = false;
 
@@ -139,6 +151,7 @@ export class PublishServer {
     // A Map, so a `type` such as "constructor" or "hasOwnProperty" never finds Object.prototype.
     this.handlers = h instanceof Map ? h : new Map(Object.entries(h ?? {}));
     this.refusals = new RejectionLog(this.rejectLogOptions());
+    this.routes.push(...this.builtinRoutes());
     this.http = createServer((req, res) => {
       this.handleHttp(req, res).catch((err: unknown) => {
         this.log?.error({ err, url: req.url }, 'HTTP request failed');
@@ -179,24 +192,48 @@ export class PublishServer {
     return this.connections.size;
   }
 
+  /**
+   * Adds an HTTP route: an exact path, or every path under a prefix ending in `/`. Routes are
+   * tried in the order added; the first that matches answers. Every route but the `public`
+   * ones (health checks) is behind the access checks.
+   */
+  route(route: HttpRoute): void {
+    this.routes.push(route);
+  }
+
+  private builtinRoutes(): HttpRoute[] {
+    const getOnly = (handle: HttpRoute['handle']): HttpRoute['handle'] => (req, res, path) => {
+      if (req.method !== 'GET' && req.method !== 'HEAD') return void res.writeHead(405, { allow: 'GET, HEAD' }).end();
+      return handle(req, res, path);
+    };
+    const health = (path: string): HttpRoute => ({
+      path,
+      public: true,
+      handle: getOnly((_req, res) => {
+        const h = path === '/healthz' ? this.view.health() : (this.view.ready?.() ?? { ok: true });
+        res.writeHead(h.ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(h));
+      }),
+    });
+    return [
+      health('/healthz'),
+      health('/readyz'),
+      {
+        path: '/metrics',
+        handle: getOnly(async (_req, res) => {
+          const body = await this.metrics.registry.metrics();
+          res.writeHead(200, { 'content-type': this.metrics.registry.contentType }).end(body);
+        }),
+      },
+      { path: '/api', handle: (req, res, path) => this.handleApi(req, res, path) },
+      { path: '/api/', prefix: true, handle: (req, res, path) => this.handleApi(req, res, path) },
+    ];
+  }
+
   private async handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0]!;
-    if (path === '/api' || path.startsWith('/api/')) return this.handleApi(req, res, path);
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { allow: 'GET, HEAD' }).end();
-      return;
-    }
-    if (path === '/healthz' || path === '/readyz') {
-      const h = path === '/healthz' ? this.view.health() : (this.view.ready?.() ?? { ok: true });
-      res.writeHead(h.ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(h));
-      return;
-    }
-    if (path === '/metrics') {
-      const body = await this.metrics.registry.metrics();
-      res.writeHead(200, { 'content-type': this.metrics.registry.contentType }).end(body);
-      return;
-    }
-    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /healthz, /readyz, /metrics or a WebSocket at /ws\n');
+    const route = this.routes.find((r) => (r.prefix ? path.startsWith(r.path) : path === r.path));
+    if (route) return route.handle(req, res, path);
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /healthz, /readyz, /metrics, /api/cameras or a WebSocket at /ws\n');
   }
 
   /**
