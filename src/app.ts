@@ -1,8 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
 import { mergeMap, Subject, type Observable, type Subscription } from 'rxjs';
-import { silentLogger, type Logger } from './core/index.js';
+import { SegstreamError, silentLogger, type Logger } from './core/index.js';
 import { CameraManager, cameraApi, type CameraDiff, type CameraStatus } from './cameras/index.js';
 import { CameraStateStore, defaultModelPath, engineOptions, liveTrackerOptions, readCameraState, resolveCameras, type Config } from './config/index.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -59,6 +60,7 @@ export async function startApp(initial: Config, options: AppOptions = {}): Promi
   let config = initial;
   // Every camera is checked (allow-list, media roots, the state's API changes) before anything starts.
   const cameraConfigs = resolveCameras(config, state.current, state.path);
+  const tls = readTlsFiles(config);
   const { bytes, info } = await readModelFile(config.inference.model ?? defaultModelPath());
   const engine = await InferenceEngine.create(info, bytes, engineOptions(config.inference), log);
   log.info({ model: info.path, classes: info.numClasses, input: `${info.inputWidth}x${info.inputHeight}`, batch: info.batch ?? 'dynamic' }, 'model loaded');
@@ -108,6 +110,11 @@ export async function startApp(initial: Config, options: AppOptions = {}): Promi
     },
     metrics,
     log,
+    {
+      ...(config.server.token === undefined ? {} : { token: config.server.token }),
+      allowOrigins: config.server.allowOrigins,
+      ...(tls ? { tls } : {}),
+    },
   );
   let address: AddressInfo;
   try {
@@ -118,7 +125,13 @@ export async function startApp(initial: Config, options: AppOptions = {}): Promi
     await clip?.close();
     throw err;
   }
-  log.info({ port: address.port, host: address.address }, 'listening: GET /healthz, /readyz, /metrics, /api/cameras, WebSocket /ws');
+  log.info({ port: address.port, host: address.address, tls: tls !== undefined, token: config.server.token !== undefined }, 'listening: GET /healthz, /readyz, /metrics, /api/cameras, WebSocket /ws');
+  if (config.server.token === undefined && !isLoopback(config.server.host)) {
+    log.warn(
+      { host: config.server.host },
+      'NO ACCESS TOKEN: anyone who can reach this address can watch every camera, send prompts and add or remove cameras; set --token (or SEGSTREAM_TOKEN, server.token) or listen on 127.0.0.1',
+    );
+  }
 
   const published = new Subject<PublishedFrame>();
   const subs: Subscription[] = [
@@ -223,6 +236,24 @@ export async function startApp(initial: Config, options: AppOptions = {}): Promi
         log.info('stopped');
       })()),
   };
+}
+
+/** The server's certificate and key, read before anything starts (E_CONFIG naming the field). */
+function readTlsFiles(config: Config): { cert: Buffer; key: Buffer } | undefined {
+  const { tlsCert, tlsKey } = config.server;
+  if (tlsCert === undefined || tlsKey === undefined) return undefined;
+  const read = (field: string, path: string): Buffer => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new SegstreamError('E_CONFIG', `invalid configuration: ${field}: cannot read '${path}': ${(err as Error).message}`, { expected: 'a readable PEM file', actual: path });
+    }
+  };
+  return { cert: read('server.tlsCert', tlsCert), key: read('server.tlsKey', tlsKey) };
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }
 
 function statusMessage(st: CameraStatus): Record<string, unknown> {

@@ -79,7 +79,7 @@ function setPath(obj: Record<string, unknown>, path: string, value: unknown): vo
  * Throws E_CONFIG / E_SOURCE_REFUSED naming the field, before anything starts.
  */
 function runConfig(run: Command, opts: Record<string, unknown>): Config {
-  const given = (key: string): boolean => run.getOptionValueSource(key) === 'cli';
+  const given = (key: string): boolean => run.getOptionValueSource(key) === 'cli' || run.getOptionValueSource(key) === 'env';
   const over: Record<string, unknown> = {};
   for (const [flag, path] of NUMERIC_OPTIONS) if (given(camel(flag))) setPath(over, path, opts[camel(flag)]);
   const flags: [key: string, path: string, value: (v: unknown) => unknown][] = [
@@ -94,6 +94,10 @@ function runConfig(run: Command, opts: Record<string, unknown>): Config {
     ['tracking', 'tracking.enabled', (v) => v !== false],
     ['trackCameraMotion', 'tracking.cameraMotion', () => true],
     ['provider', 'inference.device', (v) => v],
+    ['token', 'server.token', (v) => v],
+    ['allowOrigin', 'server.allowOrigins', (v) => v],
+    ['tlsCert', 'server.tlsCert', (v) => v],
+    ['tlsKey', 'server.tlsKey', (v) => v],
   ];
   for (const [key, path, value] of flags) if (given(key)) setPath(over, path, value(opts[key]));
   const clipParts = [opts['clipImage'], opts['clipText'], opts['clipMerges']];
@@ -150,6 +154,10 @@ export function buildCli(): Command {
     )
     .option('-m, --model <path>', `YOLOv8/YOLO11-seg or FastSAM ONNX export (default: first of ${DEFAULT_MODEL_PATHS.join(', ')})`)
     .option('--host <addr>', 'address to listen on', DEFAULTS.server.host)
+    .addOption(new Option('--token <secret>', 'access token every endpoint but /healthz and /readyz requires (Authorization: Bearer <secret>, or ?token=<secret>)').env('SEGSTREAM_TOKEN'))
+    .addOption(new Option('--allow-origin <origin>', "browser origin allowed besides the server's own (https://wall.example.org), repeatable; other origins get 403").argParser(collect))
+    .option('--tls-cert <pem>', 'certificate (chain) to serve HTTPS and WSS on the same port (with --tls-key)')
+    .option('--tls-key <pem>', 'private key for --tls-cert')
     .option('--fast', 'read files as fast as possible instead of at their own frame rate')
     .option('--loop', 'restart files when they end (on by default for the built-in demo clip)')
     .addOption(new Option('--media-root <dir>', 'local file sources must lie in this directory (after resolving links); repeatable; default: any file').argParser(collect))

@@ -55,6 +55,13 @@ function checkRules(cfg: Config): void {
     throw fieldError('ingest.reconnectMaxMs', 'must be >= ingest.reconnectMinMs', `>= ${ingest.reconnectMinMs}`, ingest.reconnectMaxMs);
   }
   checkReadable('ingest.tlsCaFile', ingest.tlsCaFile);
+  const { tlsCert, tlsKey } = cfg.server;
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) {
+    const missing = tlsCert === undefined ? 'server.tlsCert' : 'server.tlsKey';
+    throw fieldError(missing, 'server.tlsCert and server.tlsKey go together', 'both or neither', 'only one');
+  }
+  checkReadable('server.tlsCert', tlsCert);
+  checkReadable('server.tlsKey', tlsKey);
   if (cfg.tracking.enabled) verifyTracking(cfg.tracking, cfg.inference.confidence);
   if (cameras.length > ingest.maxCameras) {
     throw fieldError('cameras', `${cameras.length} cameras, more than ingest.maxCameras`, `<= ${ingest.maxCameras}`, cameras.length);

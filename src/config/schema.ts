@@ -22,6 +22,20 @@ export const serverSchema = z
     slowClientTimeoutMs: int(1, 3_600_000).default(10_000).describe('a client missing messages this long is disconnected (1008 E_CLIENT_SLOW), ms'),
     slowClientCloseGraceMs: int(1, 600_000).default(10_000).describe('a disconnected slow client may still read its queued messages and the close this long, ms'),
     maxClients: int(1, 100_000).default(256).describe('most open WebSocket connections; more get HTTP 503 E_TOO_MANY_CLIENTS'),
+    token: z
+      .string()
+      .min(1)
+      .max(4096)
+      .regex(/^\S+$/, 'a token has no white space')
+      .optional()
+      .describe('access token every endpoint but /healthz and /readyz requires (Authorization: Bearer, or ?token=); also --token or SEGSTREAM_TOKEN'),
+    allowOrigins: z
+      .array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'an origin is scheme://host[:port], nothing after'))
+      .max(64)
+      .default([])
+      .describe("browser origins allowed besides the server's own (WebSocket, API, video); others get 403"),
+    tlsCert: z.string().min(1).optional().describe('PEM certificate (chain) to serve HTTPS and WSS on the same port; with tlsKey'),
+    tlsKey: z.string().min(1).optional().describe('PEM private key for tlsCert'),
   })
   .describe('HTTP and WebSocket server');
 

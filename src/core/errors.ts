@@ -28,6 +28,9 @@ export const ERROR_CODES = [
   'E_UNKNOWN_CAMERA',
   'E_CLIENT_SLOW',
   'E_TOO_MANY_CLIENTS',
+  // access control
+  'E_UNAUTHORIZED',
+  'E_ORIGIN_REFUSED',
   // prompts and targets
   'E_PROMPT_INVALID',
   'E_PROMPT_NO_MATCH',

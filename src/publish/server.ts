@@ -1,8 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket, type RawData, type ServerOptions } from 'ws';
-import { nameSome, parseWith, SegstreamError, summariseString, summariseValue, type ErrorCode, type Logger } from '../core/index.js';
+import { nameSome, parseWith, redactText, SegstreamError, summariseString, summariseValue, type ErrorCode, type Logger } from '../core/index.js';
+import { AccessPolicy, type AccessOptions } from './access.js';
 import type { Metrics } from '../metrics.js';
 import { jsonDepth } from './jsonDepth.js';
 import { clientMessageSchema, CLIENT_MESSAGE_TYPES, PROTOCOL_VERSION, type ClientMessage } from './messages.js';
@@ -32,6 +34,12 @@ export interface PublishOptions {
   rejectLogBurst: number;
   /** That window; each ends with one summary line of what was counted, ms. */
   rejectLogIntervalMs: number;
+}
+
+/** Who may connect, and HTTPS: kept apart from the numeric limits. */
+export interface SecurityOptions extends AccessOptions {
+  /** PEM certificate chain and key: HTTPS and WSS on the same port. */
+  readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
 }
 
 export const DEFAULT_PUBLISH_OPTIONS: PublishOptions = {
@@ -137,6 +145,8 @@ export class PublishServer {
   private readonly refusals: RejectionLog;
   private readonly sweep: NodeJS.Timeout;
   private readonly routes: HttpRoute[] = [];
+  private readonly access: AccessPolicy;
+  private readonly secure: boolean;
   private nextClientId = 1;
   private closed = false;
 
@@ -145,20 +155,25 @@ export class PublishServer {
     private readonly view: ServiceView,
     private readonly metrics: Metrics,
     private readonly log?: Logger,
+    security: SecurityOptions = {},
   ) {
     this.options = checkOptions({ ...DEFAULT_PUBLISH_OPTIONS, ...options });
+    this.access = new AccessPolicy(security);
+    this.secure = security.tls !== undefined;
     const h = view.handlers;
     // A Map, so a `type` such as "constructor" or "hasOwnProperty" never finds Object.prototype.
     this.handlers = h instanceof Map ? h : new Map(Object.entries(h ?? {}));
     this.refusals = new RejectionLog(this.rejectLogOptions());
     this.routes.push(...this.builtinRoutes());
-    this.http = createServer((req, res) => {
+    const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
       this.handleHttp(req, res).catch((err: unknown) => {
-        this.log?.error({ err, url: req.url }, 'HTTP request failed');
+        // The URL may carry the access token (?token=): logged redacted.
+        this.log?.error({ err, url: redactText(summariseString(req.url ?? '', 200)) }, 'HTTP request failed');
         if (!res.headersSent) res.writeHead(500);
         res.end();
       });
-    });
+    };
+    this.http = security.tls ? createHttpsServer({ cert: security.tls.cert, key: security.tls.key }, onRequest) : createServer(onRequest);
     // closeTimeout (a ws 8.23 option that @types/ws 8.18 lacks): ws would otherwise destroy
     // a slow client's socket before its close grace ends.
     const wsOptions: ServerOptions & { closeTimeout: number } = {
@@ -232,6 +247,10 @@ export class PublishServer {
   private async handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0]!;
     const route = this.routes.find((r) => (r.prefix ? path.startsWith(r.path) : path === r.path));
+    if (route && !route.public) {
+      const refused = this.access.check(req, this.secure);
+      if (refused) return this.refuseHttp(req, res, refused);
+    }
     if (route) return route.handle(req, res, path);
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /healthz, /readyz, /metrics, /api/cameras or a WebSocket at /ws\n');
   }
@@ -311,10 +330,35 @@ export class PublishServer {
     }
   }
 
+  /** 401 (with `WWW-Authenticate`) or 403 and the error as JSON; counted, logged at most a few times a window. */
+  private refuseHttp(req: IncomingMessage, res: ServerResponse, err: SegstreamError): void {
+    this.noteRefusal(err);
+    const status = err.code === 'E_UNAUTHORIZED' ? 401 : 403;
+    // An unread request body is not read: the connection ends with the reply.
+    if (req.method !== 'GET' && req.method !== 'HEAD') res.once('finish', () => req.socket.destroy());
+    res
+      .writeHead(status, { 'content-type': 'application/json', ...(status === 401 ? { 'www-authenticate': 'Bearer realm="segstream"' } : {}), ...(req.method !== 'GET' && req.method !== 'HEAD' ? { connection: 'close' } : {}) })
+      .end(JSON.stringify({ error: err.toJSON() }));
+  }
+
+  private noteRefusal(err: SegstreamError): void {
+    this.metrics.clientErrors.inc({ code: err.code });
+    const { log, summary } = this.refusals.record(err.code, Date.now());
+    if (summary) this.logRefusalSummary(summary);
+    if (log) this.log?.warn({ code: err.code, err: err.message }, 'refused a request');
+  }
+
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const path = (req.url ?? '/').split('?')[0];
     if (path !== '/ws') {
       refuse(socket, 404, 'Not Found', 'text/plain', 'WebSockets are served at /ws\n');
+      return;
+    }
+    const denied = this.access.check(req, this.secure);
+    if (denied) {
+      this.noteRefusal(denied);
+      const status = denied.code === 'E_UNAUTHORIZED' ? 401 : 403;
+      refuse(socket, status, status === 401 ? 'Unauthorized' : 'Forbidden', 'application/json', JSON.stringify({ error: denied.toJSON() }));
       return;
     }
     if (this.connections.size + this.upgrading >= this.options.maxClients) {
@@ -486,7 +530,7 @@ export class PublishServer {
   }
 
   private logRefusalSummary(summary: RejectionSummary): void {
-    this.log?.warn({ code: 'E_TOO_MANY_CLIENTS', ...summary }, 'WebSocket connections refused and not logged one by one (summary)');
+    this.log?.warn(summary, 'connections and requests refused and not logged one by one (summary)');
   }
 
   private rejectLogOptions(): { burst: number; intervalMs: number } {

@@ -31,12 +31,19 @@ function expectFieldError(input: unknown, field: string, code: 'E_CONFIG' | 'E_S
 describe('parseConfig: defaults', () => {
   it('an empty configuration gets every section with every default, and no cameras', () => {
     expect(parseConfig({})).toEqual({
-      server: { host: '0.0.0.0', port: 8080, maxMessageBytes: 16 * 1024, maxBufferedBytes: 4 * 1024 * 1024, slowClientTimeoutMs: 10_000, slowClientCloseGraceMs: 10_000, maxClients: 256 },
+      server: { host: '0.0.0.0', port: 8080, maxMessageBytes: 16 * 1024, maxBufferedBytes: 4 * 1024 * 1024, slowClientTimeoutMs: 10_000, slowClientCloseGraceMs: 10_000, maxClients: 256, allowOrigins: [] },
       inference: { device: 'cpu', workers: 1, threads: 0, batch: 8, confidence: 0.25, iou: 0.7, agnosticNms: false, maxDetections: 100 },
       tracking: { enabled: true, highScore: 0.5, newScore: 0.6, maxAge: 1, targetMemory: 10, cameraMotion: false },
       ingest: { realtime: true, loop: false, networkTimeoutS: 10, stallTimeoutS: 15, reconnectMinMs: 1000, reconnectMaxMs: 30_000, fastRetryWindowMs: 30_000, tlsVerify: true, mediaRoots: [], maxCameras: 64 },
       cameras: [],
     });
+  });
+
+  it('server: a token has no white space, origins are scheme://host[:port], tlsCert and tlsKey go together', () => {
+    expect(configError({ server: { token: 'a b' } }).message).toContain('server.token');
+    expect(configError({ server: { allowOrigins: ['https://wall.example.org/path'] } }).message).toContain('server.allowOrigins[0]');
+    expect(configError({ server: { tlsKey: CA } }).message).toContain('server.tlsCert');
+    expect(parseConfig({ server: { token: 't0ken', allowOrigins: ['http://127.0.0.1:3000'] } }).server).toMatchObject({ token: 't0ken', allowOrigins: ['http://127.0.0.1:3000'] });
   });
 
   it('a section given in part keeps the defaults of its other fields', () => {
