@@ -1,7 +1,7 @@
 import { Subject, type Observable, type Subscription } from 'rxjs';
 import { redactUrl, type Frame, type Logger, type SegstreamError } from '../core/index.js';
 import { CameraSource, type SourceState, type SourceStatus } from '../ingest/index.js';
-import type { Metrics } from '../metrics.js';
+import type { Metrics } from '../core/index.js';
 import { decodeFrame, type InferredFrame, type ModelInfo } from '../pipeline/index.js';
 import type { CameraConfig } from '../config/index.js';
 import type { TextSelector } from '../prompts/index.js';

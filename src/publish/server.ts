@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket, type RawData, type ServerOptions } from 'ws';
 import { nameSome, parseWith, SegstreamError, summariseString, summariseValue, type ErrorCode, type Logger } from '../core/index.js';
-import type { Metrics } from '../metrics.js';
+import type { Metrics } from '../core/index.js';
 import { jsonDepth } from './jsonDepth.js';
 import { clientMessageSchema, CLIENT_MESSAGE_TYPES, PROTOCOL_VERSION, type ClientMessage } from './messages.js';
 import { RejectionLog, type RejectionSummary } from './rejectionLog.js';
