@@ -40,6 +40,21 @@ function maskArea(mask: MaskCrop, W: number, H: number): number {
   return n;
 }
 
+/**
+ * A mask's pixels are in its box by their centres, so its contour, on the pixel edges, may
+ * stand up to 1 px out of the (0.1 px rounded) box: clamped to it, so clients can rely on
+ * polygons inside boxes.
+ */
+function clampToBox(polygons: number[][], [x1, y1, x2, y2]: readonly [number, number, number, number]): number[][] {
+  for (const p of polygons) {
+    for (let i = 0; i < p.length; i += 2) {
+      p[i] = clamp(p[i]!, x1, x2);
+      p[i + 1] = clamp(p[i + 1]!, y1, y2);
+    }
+  }
+  return polygons;
+}
+
 /** One frame message with masks in `format` (rle: COCO RLE, polygons: outer contours, none). */
 export function frameMessage(input: FrameInput, options: FrameMessageOptions, format: MaskFormat = 'rle'): FrameBody {
   const { frame, detections: d, classNames } = input;
@@ -63,7 +78,7 @@ export function frameMessage(input: FrameInput, options: FrameMessageOptions, fo
       obj.mask = encoded?.rle ?? null;
       obj.area = encoded?.area ?? 0;
     } else {
-      if (format === 'polygons') obj.polygons = mask ? maskPolygons(mask, W, H) : [];
+      if (format === 'polygons') obj.polygons = mask ? clampToBox(maskPolygons(mask, W, H), obj.box) : [];
       obj.area = mask ? maskArea(mask, W, H) : 0;
     }
     if (mask?.stability !== undefined) obj.maskScore = Math.round(mask.stability * 1000) / 1000;
