@@ -576,11 +576,27 @@ export class PublishServer {
    */
   publishFrame(camera: string, frame: string | FramePayload): void {
     const now = Date.now();
+    // A format that failed to build is not tried again for the next client (null).
+    const texts = new Map<MaskFormat, string | null>();
+    const textOf = (format: MaskFormat): string | null => {
+      if (typeof frame === 'string') return frame;
+      let text = texts.get(format);
+      if (text !== undefined) return text;
+      try {
+        text = frame.json(format);
+      } catch (err) {
+        // A bug in building this format: this frame is skipped for its clients, nothing else.
+        this.log?.error({ err, camera, format }, 'a frame message could not be built; skipped');
+        text = null;
+      }
+      texts.set(format, text);
+      return text;
+    };
     for (const client of this.clients) {
       if (client.cameras && !client.cameras.has(camera)) continue;
       if (client.ws.readyState !== WebSocket.OPEN) continue;
-      const json = typeof frame === 'string' ? frame : frame.json(client.masks);
-      this.deliver(client, withClientDropped(json, client.skipped), now);
+      const json = textOf(client.masks);
+      if (json !== null) this.deliver(client, withClientDropped(json, client.skipped), now);
     }
   }
 

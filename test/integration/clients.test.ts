@@ -152,3 +152,31 @@ describe('PublishServer heartbeat (RFC 6455 ping frames)', () => {
     expect(c.messages[0]).toMatchObject({ type: 'hello', protocol: 1, offers: { masks: ['rle', 'polygons', 'none'], jpeg: false, whep: true } });
   });
 });
+
+describe('PublishServer with a frame that fails to build', () => {
+  it('skips that format for its clients (logged once), sends the others, and keeps serving', async () => {
+    const errors: unknown[] = [];
+    const log = { error: (o: unknown) => errors.push(o), warn: () => {}, info: () => {}, debug: () => {}, child: () => log } as never;
+    server = new PublishServer(LOCAL, view, createMetrics(), log);
+    const { port } = await server.listen();
+    const broken = await connect(port);
+    const broken2 = await connect(port);
+    const fine = await connect(port);
+    for (const cl of [broken, broken2]) cl.ws.send(JSON.stringify({ type: 'subscribe', masks: 'polygons' }));
+    await waitUntil('subscribed', () => [broken, broken2].every((cl) => cl.messages.some((m) => m['type'] === 'subscribed')), 5_000);
+    let calls = 0;
+    server.publishFrame('cam0', {
+      json: (format) => {
+        calls++;
+        if (format === 'polygons') throw new TypeError('polygon bug');
+        return JSON.stringify({ type: 'frame', camera: 'cam0', format });
+      },
+    });
+    expect(calls).toBe(2);
+    expect(errors).toHaveLength(1);
+    await waitUntil('the rle client gets its frame', () => fine.messages.some((m) => m['type'] === 'frame'), 5_000);
+    broken.ws.send(JSON.stringify({ type: 'ping', id: 1 }));
+    await waitUntil('pong', () => broken.messages.some((m) => m['type'] === 'pong'), 5_000);
+    expect(broken.messages.some((m) => m['type'] === 'frame')).toBe(false);
+  });
+});
