@@ -97,6 +97,8 @@ export async function startApp(initial: Config, options: AppOptions = {}): Promi
       slowClientTimeoutMs: config.server.slowClientTimeoutMs,
       slowClientCloseGraceMs: config.server.slowClientCloseGraceMs,
       maxClients: config.server.maxClients,
+      // What hello offers besides mask formats: set true by whoever serves JPEG frames or WHEP.
+      offers: { jpeg: false, whep: false },
     },
     {
       hello: (): Omit<HelloMessage, 'type' | 'protocol' | 'offers'> => ({
