@@ -4,17 +4,21 @@ import { performance } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
 import { mergeMap, Subject, type Observable, type Subscription } from 'rxjs';
 import { SegstreamError, silentLogger, type Logger } from './core/index.js';
-import { CameraManager, cameraApi, type CameraDiff, type CameraStatus } from './cameras/index.js';
+import { CameraManager, cameraApi, wireState, type CameraDiff, type CameraStatus } from './cameras/index.js';
 import { CameraStateStore, defaultModelPath, engineOptions, liveTrackerOptions, readCameraState, resolveCameras, type Config } from './config/index.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { InferenceEngine, inferLatest, readModelFile, type StageTimings } from './pipeline/index.js';
-import { frameMessage, PublishServer, type FrameMessage } from './publish/index.js';
+import { FrameMessages, PublishServer, type FrameBody } from './publish/index.js';
+import type { HelloMessage, StatusMessage, TargetEndedMessage, TargetReattachedMessage } from './protocol/index.js';
 import type { TargetedFrame } from './cameraTargets.js';
 import { ClipThreadSelector } from './prompts/index.js';
 
 /** Emitted after each frame message went out: for benchmarks and monitoring. */
 export interface PublishedFrame {
-  message: FrameMessage;
+  /** The frame message without masks (masks: none). */
+  message: FrameBody;
+  /** The frame in every mask format, each built on first use (shared with what the clients were sent). */
+  frames: FrameMessages;
   timings: StageTimings & { publishMs: number };
   /** Capture -> sent, ms. */
   latencyMs: number;
@@ -95,10 +99,12 @@ export async function startApp(initial: Config, options: AppOptions = {}): Promi
       slowClientTimeoutMs: config.server.slowClientTimeoutMs,
       slowClientCloseGraceMs: config.server.slowClientCloseGraceMs,
       maxClients: config.server.maxClients,
+      // What hello offers besides mask formats: set true by whoever serves JPEG frames or WHEP.
+      offers: { jpeg: false, whep: false },
     },
     {
-      hello: () => ({
-        model: { file: basename(info.path), classes: info.classNames, input: [info.inputWidth, info.inputHeight] },
+      hello: (): Omit<HelloMessage, 'type' | 'protocol' | 'offers'> => ({
+        model: { file: basename(info.path), classes: [...info.classNames], input: [info.inputWidth, info.inputHeight] },
         cameras: cameras.list().map((c) => c.view()),
       }),
       // /healthz: the process serves; /readyz: it publishes every enabled camera (503 says which is down and why).
@@ -137,7 +143,7 @@ export async function startApp(initial: Config, options: AppOptions = {}): Promi
   const subs: Subscription[] = [
     cameras.status$.subscribe((st) => server.broadcast(statusMessage(st))),
     cameras.targetsEnded$.subscribe(({ camera, ended }) => {
-      for (const e of ended) server.broadcast({ type: 'target.ended', camera, target: e.target, reason: e.reason });
+      for (const e of ended) server.broadcast({ type: 'target.ended', camera, target: e.target, reason: e.reason } satisfies TargetEndedMessage);
     }),
   ];
   subs.push(
@@ -174,14 +180,16 @@ export async function startApp(initial: Config, options: AppOptions = {}): Promi
   function publish(cam: { framesDropped: number; notePublished(captureMs: number, latencyMs: number): void }, { seg, targets: assignments, reattached, ended }: TargetedFrame): void {
     const t0 = performance.now();
     const camera = seg.frame.camera;
-    for (const r of reattached) server.broadcast({ type: 'target.reattached', camera, target: r.target, from: r.from, to: r.to });
-    for (const e of ended) server.broadcast({ type: 'target.ended', camera, target: e.target, reason: e.reason });
-    const message = frameMessage(seg, cam.framesDropped, Date.now(), assignments);
-    server.publishFrame(camera, JSON.stringify(message));
+    for (const r of reattached) server.broadcast({ type: 'target.reattached', camera, target: r.target, from: r.from, to: r.to } satisfies TargetReattachedMessage);
+    for (const e of ended) server.broadcast({ type: 'target.ended', camera, target: e.target, reason: e.reason } satisfies TargetEndedMessage);
+    // Each mask format is built and serialised once, and only if some client asks for it.
+    const frames = new FrameMessages(seg, { dropped: cam.framesDropped, now: Date.now(), targets: assignments });
+    server.publishFrame(camera, frames);
+    const message = frames.message('none');
     const publishMs = performance.now() - t0;
     const latencyMs = Date.now() - seg.frame.timestamp;
     cam.notePublished(seg.frame.timestamp, latencyMs);
-    published.next({ message, timings: { ...seg.timings, publishMs }, latencyMs });
+    published.next({ message, frames, timings: { ...seg.timings, publishMs }, latencyMs });
   }
 
   await cameras.apply(cameraConfigs);
@@ -256,11 +264,11 @@ function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }
 
-function statusMessage(st: CameraStatus): Record<string, unknown> {
+function statusMessage(st: CameraStatus): StatusMessage {
   return {
     type: 'status',
     camera: st.camera,
-    state: st.state,
+    state: wireState(st.state),
     restarts: st.restarts,
     ...(st.stream ? { width: st.stream.width, height: st.stream.height, fps: st.stream.fps } : {}),
     ...(st.error ? { error: st.error.toJSON() } : {}),

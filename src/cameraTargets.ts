@@ -1,6 +1,7 @@
 import type { Detections, Frame } from './core/index.js';
 import { SegstreamError } from './core/index.js';
 import type { SegmentedFrame } from './pipeline/index.js';
+import type { PromptClearedMessage, PromptOkMessage } from './protocol/index.js';
 import {
   parsePromptMessage,
   select,
@@ -108,7 +109,7 @@ export class CameraTargets {
     if (msg.type === 'prompt.clear') {
       const cleared = registry.clear(msg.target);
       this.trackers.get(msg.camera)!.setPinned(registry.boundTrackIds());
-      return { type: 'prompt.cleared', camera: msg.camera, targets: cleared, ...echo };
+      return { type: 'prompt.cleared', camera: msg.camera, targets: cleared, ...echo } satisfies PromptClearedMessage;
     }
     const latest = this.latest.get(msg.camera);
     const tracker = this.trackers.get(msg.camera)!;
@@ -158,7 +159,7 @@ export class CameraTargets {
       throw err;
     }
     tracker.setPinned(registry.boundTrackIds());
-    return { type: 'prompt.ok', camera: msg.camera, target, tracks, method: sel.method, seq: latest.frame.seq, ...echo };
+    return { type: 'prompt.ok', camera: msg.camera, target, tracks, method: sel.method, seq: latest.frame.seq, ...echo } satisfies PromptOkMessage;
   }
 }
 

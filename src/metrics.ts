@@ -1,7 +1,11 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Metrics as CoreMetrics } from './core/index.js';
 
-/** Prometheus metrics, one registry per app instance (so tests can run several). */
-export interface Metrics {
+/**
+ * The core's Metrics implemented with prom-client, one registry per app instance (so tests can
+ * run several). Stages depend on core's interface; the app, tests and benches read these.
+ */
+export interface Metrics extends CoreMetrics {
   registry: Registry;
   framesIn: Counter<'camera'>;
   framesDropped: Counter<'camera'>;
@@ -13,6 +17,7 @@ export interface Metrics {
   inferenceSeconds: Histogram<'batch'>;
   wsClients: Gauge;
   wsSkipped: Counter;
+  wsHeartbeatTimeouts: Counter;
   clientErrors: Counter<'code'>;
   /** Wall-clock capture time (ms epoch) of each camera's newest published frame, read by segstream_frame_age_seconds. */
   newestPublished: Map<string, number>;
@@ -48,6 +53,7 @@ export function createMetrics(): Metrics {
     inferenceSeconds: new Histogram({ name: 'segstream_inference_seconds', help: 'session.run per batch', labelNames: ['batch'], buckets: [0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64], ...r }),
     wsClients: new Gauge({ name: 'segstream_ws_clients', help: 'Connected WebSocket clients', ...r }),
     wsSkipped: new Counter({ name: 'segstream_ws_messages_skipped_total', help: 'Messages (frames, events, replies) not sent to a client whose send buffer was full', ...r }),
+    wsHeartbeatTimeouts: new Counter({ name: 'segstream_ws_heartbeat_timeouts_total', help: 'WebSocket connections closed because they answered no ping (RFC 6455) within a heartbeat interval', ...r }),
     clientErrors: new Counter({ name: 'segstream_client_errors_total', help: 'Client messages rejected, by error code', labelNames: ['code'], ...r }),
   };
 }

@@ -1,7 +1,8 @@
 import { Subject, type Observable, type Subscription } from 'rxjs';
 import { redactUrl, type Frame, type Logger, type SegstreamError } from '../core/index.js';
 import { CameraSource, type SourceState, type SourceStatus } from '../ingest/index.js';
-import type { Metrics } from '../metrics.js';
+import type { Metrics } from '../core/index.js';
+import type { CameraState as WireCameraState, CameraView } from '../protocol/index.js';
 import { decodeFrame, type InferredFrame, type ModelInfo } from '../pipeline/index.js';
 import type { CameraConfig } from '../config/index.js';
 import type { TextSelector } from '../prompts/index.js';
@@ -160,14 +161,14 @@ export class Camera {
   /**
    * What `/api/cameras`, `hello` and `/healthz` show: never the URL's credentials.
    */
-  view(): Record<string, unknown> {
+  view(): CameraView {
     const st = this.status;
     return {
       id: this.id,
       kind: this.config.spec.kind,
       url: this.displayUrl,
       enabled: this.config.enabled,
-      state: st.state,
+      state: wireState(st.state),
       ...(st.stream ? { width: st.stream.width, height: st.stream.height, fps: st.stream.fps } : {}),
       ...(st.error ? { error: st.error.toJSON() } : {}),
       restarts: st.restarts,
@@ -205,4 +206,9 @@ export class Camera {
       return ended;
     })());
   }
+}
+
+/** A camera state as clients see it: a stopped source is a camera being removed. */
+export function wireState(state: CameraState): WireCameraState {
+  return state === 'stopped' ? 'removed' : state;
 }

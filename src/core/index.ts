@@ -6,3 +6,4 @@ export * from './logger.js';
 export * from './redact.js';
 export * from './workers.js';
 export * from './validation.js';
+export * from './metrics.js';

@@ -1,4 +1,5 @@
 import type { MaskCrop } from '../core/index.js';
+import type { CocoRle } from '../protocol/index.js';
 
 /**
  * COCO run-length encoding. Runs are counted over the frame in column-major order
@@ -79,11 +80,7 @@ export function stringToCounts(s: string): number[] {
   return counts;
 }
 
-export interface CocoRle {
-  /** [height, width], as COCO writes it. */
-  size: [number, number];
-  counts: string;
-}
+export type { CocoRle };
 
 /** Encodes a crop, first cutting away any part outside the frame (a predicted mask may stick out). */
 export function encodeMask(mask: MaskCrop, frameWidth: number, frameHeight: number): CocoRle {

@@ -3,11 +3,19 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket, type RawData, type ServerOptions } from 'ws';
-import { nameSome, parseWith, redactText, SegstreamError, summariseString, summariseValue, type ErrorCode, type Logger } from '../core/index.js';
+import { nameSome, redactText, SegstreamError, summariseString, summariseValue, type ErrorCode, type Logger, type Metrics } from '../core/index.js';
 import { AccessPolicy, type AccessOptions } from './access.js';
-import type { Metrics } from '../metrics.js';
-import { jsonDepth } from './jsonDepth.js';
-import { clientMessageSchema, CLIENT_MESSAGE_TYPES, PROTOCOL_VERSION, type ClientMessage } from './messages.js';
+import {
+  DEFAULT_MESSAGE_LIMITS,
+  DEFAULT_OFFERS,
+  jsonDepth,
+  parseControlMessage,
+  PROTOCOL_VERSION,
+  type MaskFormat,
+  type PingMessage,
+  type SubscribeMessage,
+} from '../protocol/index.js';
+import type { FramePayload } from './messages.js';
 import { RejectionLog, type RejectionSummary } from './rejectionLog.js';
 
 export interface PublishOptions {
@@ -34,6 +42,14 @@ export interface PublishOptions {
   rejectLogBurst: number;
   /** That window; each ends with one summary line of what was counted, ms. */
   rejectLogIntervalMs: number;
+  /**
+   * Every this often each client is sent a WebSocket ping (RFC 6455 control frame); one that
+   * has not answered the previous ping with a pong by then is terminated (counted in
+   * segstream_ws_heartbeat_timeouts_total). 0: no heartbeat. ms.
+   */
+  heartbeatIntervalMs: number;
+  /** What `hello` says the server offers besides mask formats (set by whoever serves them). */
+  offers: { readonly jpeg: boolean; readonly whep: boolean };
 }
 
 /** Who may connect, and HTTPS: kept apart from the numeric limits. */
@@ -45,16 +61,21 @@ export interface SecurityOptions extends AccessOptions {
 export const DEFAULT_PUBLISH_OPTIONS: PublishOptions = {
   host: '0.0.0.0',
   port: 8080,
-  maxMessageBytes: 16 * 1024,
-  maxPayloadBytes: 1024 * 1024,
-  maxMessageDepth: 32,
+  maxMessageBytes: DEFAULT_MESSAGE_LIMITS.maxMessageBytes,
+  maxPayloadBytes: DEFAULT_MESSAGE_LIMITS.maxPayloadBytes,
+  maxMessageDepth: DEFAULT_MESSAGE_LIMITS.maxMessageDepth,
   maxBufferedBytes: 4 * 1024 * 1024,
   slowClientTimeoutMs: 10_000,
   slowClientCloseGraceMs: 10_000,
   maxClients: 256,
   rejectLogBurst: 5,
   rejectLogIntervalMs: 10_000,
+  heartbeatIntervalMs: 15_000,
+  offers: { jpeg: DEFAULT_OFFERS.jpeg, whep: DEFAULT_OFFERS.whep },
 };
+
+/** Client messages the server answers itself; other types go to the view's handlers. */
+const SERVER_MESSAGE_TYPES = ['ping', 'subscribe'] as const;
 
 /** ws destroys a socket whose close handshake has not finished after this long unless told otherwise, ms. */
 const WS_CLOSE_TIMEOUT_MS = 30_000;
@@ -111,10 +132,15 @@ export function httpStatusOf(code: ErrorCode): number {
 interface Client {
   ws: WebSocket;
   id: number;
-  /** null = all cameras. */
+  /** null = all cameras, those added later included. */
   cameras: Set<string> | null;
+  /** How this client's frame messages carry masks. */
+  masks: MaskFormat;
   slowSince: number | null;
+  /** Messages not sent to it because its send buffer was full (its frames' `clientDropped`). */
   skipped: number;
+  /** Answered the last heartbeat ping (or none was sent yet). */
+  alive: boolean;
   rejections: RejectionLog;
   /** Destroys the socket of a dropped slow client when its close grace ends. */
   closeTimer?: NodeJS.Timeout;
@@ -144,6 +170,7 @@ export class PublishServer {
   private readonly handlers: ReadonlyMap<string, RequestHandler>;
   private readonly refusals: RejectionLog;
   private readonly sweep: NodeJS.Timeout;
+  private readonly heartbeat: NodeJS.Timeout | undefined;
   private readonly routes: HttpRoute[] = [];
   private readonly access: AccessPolicy;
   private readonly secure: boolean;
@@ -185,6 +212,10 @@ export class PublishServer {
     this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
     this.sweep = setInterval(() => this.flushRejectionLogs(), this.options.rejectLogIntervalMs);
     this.sweep.unref();
+    if (this.options.heartbeatIntervalMs > 0) {
+      this.heartbeat = setInterval(() => this.beat(), this.options.heartbeatIntervalMs);
+      this.heartbeat.unref();
+    }
   }
 
   listen(): Promise<AddressInfo> {
@@ -390,7 +421,16 @@ export class PublishServer {
   }
 
   private accept(ws: WebSocket): void {
-    const client: Client = { ws, id: this.nextClientId++, cameras: null, slowSince: null, skipped: 0, rejections: new RejectionLog(this.rejectLogOptions()) };
+    const client: Client = {
+      ws,
+      id: this.nextClientId++,
+      cameras: null,
+      masks: 'rle',
+      slowSince: null,
+      skipped: 0,
+      alive: true,
+      rejections: new RejectionLog(this.rejectLogOptions()),
+    };
     this.clients.add(client);
     this.connections.add(client);
     this.metrics.wsClients.set(this.clients.size);
@@ -401,7 +441,11 @@ export class PublishServer {
       this.log?.warn({ client: client.id, code: err.code, err: err.message }, 'websocket client error');
     });
     ws.on('close', () => this.onClose(client));
-    this.guard(client, () => this.sendJson(client, { type: 'hello', protocol: PROTOCOL_VERSION, ...this.view.hello() }));
+    ws.on('pong', () => {
+      client.alive = true;
+    });
+    const offers = { ...DEFAULT_OFFERS, jpeg: this.options.offers.jpeg, whep: this.options.offers.whep };
+    this.guard(client, () => this.sendJson(client, { type: 'hello', protocol: PROTOCOL_VERSION, ...this.view.hello(), offers }));
   }
 
   private onClose(client: Client): void {
@@ -461,14 +505,14 @@ export class PublishServer {
       this.forward(client, handler, parsed).catch((err: unknown) => this.internalError(client, err));
       return;
     }
-    if (typeof type !== 'string' || !(CLIENT_MESSAGE_TYPES as readonly string[]).includes(type)) {
-      const known = [...CLIENT_MESSAGE_TYPES, ...this.handlers.keys()];
+    if (type !== 'ping' && type !== 'subscribe') {
+      const known = [...SERVER_MESSAGE_TYPES, ...this.handlers.keys()];
       const what = type === undefined ? 'message has no type' : `unknown message type ${JSON.stringify(summariseValue(type))}`;
       return this.sendError(client, new SegstreamError('E_MSG_UNKNOWN_TYPE', what, { expected: known, actual: summariseValue(type) }));
     }
-    let msg: ClientMessage;
+    let msg: PingMessage | SubscribeMessage;
     try {
-      msg = parseWith(clientMessageSchema, parsed, 'E_MSG_INVALID', `invalid '${type}' message:`);
+      msg = parseControlMessage(parsed, type);
     } catch (err) {
       if (err instanceof SegstreamError) return this.sendError(client, err);
       throw err;
@@ -476,7 +520,7 @@ export class PublishServer {
     this.handle(client, msg);
   }
 
-  private handle(client: Client, msg: ClientMessage): void {
+  private handle(client: Client, msg: PingMessage | SubscribeMessage): void {
     switch (msg.type) {
       case 'ping':
         this.sendJson(client, { type: 'pong', ...(msg.id === undefined ? {} : { id: msg.id }), time: Date.now() });
@@ -492,7 +536,8 @@ export class PublishServer {
           }
           client.cameras = new Set(msg.cameras);
         }
-        this.sendJson(client, { type: 'subscribed', cameras: client.cameras ? [...client.cameras] : '*' });
+        client.masks = msg.masks ?? 'rle';
+        this.sendJson(client, { type: 'subscribed', cameras: client.cameras ? [...client.cameras] : '*', masks: client.masks });
       }
     }
   }
@@ -567,12 +612,60 @@ export class PublishServer {
     client.ws.send(json);
   }
 
-  /** Sends a camera's frame message (serialised once) to every subscribed client. */
-  publishFrame(camera: string, json: string): void {
+  /**
+   * Sends a camera's frame to every client subscribed to it, in the mask format each asked
+   * for: each format is built and serialised once (by the payload, only if some client wants
+   * it), and each client's copy gets its own `clientDropped`. A string is sent as it is to
+   * every format.
+   */
+  publishFrame(camera: string, frame: string | FramePayload): void {
     const now = Date.now();
+    // A format that failed to build is not tried again for the next client (null).
+    const texts = new Map<MaskFormat, string | null>();
+    const textOf = (format: MaskFormat): string | null => {
+      if (typeof frame === 'string') return frame;
+      let text = texts.get(format);
+      if (text !== undefined) return text;
+      try {
+        text = frame.json(format);
+      } catch (err) {
+        // A bug in building this format: this frame is skipped for its clients, nothing else.
+        this.log?.error({ err, camera, format }, 'a frame message could not be built; skipped');
+        text = null;
+      }
+      texts.set(format, text);
+      return text;
+    };
     for (const client of this.clients) {
       if (client.cameras && !client.cameras.has(camera)) continue;
-      this.deliver(client, json, now);
+      if (client.ws.readyState !== WebSocket.OPEN) continue;
+      const json = textOf(client.masks);
+      if (json !== null) this.deliver(client, withClientDropped(json, client.skipped), now);
+    }
+  }
+
+  /**
+   * One heartbeat: a client that did not answer the previous ping is terminated (a dead peer
+   * or a half-open connection: its close handshake could not finish either); every other
+   * client is pinged. The ping queues behind what the client has not read yet, so a client
+   * must read within an interval to stay.
+   */
+  private beat(): void {
+    for (const client of this.clients) {
+      if (!client.alive) {
+        this.log?.warn({ client: client.id, intervalMs: this.options.heartbeatIntervalMs }, 'terminating a WebSocket client that answered no ping');
+        this.metrics.wsHeartbeatTimeouts.inc();
+        this.clients.delete(client);
+        this.metrics.wsClients.set(this.clients.size);
+        client.ws.terminate();
+        continue;
+      }
+      client.alive = false;
+      try {
+        client.ws.ping();
+      } catch (err) {
+        this.log?.warn({ client: client.id, err }, 'a heartbeat ping could not be sent');
+      }
     }
   }
 
@@ -603,6 +696,7 @@ export class PublishServer {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.sweep);
+    clearInterval(this.heartbeat);
     for (const c of this.clients) c.ws.close(1001, 'server shutting down');
     await new Promise<void>((resolve) => {
       const t = setTimeout(() => {
@@ -622,6 +716,11 @@ export class PublishServer {
   }
 }
 
+/** A frame message's JSON with this client's `clientDropped` as its last field (the text of an object ends in `}`). */
+function withClientDropped(json: string, dropped: number): string {
+  return json.endsWith('}') ? `${json.slice(0, -1)},"clientDropped":${dropped}}` : json;
+}
+
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -639,12 +738,17 @@ function refuse(socket: Duplex, status: number, reason: string, contentType: str
   );
 }
 
-const NON_NEGATIVE: readonly (keyof PublishOptions)[] = ['port', 'rejectLogBurst'];
+const NON_NEGATIVE: readonly (keyof PublishOptions)[] = ['port', 'rejectLogBurst', 'heartbeatIntervalMs'];
 
 /** Bad options are programming errors: TypeError naming the option. */
 function checkOptions(o: PublishOptions): PublishOptions {
   for (const [k, v] of Object.entries(o) as [keyof PublishOptions, unknown][]) {
     if (k === 'host') continue;
+    if (k === 'offers') {
+      const ok = typeof v === 'object' && v !== null && typeof (v as { jpeg?: unknown }).jpeg === 'boolean' && typeof (v as { whep?: unknown }).whep === 'boolean';
+      if (!ok) throw new TypeError(`PublishOptions.offers must be { jpeg: boolean, whep: boolean }, got ${JSON.stringify(v)}`);
+      continue;
+    }
     const min = NON_NEGATIVE.includes(k) ? 0 : 1;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new TypeError(`PublishOptions.${k} must be an integer >= ${min}, got ${String(v)}`);
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { jsonDepth } from '../../../src/publish/index.js';
+import { jsonDepth } from '../../../src/protocol/index.js';
 
 describe('jsonDepth', () => {
   it('counts nested arrays and objects', () => {

@@ -1,0 +1,183 @@
+import { z } from 'zod';
+import { boxSchema, countSchema, errorBodySchema, intSchema, MASK_FORMATS, maskFormatSchema, requestIdSchema } from './common.js';
+import { PROTOCOL_VERSION } from './limits.js';
+
+/**
+ * Server -> client messages, exactly as sent: every object is strict, so a field the server
+ * sends and this file does not describe fails the round-trip tests (test/integration/protocol.test.ts).
+ */
+
+/** A camera's state: its source's, or `disabled` (configured, not opened), or `removed`. */
+export const CAMERA_STATES = ['connecting', 'streaming', 'reconnecting', 'ended', 'failed', 'disabled', 'removed'] as const;
+export type CameraState = (typeof CAMERA_STATES)[number];
+
+export const SOURCE_KINDS = ['file', 'rtsp', 'rtmp', 'http', 'webcam'] as const;
+export const SELECTION_METHODS = ['points', 'box', 'class', 'clip'] as const;
+export const TARGET_END_REASONS = ['lost', 'replaced', 'resolution', 'removed', 'restarted'] as const;
+export type TargetEndReason = (typeof TARGET_END_REASONS)[number];
+
+const camera = z.string().min(1);
+const trackId = countSchema;
+const targetId = z.number().int().min(1);
+
+/** COCO compressed RLE over the whole source frame, column-major (pycocotools' `mask.decode`). */
+export const cocoRleSchema = z.strictObject({
+  size: z.tuple([countSchema, countSchema]).describe('[height, width], as COCO writes it.'),
+  counts: z.string(),
+}).describe('COCO compressed RLE over the whole source frame, column-major.');
+export type CocoRle = z.infer<typeof cocoRleSchema>;
+
+/** One outer contour, flat `[x0, y0, x1, y1, ...]` in source px, implicitly closed (last point joins the first). */
+export const polygonSchema = z.array(z.number()).min(6);
+
+export const wireObjectSchema = z.strictObject({
+  id: trackId.describe('Track id, stable while the tracker follows the object; absent while untracked.').optional(),
+  target: targetId.describe('Target id when the object belongs to a prompted target.').optional(),
+  predicted: z.literal(true).describe('Present (true) when the object was not detected in this frame: box and mask are the tracker\'s prediction.').optional(),
+  label: z.string(),
+  classId: countSchema,
+  score: z.number().min(0).max(1).describe('Box score, 0..1, rounded to 0.001.'),
+  box: boxSchema,
+  mask: cocoRleSchema.nullable().describe('Subscriptions with masks `rle` (default): the mask, or null where none was decoded.').optional(),
+  polygons: z.array(polygonSchema).describe('Subscriptions with masks `polygons`: the mask\'s outer contours, simplified (empty where there is no mask).').optional(),
+  area: countSchema.describe('Mask pixels (0 without a mask), whatever the mask format.'),
+  maskScore: z.number().min(0).max(1).describe('Mask quality 0..1 (stability of the mask under a +-1 logit shift), unlike `score`, which rates the box.').optional(),
+}).describe('One object of a frame.');
+export type WireObject = z.infer<typeof wireObjectSchema>;
+
+export const frameMessageSchema = z.strictObject({
+  type: z.literal('frame'),
+  camera,
+  seq: countSchema.describe('Counts every frame the camera delivered; gaps are frames dropped.'),
+  pts: countSchema.describe('Media time, ms from stream start, never going back.'),
+  timestamp: z.number().describe('Wall-clock capture time, ms since the epoch.'),
+  width: countSchema.describe('Source frame size, px.'),
+  height: countSchema,
+  objects: z.array(wireObjectSchema),
+  dropped: countSchema.describe('Frames of this camera dropped so far because the pipeline was behind (the camera\'s, the same for every client).'),
+  latencyMs: intSchema.describe('Capture -> message built, ms.'),
+  clientDropped: countSchema.describe('Messages (frames, events, replies) this client missed so far because its send buffer was full.'),
+}).describe('One per processed frame and camera the client subscribes to.');
+export type FrameMessage = z.infer<typeof frameMessageSchema>;
+
+/** A camera as `hello`, `GET /api/cameras` and `/healthz` show it (credentials in `url` as `***`). */
+export const cameraViewSchema = z.strictObject({
+  id: camera,
+  kind: z.enum(SOURCE_KINDS),
+  url: z.string(),
+  enabled: z.boolean(),
+  state: z.enum(CAMERA_STATES),
+  width: countSchema.optional(),
+  height: countSchema.optional(),
+  fps: z.number().min(0).optional(),
+  error: errorBodySchema.optional(),
+  restarts: countSchema,
+  framesRead: countSchema,
+  framesProcessed: countSchema,
+  framesDropped: countSchema,
+  frameAgeS: z.number().min(0).nullable().describe('Age of the newest published frame, s; null before the first.'),
+  origin: z.enum(['config', 'api']),
+}).describe('A camera as hello, GET /api/cameras and /healthz show it (credentials in url as ***).');
+export type CameraView = z.infer<typeof cameraViewSchema>;
+
+export const offersSchema = z.strictObject({
+  masks: z.array(maskFormatSchema).describe('Mask formats a subscription may ask for.'),
+  jpeg: z.boolean().describe('JPEG frames over the WebSocket.'),
+  whep: z.boolean().describe('WebRTC overlay video, signalled by WHEP (`POST /whep/<camera>`).'),
+}).describe('What the server offers a client.');
+export type Offers = z.infer<typeof offersSchema>;
+export const DEFAULT_OFFERS: Offers = { masks: [...MASK_FORMATS], jpeg: false, whep: false };
+
+export const helloMessageSchema = z.strictObject({
+  type: z.literal('hello'),
+  protocol: z.literal(PROTOCOL_VERSION),
+  model: z.strictObject({
+    file: z.string().describe('The model file\'s name (no directory).'),
+    classes: z.array(z.string()).describe('Class names by class id.'),
+    input: z.tuple([countSchema, countSchema]).describe('Model input size [width, height], px.'),
+  }),
+  cameras: z.array(cameraViewSchema).describe('The cameras running now.'),
+  offers: offersSchema,
+}).describe('Sent once on connect.');
+export type HelloMessage = z.infer<typeof helloMessageSchema>;
+
+export const statusMessageSchema = z.strictObject({
+  type: z.literal('status'),
+  camera,
+  state: z.enum(CAMERA_STATES),
+  restarts: countSchema,
+  width: countSchema.optional(),
+  height: countSchema.optional(),
+  fps: z.number().min(0).optional(),
+  error: errorBodySchema.optional(),
+}).describe('A camera state change.');
+export type StatusMessage = z.infer<typeof statusMessageSchema>;
+
+export const promptOkMessageSchema = z.strictObject({
+  type: z.literal('prompt.ok'),
+  camera,
+  target: targetId,
+  tracks: z.array(trackId),
+  method: z.enum(SELECTION_METHODS),
+  seq: countSchema.describe('The frame the prompt was evaluated on.'),
+  id: requestIdSchema.optional(),
+}).describe('The answer to a prompt: the target it made and the tracks it follows.');
+export type PromptOkMessage = z.infer<typeof promptOkMessageSchema>;
+
+export const promptClearedMessageSchema = z.strictObject({
+  type: z.literal('prompt.cleared'),
+  camera,
+  targets: z.array(targetId),
+  id: requestIdSchema.optional(),
+}).describe('The answer to prompt.clear: the targets it ended.');
+export type PromptClearedMessage = z.infer<typeof promptClearedMessageSchema>;
+
+export const targetReattachedMessageSchema = z.strictObject({
+  type: z.literal('target.reattached'),
+  camera,
+  target: targetId,
+  from: trackId,
+  to: trackId,
+}).describe('A target\'s track was lost and a new track appeared where the prediction said it would be.');
+export type TargetReattachedMessage = z.infer<typeof targetReattachedMessageSchema>;
+
+export const targetEndedMessageSchema = z.strictObject({
+  type: z.literal('target.ended'),
+  camera,
+  target: targetId,
+  reason: z.enum(TARGET_END_REASONS),
+}).describe('A target ended.');
+export type TargetEndedMessage = z.infer<typeof targetEndedMessageSchema>;
+
+export const errorMessageSchema = z.strictObject({ type: z.literal('error'), ...errorBodySchema.shape }).describe('A refused client message or request (codes: docs/errors.md).');
+export type ErrorMessage = z.infer<typeof errorMessageSchema>;
+
+export const pongMessageSchema = z.strictObject({
+  type: z.literal('pong'),
+  id: requestIdSchema.optional(),
+  time: z.number().describe('Server time, ms since the epoch.'),
+}).describe('The answer to a JSON ping.');
+export type PongMessage = z.infer<typeof pongMessageSchema>;
+
+export const subscribedMessageSchema = z.strictObject({
+  type: z.literal('subscribed'),
+  cameras: z.union([z.literal('*'), z.array(camera)]),
+  masks: maskFormatSchema,
+}).describe('The answer to subscribe: the subscription now in force.');
+export type SubscribedMessage = z.infer<typeof subscribedMessageSchema>;
+
+/** Every server -> client message. */
+export const serverMessageSchema = z.discriminatedUnion('type', [
+  helloMessageSchema,
+  frameMessageSchema,
+  statusMessageSchema,
+  promptOkMessageSchema,
+  promptClearedMessageSchema,
+  targetReattachedMessageSchema,
+  targetEndedMessageSchema,
+  errorMessageSchema,
+  pongMessageSchema,
+  subscribedMessageSchema,
+]);
+export type ServerMessage = z.infer<typeof serverMessageSchema>;
+export type ServerMessageType = ServerMessage['type'];

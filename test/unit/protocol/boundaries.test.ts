@@ -1,0 +1,29 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const SRC = join(import.meta.dirname, '../../../src');
+
+function importsOf(folder: string): { file: string; from: string }[] {
+  return readdirSync(join(SRC, folder))
+    .filter((f) => f.endsWith('.ts'))
+    .flatMap((file) => [...readFileSync(join(SRC, folder, file), 'utf8').matchAll(/^(?:import|export)[^'"]*from '([^']+)'/gm)].map((m) => ({ file: `${folder}/${file}`, from: m[1]! })));
+}
+
+describe('who imports whom', () => {
+  it('protocol depends on core and zod only', () => {
+    const outside = importsOf('protocol').filter(({ from }) => !from.startsWith('./') && from !== '../core/index.js' && from !== 'zod');
+    expect(outside).toEqual([]);
+  });
+
+  it('publish imports no other stage: core, protocol, its own files and libraries only', () => {
+    const stages = importsOf('publish').filter(({ from }) => from.startsWith('../') && from !== '../core/index.js' && from !== '../protocol/index.js');
+    expect(stages).toEqual([]);
+  });
+
+  it('other folders import the protocol through its index only', () => {
+    const deep = ['app.ts', 'cameraTargets.ts'].flatMap((f) => [...readFileSync(join(SRC, f), 'utf8').matchAll(/from '(\.\/protocol\/[^']+)'/g)].map((m) => m[1]));
+    for (const folder of ['publish', 'prompts', 'cameras']) deep.push(...importsOf(folder).map((i) => i.from).filter((f) => f.startsWith('../protocol/') && f !== '../protocol/index.js'));
+    expect(deep.filter((f) => f !== './protocol/index.js')).toEqual([]);
+  });
+});
