@@ -99,6 +99,7 @@ export async function startApp(initial: Config, options: AppOptions = {}): Promi
       slowClientTimeoutMs: config.server.slowClientTimeoutMs,
       slowClientCloseGraceMs: config.server.slowClientCloseGraceMs,
       maxClients: config.server.maxClients,
+      heartbeatIntervalMs: config.server.heartbeatIntervalMs,
       // What hello offers besides mask formats: set true by whoever serves JPEG frames or WHEP.
       offers: { jpeg: false, whep: false },
     },

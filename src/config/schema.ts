@@ -22,6 +22,7 @@ export const serverSchema = z
     slowClientTimeoutMs: int(1, 3_600_000).default(10_000).describe('a client missing messages this long is disconnected (1008 E_CLIENT_SLOW), ms'),
     slowClientCloseGraceMs: int(1, 600_000).default(10_000).describe('a disconnected slow client may still read its queued messages and the close this long, ms'),
     maxClients: int(1, 100_000).default(256).describe('most open WebSocket connections; more get HTTP 503 E_TOO_MANY_CLIENTS'),
+    heartbeatIntervalMs: int(0, 600_000).default(15_000).describe('WebSocket protocol pings this often; a client that has not answered the previous one is closed (0: off), ms'),
     token: z
       .string()
       .min(1)
