@@ -1,3 +1,4 @@
+export * from './dashboard.js';
 export * from './jsonDepth.js';
 export * from './messages.js';
 export * from './rejectionLog.js';
