@@ -242,7 +242,9 @@ export class CameraTile {
         const attrs: Record<string, string> = { class: o.target !== undefined ? 'target' : '' };
         if (o.id !== undefined) attrs['data-track'] = String(o.id);
         if (o.target !== undefined) attrs['data-target'] = String(o.target);
-        const swatch = el('span', { class: 'swatch', style: `background:${css(color)}` });
+        const swatch = el('span', { class: 'swatch' });
+        // Through the CSSOM: the page's CSP refuses style attributes.
+        swatch.style.backgroundColor = css(color);
         const label = `${o.id === undefined ? '(new)' : `#${o.id}`} ${o.label} ${o.score.toFixed(2)} · mask ${fmt(o.maskScore, 2)}${o.target !== undefined ? ` · target ${o.target}` : ''}${o.predicted ? ' · predicted' : ''}`;
         return el('li', attrs, swatch, label);
       }),
