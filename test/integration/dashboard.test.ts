@@ -148,7 +148,10 @@ describe('dashboard in headless Chromium (real app, model, clip)', () => {
     expect(insideColoured / inside).toBeGreaterThan(0.98);
     let outside = 0;
     let outsideBare = 0;
-    const far = (x: number, y: number): boolean => frame.objects.every((o) => x < o.box[0] - 30 || x > o.box[2] + 30 || y < o.box[1] - 40 || y > o.box[3] + 30);
+    // Away from every box and from its label, which starts at the box's top left and may be wider than the box.
+    const labelRight = (o: WireObject): number => o.box[0] + 10 * `#${o.id ?? ''} ${o.label} T${o.target ?? ''}`.length;
+    const far = (x: number, y: number): boolean =>
+      frame.objects.every((o) => x < o.box[0] - 30 || x > Math.max(o.box[2], labelRight(o)) + 30 || y < o.box[1] - 40 || y > o.box[3] + 30);
     for (let y = 0; y < frame.height; y += 4) {
       for (let x = 0; x < frame.width; x += 4) {
         if (!far(x, y)) continue;
@@ -212,6 +215,87 @@ describe('dashboard in headless Chromium (real app, model, clip)', () => {
     await page.waitForSelector('section.tile[data-camera="road"][data-state="live"]', { timeout: 30_000 });
     expect(await page.locator('#login').isHidden()).toBe(true);
     expect(consoleErrors).toEqual([]);
+    await context.close();
+  });
+
+  it('falls back to the canvas overlay when WHEP is asked for (?whep=1) but the server has none', async () => {
+    const context = await browser.newContext();
+    // The token kept from an earlier visit in this tab.
+    await context.addInitScript(`sessionStorage.setItem('segstream.token', '${TOKEN}')`);
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('console', (m) => void (m.type() === 'error' && errors.push(m.text())));
+    page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+    await page.goto(`http://127.0.0.1:${app.address.port}/?whep=1`);
+    const tile = page.locator('section.tile[data-camera="road"]');
+    await page.waitForSelector('section.tile[data-camera="road"][data-state="live"]', { timeout: 30_000 });
+    await expect.poll(() => tile.locator('[data-stat="video"]').textContent(), { timeout: 10_000 }).toBe('video: unavailable (E_WHEP), overlay only');
+    expect(await tile.locator('ol.events li', { hasText: 'video unavailable' }).first().textContent()).toContain('HTTP 404');
+    await page.waitForSelector('section.tile[data-camera="road"] ul.objects li[data-track]', { timeout: 30_000 });
+    expect((await tile.getAttribute('class'))!.split(' ')).not.toContain('has-video');
+    // The browser reports the refused POST itself; nothing else went wrong.
+    expect(errors.filter((e) => !/404/.test(e))).toEqual([]);
+    expect(await page.locator('#login').isHidden()).toBe(true);
+    await context.close();
+  });
+
+  it('watchWhep plays a WebRTC video in Chromium: recvonly offer with its candidates, 201 + answer + Location, frames decoded, DELETE on stop', async () => {
+    // Until the server speaks WHEP (issue 9, part 2), a second peer in the page answers the
+    // offer through watchWhep's fetch, sending a canvas stream: real negotiation, real decoding.
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`http://127.0.0.1:${app.address.port}/`);
+    const result = (await page.evaluate(`(async () => {
+      const { watchWhep } = await import('/assets/src/client/index.js');
+      const source = document.createElement('canvas');
+      source.width = 320;
+      source.height = 240;
+      const g = source.getContext('2d');
+      let n = 0;
+      const paint = setInterval(() => { g.fillStyle = n++ % 2 ? '#c33' : '#3c3'; g.fillRect(0, 0, 320, 240); }, 40);
+      const stream = source.captureStream(25);
+      const calls = [];
+      let server;
+      const fetch = async (url, init) => {
+        calls.push({ url, method: init.method, headers: init.headers, offer: init.body });
+        if (init.method === 'POST') {
+          server = new RTCPeerConnection();
+          for (const t of stream.getTracks()) server.addTrack(t, stream);
+          await server.setRemoteDescription({ type: 'offer', sdp: init.body });
+          await server.setLocalDescription(await server.createAnswer());
+          await new Promise((r) => { if (server.iceGatheringState === 'complete') r(); else server.onicegatheringstatechange = () => server.iceGatheringState === 'complete' && r(); });
+          const headers = { location: '/whep/road/session-1' };
+          return { status: 201, headers: { get: (k) => headers[k.toLowerCase()] ?? null }, text: async () => server.localDescription.sdp };
+        }
+        return { status: 200, headers: { get: () => null }, text: async () => '' };
+      };
+      const video = document.createElement('video');
+      document.body.append(video);
+      const states = [];
+      const session = await watchWhep('road', video, { token: 'tok', fetch, onState: (s) => states.push(s) });
+      const t0 = Date.now();
+      while (!(video.videoWidth > 0 && video.getVideoPlaybackQuality().totalVideoFrames >= 10) && Date.now() - t0 < 15000) await new Promise((r) => setTimeout(r, 100));
+      const out = { width: video.videoWidth, frames: video.getVideoPlaybackQuality().totalVideoFrames, states, location: session.location };
+      await session.stop();
+      out.afterStop = { srcObject: video.srcObject, pc: session.pc.connectionState };
+      clearInterval(paint);
+      server.close();
+      out.calls = calls.map((c) => ({ url: c.url, method: c.method, headers: c.headers, recvonly: /a=recvonly/.test(c.offer ?? ''), candidates: (c.offer ?? '').split('a=candidate:').length - 1, video: /m=video /.test(c.offer ?? '') }));
+      return out;
+    })()`)) as { width: number; frames: number; states: string[]; location: string; afterStop: { srcObject: unknown; pc: string }; calls: { url: string; method: string; headers: Record<string, string>; recvonly: boolean; candidates: number; video: boolean }[] };
+    const base = `http://127.0.0.1:${app.address.port}`;
+    expect(result.width).toBe(320);
+    expect(result.frames).toBeGreaterThanOrEqual(10);
+    expect(result.states).toContain('connected');
+    expect(result.location).toBe(`${base}/whep/road/session-1`);
+    expect(result.calls[0]).toMatchObject({ url: `${base}/whep/road`, method: 'POST', recvonly: true, video: true, headers: { 'content-type': 'application/sdp', authorization: 'Bearer tok' } });
+    expect(result.calls[0]!.candidates).toBeGreaterThan(0);
+    expect(result.calls[1]).toMatchObject({ url: `${base}/whep/road/session-1`, method: 'DELETE', headers: { authorization: 'Bearer tok' } });
+    expect(result.calls).toHaveLength(2);
+    expect(result.afterStop).toEqual({ srcObject: null, pc: 'closed' });
+    expect(errors).toEqual([]);
     await context.close();
   });
 });
