@@ -67,6 +67,8 @@ export interface StateChange {
   /** The WebSocket close code and reason of the connection that ended. */
   code?: number;
   reason?: string;
+  /** Why the connection failed, where the WebSocket says (`ws` in Node: "Unexpected server response: 401"; browsers do not tell). */
+  error?: string;
 }
 
 export interface ClientEvents {
@@ -223,9 +225,12 @@ export class SegstreamClient {
     const ws = new this.Ws(this.url);
     this.ws = ws;
     ws.onmessage = (ev: { data: unknown }) => this.onMessage(ev.data);
-    ws.onclose = (ev: { code: number; reason: string }) => this.onClose(ws, ev.code, ev.reason);
+    let error: string | undefined;
+    ws.onclose = (ev: { code: number; reason: string }) => this.onClose(ws, ev.code, ev.reason, error);
     // A failed connection also closes; the close decides what happens next.
-    ws.onerror = () => {};
+    ws.onerror = (ev: { message?: unknown }) => {
+      if (typeof ev.message === 'string' && ev.message) error = ev.message;
+    };
   }
 
   private onMessage(data: unknown): void {
@@ -266,15 +271,16 @@ export class SegstreamClient {
     this.views.set(camera, { ...kept, ...fields, id: camera });
   }
 
-  private onClose(ws: WebSocketLike, code: number, reason: string): void {
+  private onClose(ws: WebSocketLike, code: number, reason: string, error: string | undefined): void {
     if (ws !== this.ws) return;
     this.ws = undefined;
     const lost = new SegstreamClientError('E_CONNECTION_LOST', `the connection closed (${code}${reason ? ` ${reason}` : ''}) before the reply came`);
-    if (!this.backoff) return this.finish({ state: 'closed', attempt: this.attempt, code, reason }, lost);
+    const why = error === undefined ? {} : { error };
+    if (!this.backoff) return this.finish({ state: 'closed', attempt: this.attempt, code, reason, ...why }, lost);
     this.pending.rejectAll(lost);
     const delayMs = backoffDelay(this.attempt, this.backoff);
     this.attempt++;
-    this.setState({ state: 'reconnecting', attempt: this.attempt, delayMs, code, reason });
+    this.setState({ state: 'reconnecting', attempt: this.attempt, delayMs, code, reason, ...why });
     this.timer = setTimeout(() => {
       this.timer = undefined;
       if (this.current !== 'closed') this.open();
