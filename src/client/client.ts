@@ -180,7 +180,7 @@ export class SegstreamClient {
 
   /** Resolves with the `hello` once the connection is open (at once if it is). */
   ready(timeoutMs = this.timeoutMs): Promise<HelloMessage> {
-    return this.whenOpen(Date.now() + timeoutMs, 'the connection');
+    return this.whenOpen(Date.now() + timeoutMs, 'ready()');
   }
 
   /** Receive frames of these cameras only (default all, cameras added later included); kept for reconnects. */

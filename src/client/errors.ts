@@ -15,10 +15,11 @@ export type ClientErrorCode = (typeof CLIENT_ERROR_CODES)[number];
 export class SegstreamClientError extends Error {
   override readonly name = 'SegstreamClientError';
   readonly code: string;
-  readonly expected?: unknown;
-  readonly actual?: unknown;
+  // Declared only: set when given, so an error without them shows none.
+  declare readonly expected?: unknown;
+  declare readonly actual?: unknown;
   /** The HTTP status, for WHEP requests. */
-  readonly status?: number;
+  declare readonly status?: number;
 
   constructor(code: string, message: string, extra: { expected?: unknown; actual?: unknown; status?: number } = {}) {
     super(message);
