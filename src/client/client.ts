@@ -303,12 +303,13 @@ export class SegstreamClient {
   private whenOpen(deadline: number, what: string): Promise<HelloMessage> {
     if (this.current === 'open' && this.latestHello) return Promise.resolve(this.latestHello);
     if (this.current === 'closed') return Promise.reject(new SegstreamClientError('E_CLIENT_CLOSED', `${what}: the client is closed`));
+    const waitMs = Math.max(0, deadline - Date.now());
     return new Promise((resolve, reject) => {
       const off = this.on('state', (s) => {
         if (s.state === 'open' && this.latestHello) done(() => resolve(this.latestHello!));
         else if (s.state === 'closed') done(() => reject(new SegstreamClientError('E_CLIENT_CLOSED', `${what}: the client is closed`)));
       });
-      const timer = setTimeout(() => done(() => reject(new SegstreamClientError('E_TIMEOUT', `${what}: not connected within ${this.timeoutMs} ms`))), Math.max(0, deadline - Date.now()));
+      const timer = setTimeout(() => done(() => reject(new SegstreamClientError('E_TIMEOUT', `${what}: not connected within ${Math.round(waitMs)} ms`))), waitMs);
       const done = (settle: () => void): void => {
         clearTimeout(timer);
         off();
