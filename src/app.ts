@@ -8,7 +8,7 @@ import { CameraManager, cameraApi, wireState, type CameraDiff, type CameraStatus
 import { CameraStateStore, defaultModelPath, engineOptions, liveTrackerOptions, readCameraState, resolveCameras, type Config } from './config/index.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { InferenceEngine, inferLatest, readModelFile, type StageTimings } from './pipeline/index.js';
-import { FrameMessages, PublishServer, type FrameBody } from './publish/index.js';
+import { dashboardRoutes, FrameMessages, PublishServer, type FrameBody } from './publish/index.js';
 import type { HelloMessage, StatusMessage, TargetEndedMessage, TargetReattachedMessage } from './protocol/index.js';
 import type { TargetedFrame } from './cameraTargets.js';
 import { ClipThreadSelector } from './prompts/index.js';
@@ -123,6 +123,8 @@ export async function startApp(initial: Config, options: AppOptions = {}): Promi
       ...(tls ? { tls } : {}),
     },
   );
+  // The dashboard (GET /, /assets/): public files; the page asks for the token itself.
+  for (const route of dashboardRoutes({ tokenRequired: config.server.token !== undefined })) server.route(route);
   let address: AddressInfo;
   try {
     address = await server.listen();
@@ -132,7 +134,7 @@ export async function startApp(initial: Config, options: AppOptions = {}): Promi
     await clip?.close();
     throw err;
   }
-  log.info({ port: address.port, host: address.address, tls: tls !== undefined, token: config.server.token !== undefined }, 'listening: GET /healthz, /readyz, /metrics, /api/cameras, WebSocket /ws');
+  log.info({ port: address.port, host: address.address, tls: tls !== undefined, token: config.server.token !== undefined }, 'listening: dashboard GET /, GET /healthz, /readyz, /metrics, /api/cameras, WebSocket /ws');
   if (config.server.token === undefined && !isLoopback(config.server.host)) {
     log.warn(
       { host: config.server.host },

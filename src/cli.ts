@@ -143,7 +143,7 @@ export function buildCli(): Command {
 
   const run = program
     .command('run')
-    .description('Segment live sources and serve results: GET /healthz, /readyz, /metrics, /api/cameras (GET, POST, PATCH, DELETE), WebSocket /ws (docs/protocol.md).')
+    .description('Segment live sources and serve results: the dashboard at GET /, GET /healthz, /readyz, /metrics, /api/cameras (GET, POST, PATCH, DELETE), WebSocket /ws (docs/protocol.md).')
     .option('-c, --config <file>', 'configuration file, YAML or JSON (docs/config.md); flags given here override it; SIGHUP reloads it')
     .option('--state-file <path>', 'where cameras changed through /api/cameras are kept (default: <config>.state.json beside --config; without either, for this run only)')
     .addOption(
@@ -154,7 +154,7 @@ export function buildCli(): Command {
     )
     .option('-m, --model <path>', `YOLOv8/YOLO11-seg or FastSAM ONNX export (default: first of ${DEFAULT_MODEL_PATHS.join(', ')})`)
     .option('--host <addr>', 'address to listen on', DEFAULTS.server.host)
-    .addOption(new Option('--token <secret>', 'access token every endpoint but /healthz and /readyz requires (Authorization: Bearer <secret>, or ?token=<secret>)').env('SEGSTREAM_TOKEN'))
+    .addOption(new Option('--token <secret>', 'access token every endpoint but /healthz, /readyz and the dashboard files (/, /assets/) requires (Authorization: Bearer <secret>, or ?token=<secret>)').env('SEGSTREAM_TOKEN'))
     .addOption(new Option('--allow-origin <origin>', "browser origin allowed besides the server's own (https://wall.example.org), repeatable; other origins get 403").argParser(collect))
     .option('--tls-cert <pem>', 'certificate (chain) to serve HTTPS and WSS on the same port (with --tls-key)')
     .option('--tls-key <pem>', 'private key for --tls-cert')

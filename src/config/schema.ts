@@ -29,7 +29,7 @@ export const serverSchema = z
       .max(4096)
       .regex(/^\S+$/, 'a token has no white space')
       .optional()
-      .describe('access token every endpoint but /healthz and /readyz requires (Authorization: Bearer, or ?token=); also --token or SEGSTREAM_TOKEN'),
+      .describe('access token every endpoint but /healthz, /readyz and the dashboard files (/, /assets/) requires (Authorization: Bearer, or ?token=); also --token or SEGSTREAM_TOKEN'),
     allowOrigins: z
       .array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'an origin is scheme://host[:port], nothing after'))
       .max(64)

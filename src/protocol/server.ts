@@ -149,7 +149,13 @@ export const targetEndedMessageSchema = z.strictObject({
 }).describe('A target ended.');
 export type TargetEndedMessage = z.infer<typeof targetEndedMessageSchema>;
 
-export const errorMessageSchema = z.strictObject({ type: z.literal('error'), ...errorBodySchema.shape }).describe('A refused client message or request (codes: docs/errors.md).');
+export const errorMessageSchema = z
+  .strictObject({
+    type: z.literal('error'),
+    ...errorBodySchema.shape,
+    id: requestIdSchema.optional().describe("The refused message's id, when it had one (so errors pair with requests)."),
+  })
+  .describe('A refused client message or request (codes: docs/errors.md).');
 export type ErrorMessage = z.infer<typeof errorMessageSchema>;
 
 export const pongMessageSchema = z.strictObject({

@@ -1,3 +1,4 @@
+export * from './dashboard.js';
 export { jsonDepth } from '../protocol/index.js';
 export type { CocoRle, FrameMessage, MaskFormat, WireObject } from '../protocol/index.js';
 export * from './messages.js';

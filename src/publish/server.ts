@@ -471,10 +471,10 @@ export class PublishServer {
     }
   }
 
-  private internalError(client: Client, err: unknown): void {
+  private internalError(client: Client, err: unknown, id?: string | number): void {
     try {
       this.log?.error({ client: client.id, err }, 'handling a client message failed');
-      this.sendError(client, INTERNAL_ERROR);
+      this.sendError(client, INTERNAL_ERROR, id);
     } catch {
       // Logging or answering failed too; there is nothing left to tell anyone.
     }
@@ -500,21 +500,23 @@ export class PublishServer {
       return this.sendError(client, new SegstreamError('E_MSG_NOT_JSON', `message is not JSON: ${summariseString((err as Error).message, 120)}`));
     }
     const type = isObject(parsed) && Object.hasOwn(parsed, 'type') ? parsed['type'] : undefined;
+    // Error replies echo the request's id too, so a client can pair them with the request.
+    const id = requestIdOf(parsed);
     const handler = typeof type === 'string' ? this.handlers.get(type) : undefined;
     if (handler) {
-      this.forward(client, handler, parsed).catch((err: unknown) => this.internalError(client, err));
+      this.forward(client, handler, parsed, id).catch((err: unknown) => this.internalError(client, err, id));
       return;
     }
     if (type !== 'ping' && type !== 'subscribe') {
       const known = [...SERVER_MESSAGE_TYPES, ...this.handlers.keys()];
       const what = type === undefined ? 'message has no type' : `unknown message type ${JSON.stringify(summariseValue(type))}`;
-      return this.sendError(client, new SegstreamError('E_MSG_UNKNOWN_TYPE', what, { expected: known, actual: summariseValue(type) }));
+      return this.sendError(client, new SegstreamError('E_MSG_UNKNOWN_TYPE', what, { expected: known, actual: summariseValue(type) }), id);
     }
     let msg: PingMessage | SubscribeMessage;
     try {
       msg = parseControlMessage(parsed, type);
     } catch (err) {
-      if (err instanceof SegstreamError) return this.sendError(client, err);
+      if (err instanceof SegstreamError) return this.sendError(client, err, id);
       throw err;
     }
     this.handle(client, msg);
@@ -542,21 +544,21 @@ export class PublishServer {
     }
   }
 
-  private async forward(client: Client, handler: RequestHandler, message: unknown): Promise<void> {
+  private async forward(client: Client, handler: RequestHandler, message: unknown, id: string | number | undefined): Promise<void> {
     try {
       this.sendJson(client, await handler(message));
     } catch (err) {
-      if (err instanceof SegstreamError) return this.sendError(client, err);
-      this.internalError(client, err);
+      if (err instanceof SegstreamError) return this.sendError(client, err, id);
+      this.internalError(client, err, id);
     }
   }
 
-  private sendError(client: Client, err: SegstreamError): void {
+  private sendError(client: Client, err: SegstreamError, id?: string | number): void {
     this.metrics.clientErrors.inc({ code: err.code });
     const { log, summary } = client.rejections.record(err.code, Date.now());
     if (summary) this.logRejectionSummary(client, summary);
     if (log) this.log?.info({ client: client.id, code: err.code, err: summariseString(err.message, 200) }, 'rejected client message');
-    this.sendJson(client, { type: 'error', ...err.toJSON() });
+    this.sendJson(client, { type: 'error', ...err.toJSON(), ...(id === undefined ? {} : { id }) });
   }
 
   private logRejectionSummary(client: Client, summary: RejectionSummary): void {
@@ -723,6 +725,14 @@ function withClientDropped(json: string, dropped: number): string {
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** A message's `id` as the schemas accept it (a string of at most 64 characters, a finite number); else none. */
+function requestIdOf(v: unknown): string | number | undefined {
+  const id = isObject(v) && Object.hasOwn(v, 'id') ? v['id'] : undefined;
+  if (typeof id === 'string' && id.length <= 64) return id;
+  if (typeof id === 'number' && Number.isFinite(id)) return id;
+  return undefined;
 }
 
 /**

@@ -85,6 +85,10 @@ describe('access control: a token and allowed origins', () => {
     expect(post.status).toBe(401);
     expect(app.cameras.ids()).toEqual(['road']);
     for (const path of ['/healthz', '/readyz']) expect([200, 503], path).toContain(await status(path));
+    // The dashboard's files hold no data: public (503 at / when the dashboard is not built), unknown assets 404.
+    expect([200, 503], '/').toContain(await status('/'));
+    expect(await status('/assets/dashboard.css')).toBe(200);
+    expect(await status('/assets/nope.js')).toBe(404);
   });
 
   it('the WebSocket needs the token too (header or query), and a foreign origin is refused even with it', async () => {
