@@ -165,7 +165,7 @@ export async function startApp(initial: Config, options: AppOptions = {}): Promi
     cameras.frames$
       .pipe(
         inferLatest(engine, {
-          onDrop: (f) => cameras.get(f.camera)?.noteDropped(),
+          onDrop: (f) => cameras.get(f.camera)?.noteDropped(f.seq),
           onSlot: (camera, occupied) => cameras.get(camera)?.backpressure(occupied),
           onError: (frames, err) => {
             for (const f of frames) if (cameras.get(f.camera)) metrics.inferenceErrors.inc({ camera: f.camera });

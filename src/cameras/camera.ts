@@ -169,10 +169,15 @@ export class Camera {
     else this.source.resume();
   }
 
-  /** A waiting frame of this camera was replaced by a newer one (latest wins). */
-  noteDropped(): void {
+  /** A waiting frame of this camera was replaced by a newer one (latest wins); its display frame goes too. */
+  noteDropped(seq?: number): void {
     this.dropped++;
     this.deps.metrics.framesDropped.inc({ camera: this.id });
+    if (seq !== undefined && this.ring) {
+      const before = this.ring.dropped;
+      this.ring.discard(seq);
+      if (this.ring.dropped > before) this.deps.metrics.displayDropped.inc({ camera: this.id });
+    }
   }
 
   /** Masks, this camera's score threshold, tracking and targets for one inferred frame (main thread). */

@@ -2,7 +2,8 @@ import type { DisplayFrame } from '../core/index.js';
 
 /**
  * A camera's display frames waiting for their segmentation result, at most `capacity`, in
- * seq order. `take(seq)` hands out that frame; the older ones still held will never get a
+ * seq order. Frames the scheduler drops are discarded at once, so what stays is the frames
+ * waiting for or in inference (a few); `capacity` is the hard bound. `take(seq)` hands out that frame; the older ones still held will never get a
  * result (results never go back in seq: the scheduler dropped them), so they go too. A frame
  * pushed into a full ring pushes the oldest out. Every frame that leaves without being taken
  * is counted in `dropped`.
@@ -28,6 +29,14 @@ export class DisplayRing {
     this.dropWhere((f) => f.seq < seq);
     if (this.frames[0]?.seq !== seq) return undefined;
     return this.frames.shift();
+  }
+
+  /** The frame of `seq` will get no result (the scheduler dropped it): let it go now, counted. */
+  discard(seq: number): void {
+    const i = this.frames.findIndex((f) => f.seq === seq);
+    if (i < 0) return;
+    this.frames.splice(i, 1);
+    this.droppedCount++;
   }
 
   get size(): number {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DisplayFrame } from '../../src/core/index.js';
 import { displaySize, i420ByteLength } from '../../src/ingest/index.js';
+import { DisplayRing } from '../../src/overlay/index.js';
 import { expectConsecutiveSeq } from '../helpers/frameChecks.js';
 import { CCTV_640x480, collect, frameIndexOf, makeClip, makeCountingClip } from '../helpers/media.js';
 import { sourceFactory } from '../helpers/sourceStatus.js';
@@ -104,6 +105,30 @@ describe('CameraSource with a display output', () => {
       seen.add(`${d.width}x${d.height}`);
     });
     expect([...seen]).toEqual(['640x480', '640x360', '1280x720']);
+  });
+
+  it('held in a ring until their result comes: frames whose result never comes (the scheduler dropped them) are dropped and counted', async () => {
+    const clip = join(dir, 'counting-ring.mp4');
+    makeCountingClip(clip, 2, 30, '320x240');
+    const s = source(clip, { displayMaxWidth: 1280 });
+    const ring = new DisplayRing(8);
+    s.display$.subscribe((d) => ring.push(d));
+    const drawn: DisplayFrame[] = [];
+    // A scheduler that keeps every third frame: only those get a result.
+    const got = collect(s.frames$, (f) => {
+      if (f.seq % 3 !== 0) return;
+      const d = ring.take(f.seq);
+      if (d) drawn.push(d);
+    });
+    s.start();
+    await got.completed;
+    expect(got.frames).toHaveLength(60);
+    expect(drawn.map((d) => d.seq)).toEqual(got.frames.filter((f) => f.seq % 3 === 0).map((f) => f.seq));
+    // Each drawn frame is the picture its result was computed on.
+    for (const d of drawn) expect(Math.round((centreY(d) - 16) / 3)).toBe(d.seq);
+    // 40 results never came; the last two frames still wait in the ring.
+    expect(ring.dropped).toBe(38);
+    expect(ring.size).toBe(2);
   });
 
   it('is not there unless asked for: no display frames, the model frames as before', async () => {

@@ -210,6 +210,21 @@ describe('WHEP: POST /whep/<camera>', () => {
     expect(after.rss - before.rss).toBeLessThan(150 * 1024 * 1024);
   });
 
+  it('counts display frames whose result never came, and the video latency and sessions, on /metrics', async () => {
+    const road = app.cameras.require('road');
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(text).toMatch(/^segstream_whep_sessions 0$/m);
+    expect(text).toMatch(/^segstream_video_latency_seconds_count\{camera="road"\} [1-9]/m);
+    // Every frame the scheduler dropped lost its display frame at once; no other display
+    // frame was lost (a frame in inference now, or one whose inference failed, at most).
+    expect(road.framesDropped).toBeGreaterThan(0);
+    expect(text).toMatch(/^segstream_display_frames_dropped_total\{camera="road"\} [1-9]/m);
+    expect(road.displayFramesDropped - road.framesDropped).toBeGreaterThanOrEqual(0);
+    expect(road.displayFramesDropped - road.framesDropped).toBeLessThanOrEqual(2);
+    // What waits: the frames in the scheduler slot and in inference.
+    expect(road.displayFramesHeld).toBeLessThanOrEqual(3);
+  });
+
   it("ends a removed camera's sessions (peers closed) and answers 404 for it afterwards", async () => {
     const v = await WhepViewer.connect(port, 'still');
     await v.waitFrames(2);
