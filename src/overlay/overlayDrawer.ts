@@ -47,7 +47,6 @@ export class OverlayDrawer {
     this.lastStart = now;
     this.channel = undefined;
     this.starting = startModuleWorker(siblingModule(import.meta.url, 'overlayWorker'), {}, 'E_INTERNAL', 'overlay worker').then((w) => {
-      w.unref();
       const ch = new WorkerChannel<DrawResult>(w, 'E_INTERNAL', 'overlay worker');
       this.channel = ch;
       if (this.closed) void ch.close();
