@@ -12,6 +12,19 @@ import { dashboardRoutes, FrameMessages, PublishServer, type FrameBody } from '.
 import type { HelloMessage, StatusMessage, TargetEndedMessage, TargetReattachedMessage } from './protocol/index.js';
 import type { TargetedFrame } from './cameraTargets.js';
 import { ClipThreadSelector } from './prompts/index.js';
+import { OverlayDrawer } from './overlay/index.js';
+import { loadWrtc, WhepServer } from './webrtc/index.js';
+import type { Camera } from './cameras/index.js';
+
+/** A WHEP video frame sent (overlay drawn): for benchmarks and monitoring. */
+export interface VideoFrameSent {
+  camera: string;
+  seq: number;
+  /** Overlay drawing on the overlay thread, ms. */
+  drawMs: number;
+  /** Capture -> handed to WebRTC, ms. */
+  latencyMs: number;
+}
 
 /** Emitted after each frame message went out: for benchmarks and monitoring. */
 export interface PublishedFrame {
@@ -30,6 +43,10 @@ export interface App {
   readonly metrics: Metrics;
   readonly engine: InferenceEngine;
   readonly published$: Observable<PublishedFrame>;
+  /** WHEP video frames as they are sent (nothing while nobody watches). */
+  readonly video$: Observable<VideoFrameSent>;
+  /** The WHEP endpoint (`server.whep`), else undefined. */
+  readonly whep: WhepServer | undefined;
   /**
    * The configuration running now: the last one reloaded, with the sections that need a
    * restart (server, inference, tracking, ingest.maxCameras) as the app started with them.
@@ -79,8 +96,14 @@ export async function startApp(initial: Config, options: AppOptions = {}): Promi
       throw err;
     }
   }
+  const videoSent = new Subject<VideoFrameSent>();
+  // WHEP: one overlay thread for every camera; wrtc itself loads with the first viewer.
+  const drawer = config.server.whep ? new OverlayDrawer(log) : undefined;
   const cameras = new CameraManager(
     {
+      ...(drawer
+        ? { video: { drawer, wrtc: loadWrtc, ringFrames: config.ingest.displayRingFrames, onSent: (camera: string, seq: number, drawMs: number, latencyMs: number) => videoSent.next({ camera, seq, drawMs, latencyMs }) } }
+        : {}),
       model: info,
       trackerOptions: config.tracking.enabled ? liveTrackerOptions(config.tracking, config.inference.confidence) : null,
       ...(clip ? { textSelector: clip } : {}),
@@ -101,7 +124,7 @@ export async function startApp(initial: Config, options: AppOptions = {}): Promi
       maxClients: config.server.maxClients,
       heartbeatIntervalMs: config.server.heartbeatIntervalMs,
       // What hello offers besides mask formats: set true by whoever serves JPEG frames or WHEP.
-      offers: { jpeg: false, whep: false },
+      offers: { jpeg: false, whep: drawer !== undefined },
     },
     {
       hello: (): Omit<HelloMessage, 'type' | 'protocol' | 'offers'> => ({
@@ -125,6 +148,16 @@ export async function startApp(initial: Config, options: AppOptions = {}): Promi
   );
   // The dashboard (GET /, /assets/): public files; the page asks for the token itself.
   for (const route of dashboardRoutes({ tokenRequired: config.server.token !== undefined })) server.route(route);
+  const whep = drawer
+    ? new WhepServer(
+        { maxViewersPerCamera: config.server.whepMaxViewersPerCamera, maxViewers: config.server.whepMaxViewers },
+        (id) => cameras.get(id)?.video ?? undefined,
+        loadWrtc,
+        log,
+        (open) => metrics.whepSessions.set(open),
+      )
+    : undefined;
+  if (whep) server.route(whep.route());
   let address: AddressInfo;
   try {
     address = await server.listen();
@@ -132,9 +165,10 @@ export async function startApp(initial: Config, options: AppOptions = {}): Promi
     await cameras.close();
     await engine.close();
     await clip?.close();
+    await drawer?.close();
     throw err;
   }
-  log.info({ port: address.port, host: address.address, tls: tls !== undefined, token: config.server.token !== undefined }, 'listening: dashboard GET /, GET /healthz, /readyz, /metrics, /api/cameras, WebSocket /ws');
+  log.info({ port: address.port, host: address.address, tls: tls !== undefined, token: config.server.token !== undefined }, `listening: dashboard GET /, GET /healthz, /readyz, /metrics, /api/cameras, WebSocket /ws${whep ? ', WHEP POST /whep/<camera>' : ''}`);
   if (config.server.token === undefined && !isLoopback(config.server.host)) {
     log.warn(
       { host: config.server.host },
@@ -153,7 +187,7 @@ export async function startApp(initial: Config, options: AppOptions = {}): Promi
     cameras.frames$
       .pipe(
         inferLatest(engine, {
-          onDrop: (f) => cameras.get(f.camera)?.noteDropped(),
+          onDrop: (f) => cameras.get(f.camera)?.noteDropped(f.seq),
           onSlot: (camera, occupied) => cameras.get(camera)?.backpressure(occupied),
           onError: (frames, err) => {
             for (const f of frames) if (cameras.get(f.camera)) metrics.inferenceErrors.inc({ camera: f.camera });
@@ -180,7 +214,8 @@ export async function startApp(initial: Config, options: AppOptions = {}): Promi
       }),
   );
 
-  function publish(cam: { framesDropped: number; notePublished(captureMs: number, latencyMs: number): void }, { seg, targets: assignments, reattached, ended }: TargetedFrame): void {
+  function publish(cam: Camera, out: TargetedFrame): void {
+    const { seg, targets: assignments, reattached, ended } = out;
     const t0 = performance.now();
     const camera = seg.frame.camera;
     for (const r of reattached) server.broadcast({ type: 'target.reattached', camera, target: r.target, from: r.from, to: r.to } satisfies TargetReattachedMessage);
@@ -193,6 +228,8 @@ export async function startApp(initial: Config, options: AppOptions = {}): Promi
     const latencyMs = Date.now() - seg.frame.timestamp;
     cam.notePublished(seg.frame.timestamp, latencyMs);
     published.next({ message, frames, timings: { ...seg.timings, publishMs }, latencyMs });
+    // After the message: the video's drawing runs on the overlay thread.
+    cam.sendVideo(out);
   }
 
   await cameras.apply(cameraConfigs);
@@ -204,6 +241,8 @@ export async function startApp(initial: Config, options: AppOptions = {}): Promi
     metrics,
     engine,
     published$: published.asObservable(),
+    video$: videoSent.asObservable(),
+    whep,
     get config() {
       return config;
     },
@@ -239,9 +278,12 @@ export async function startApp(initial: Config, options: AppOptions = {}): Promi
     close: () =>
       (closing ??= (async () => {
         await cameras.close();
+        whep?.close();
         for (const s of subs) s.unsubscribe();
         published.complete();
+        videoSent.complete();
         await server.close();
+        await drawer?.close();
         await engine.close();
         await clip?.close();
         log.info('stopped');

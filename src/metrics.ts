@@ -19,6 +19,10 @@ export interface Metrics extends CoreMetrics {
   wsSkipped: Counter;
   wsHeartbeatTimeouts: Counter;
   clientErrors: Counter<'code'>;
+  displayDropped: Counter<'camera'>;
+  videoSkipped: Counter<'camera'>;
+  videoLatency: Histogram<'camera'>;
+  whepSessions: Gauge;
   /** Wall-clock capture time (ms epoch) of each camera's newest published frame, read by segstream_frame_age_seconds. */
   newestPublished: Map<string, number>;
 }
@@ -55,5 +59,9 @@ export function createMetrics(): Metrics {
     wsSkipped: new Counter({ name: 'segstream_ws_messages_skipped_total', help: 'Messages (frames, events, replies) not sent to a client whose send buffer was full', ...r }),
     wsHeartbeatTimeouts: new Counter({ name: 'segstream_ws_heartbeat_timeouts_total', help: 'WebSocket connections closed because they answered no ping (RFC 6455) within a heartbeat interval', ...r }),
     clientErrors: new Counter({ name: 'segstream_client_errors_total', help: 'Client messages rejected, by error code', labelNames: ['code'], ...r }),
+    displayDropped: new Counter({ name: 'segstream_display_frames_dropped_total', help: 'Display frames (WHEP video) dropped from the ring: their segmentation result never came (frame dropped by the scheduler) or came too late', labelNames: ['camera'], ...r }),
+    videoSkipped: new Counter({ name: 'segstream_video_frames_skipped_total', help: 'Segmented frames not sent as WHEP video: a newer one came while the overlay was drawn, or drawing failed', labelNames: ['camera'], ...r }),
+    videoLatency: new Histogram({ name: 'segstream_video_latency_seconds', help: 'Capture to WebRTC send (overlay drawn) of WHEP video frames', labelNames: ['camera'], buckets: [0.01, 0.025, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2], ...r }),
+    whepSessions: new Gauge({ name: 'segstream_whep_sessions', help: 'Open WHEP sessions (viewers), all cameras', ...r }),
   };
 }

@@ -8,6 +8,18 @@ import type { CameraConfig } from '../config/index.js';
 import type { TextSelector } from '../prompts/index.js';
 import type { TrackerOptionsInput } from '../tracking/index.js';
 import { CameraTargets, type EndedTarget, type TargetedFrame } from '../cameraTargets.js';
+import { DisplayRing, sceneOf, type OverlayDrawer } from '../overlay/index.js';
+import { CameraVideo, type Wrtc } from '../webrtc/index.js';
+
+/** What cameras need for their WHEP video (absent: no video). */
+export interface CameraVideoDeps {
+  readonly drawer: OverlayDrawer;
+  readonly wrtc: () => Wrtc;
+  /** Display frames held per camera until their result comes. */
+  readonly ringFrames: number;
+  /** A video frame went out: drawing time and capture -> send, ms. */
+  readonly onSent?: (camera: string, seq: number, drawMs: number, latencyMs: number) => void;
+}
 
 /** A camera's state: its source's, or `disabled` (configured, not opened), or `removed`. */
 export type CameraState = SourceState | 'disabled' | 'removed';
@@ -22,6 +34,7 @@ export interface CameraDeps {
   readonly log: Logger;
   /** Every frame the camera's source delivers (the manager's merged stream). */
   readonly sink: (frame: Frame) => void;
+  readonly video?: CameraVideoDeps;
 }
 
 /** A camera's status change, as WebSocket clients get it. */
@@ -42,6 +55,10 @@ export class Camera {
   readonly id: string;
   readonly source: CameraSource | null;
   readonly targets: CameraTargets;
+  /** The WHEP video (with the display output on), else null. */
+  readonly video: CameraVideo | null;
+  /** Display frames waiting for their result. */
+  private readonly ring: DisplayRing | null;
   private readonly statusSubject = new Subject<CameraStatus>();
   private readonly subs: Subscription[] = [];
   private confidence: number;
@@ -66,6 +83,26 @@ export class Camera {
         new CameraSource(config.spec, { ...config.source, modelWidth: model.inputWidth, modelHeight: model.inputHeight, recheck: () => this.current.recheck() }, log)
       : null;
     this.targets = new CameraTargets([config.id], deps.trackerOptions, model.classNames, deps.textSelector);
+    const v = deps.video;
+    if (this.source && v && (config.source.displayMaxWidth ?? 0) > 0) {
+      this.ring = new DisplayRing(v.ringFrames);
+      this.video = new CameraVideo(
+        config.id,
+        v.wrtc,
+        v.drawer,
+        {
+          sent: (f, drawMs, latencyMs) => {
+            deps.metrics.videoLatency.observe({ camera: this.id }, latencyMs / 1000);
+            v.onSent?.(this.id, f.seq, drawMs, latencyMs);
+          },
+          skipped: () => deps.metrics.videoSkipped.inc({ camera: this.id }),
+        },
+        log,
+      );
+    } else {
+      this.ring = null;
+      this.video = null;
+    }
   }
 
   get config(): CameraConfig {
@@ -114,6 +151,15 @@ export class Camera {
         sink(f);
       }),
     );
+    const ring = this.ring;
+    if (ring) {
+      this.subs.push(
+        source.display$.subscribe((d) => {
+          const n = ring.push(d);
+          if (n > 0) metrics.displayDropped.inc({ camera: this.id }, n);
+        }),
+      );
+    }
     source.start();
   }
 
@@ -124,10 +170,15 @@ export class Camera {
     else this.source.resume();
   }
 
-  /** A waiting frame of this camera was replaced by a newer one (latest wins). */
-  noteDropped(): void {
+  /** A waiting frame of this camera was replaced by a newer one (latest wins); its display frame goes too. */
+  noteDropped(seq?: number): void {
     this.dropped++;
     this.deps.metrics.framesDropped.inc({ camera: this.id });
+    if (seq !== undefined && this.ring) {
+      const before = this.ring.dropped;
+      this.ring.discard(seq);
+      if (this.ring.dropped > before) this.deps.metrics.displayDropped.inc({ camera: this.id });
+    }
   }
 
   /** Masks, this camera's score threshold, tracking and targets for one inferred frame (main thread). */
@@ -143,6 +194,31 @@ export class Camera {
     metrics.framesProcessed.inc({ camera: this.id });
     metrics.newestPublished.set(this.id, captureMs);
     metrics.latency.observe({ camera: this.id }, latencyMs / 1000);
+  }
+
+  /**
+   * A published frame's WHEP video: its display frame out of the ring (the older ones there
+   * will get no result: dropped, counted) with the overlay of its own result, drawn and sent
+   * when someone watches.
+   */
+  sendVideo({ seg, targets }: TargetedFrame): void {
+    const ring = this.ring;
+    if (!ring || !this.video) return;
+    const before = ring.dropped;
+    const display = ring.take(seg.frame.seq);
+    if (ring.dropped > before) this.deps.metrics.displayDropped.inc({ camera: this.id }, ring.dropped - before);
+    if (!display || this.video.viewerCount === 0) return;
+    this.video.offer(display, sceneOf(seg.detections, seg.classNames, targets, display.srcWidth, display.srcHeight));
+  }
+
+  /** Display frames dropped: their result never came (or came after the ring let them go). */
+  get displayFramesDropped(): number {
+    return this.ring?.dropped ?? 0;
+  }
+
+  /** Display frames held now, waiting for their result. */
+  get displayFramesHeld(): number {
+    return this.ring?.size ?? 0;
   }
 
   get framesDropped(): number {
@@ -193,13 +269,17 @@ export class Camera {
   close(reason: 'removed' | 'restarted' = 'removed'): Promise<EndedTarget[]> {
     return (this.closing ??= (async () => {
       await this.source?.stop();
+      // Its viewers' sessions end with it (peers closed).
+      this.video?.close();
+      this.ring?.clear();
       const ended = this.targets.endAll(reason).flatMap((e) => e.ended);
       for (const s of this.subs) s.unsubscribe();
       const { metrics } = this.deps;
-      for (const m of [metrics.framesIn, metrics.framesDropped, metrics.framesProcessed, metrics.inferenceErrors, metrics.framesFailed, metrics.sourceRestarts]) {
+      for (const m of [metrics.framesIn, metrics.framesDropped, metrics.framesProcessed, metrics.inferenceErrors, metrics.framesFailed, metrics.sourceRestarts, metrics.displayDropped, metrics.videoSkipped]) {
         m.remove({ camera: this.id });
       }
       metrics.latency.remove({ camera: this.id });
+      metrics.videoLatency.remove({ camera: this.id });
       metrics.newestPublished.delete(this.id);
       if (reason === 'removed') this.statusSubject.next({ camera: this.id, state: 'removed', restarts: this.source?.status.restarts ?? 0 });
       this.statusSubject.complete();

@@ -100,6 +100,8 @@ export function cameraConfig(entry: CameraEntry, cfg: Config, opts: { field: str
     fastRetryWindowMs: pick('fastRetryWindowMs'),
     tlsVerify: pick('tlsVerify'),
     ...(tlsCaFile === undefined ? {} : { caFile: tlsCaFile }),
+    // The display output exists for the WHEP video only.
+    displayMaxWidth: cfg.server.whep ? ingest.displayMaxWidth : 0,
   };
   if (source.reconnectMaxMs < source.reconnectMinMs) {
     const field = entry.reconnectMaxMs !== undefined ? at('reconnectMaxMs') : at('reconnectMinMs');

@@ -22,6 +22,12 @@ export const serverSchema = z
     slowClientTimeoutMs: int(1, 3_600_000).default(10_000).describe('a client missing messages this long is disconnected (1008 E_CLIENT_SLOW), ms'),
     slowClientCloseGraceMs: int(1, 600_000).default(10_000).describe('a disconnected slow client may still read its queued messages and the close this long, ms'),
     maxClients: int(1, 100_000).default(256).describe('most open WebSocket connections; more get HTTP 503 E_TOO_MANY_CLIENTS'),
+    whep: z
+      .boolean()
+      .default(true)
+      .describe('WebRTC video with the overlay drawn in, per camera over WHEP (POST /whep/<camera>); every camera\'s ffmpeg then also writes a display-size I420 copy of each frame'),
+    whepMaxViewersPerCamera: int(1, 1024).default(16).describe('most WHEP viewers of one camera (each peer encodes its own VP8); more get HTTP 503'),
+    whepMaxViewers: int(1, 100_000).default(64).describe('most WHEP viewers of all cameras together; more get HTTP 503'),
     heartbeatIntervalMs: int(0, 600_000).default(15_000).describe('WebSocket protocol pings this often; a client that has not answered the previous one is closed (0: off), ms'),
     token: z
       .string()
@@ -110,6 +116,10 @@ export const ingestSchema = z
       .default([])
       .describe('directories local file sources must lie in (after resolving links); empty: any file for configured cameras, none through the HTTP API'),
     maxCameras: int(1, 1024).default(64).describe('most cameras at once (configured and added through the API)'),
+    displayMaxWidth: int(16, 7680).default(1280).describe('WHEP video: the camera picture at its own size, scaled down to at most this wide (aspect kept), px'),
+    displayRingFrames: int(1, 64)
+      .default(8)
+      .describe('WHEP video: display frames held per camera until their segmentation result comes (frames whose result never comes are dropped and counted)'),
   })
   .describe('sources: defaults for every camera, and the rules for what may be opened');
 

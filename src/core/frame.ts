@@ -38,3 +38,26 @@ export function frameByteLength(width: number, height: number, format: PixelForm
       return width * height * 3;
   }
 }
+
+/**
+ * The same decoded picture as a Frame (same camera and seq), at display size for people to
+ * watch: I420 (yuv420p, planes Y, U, V one after the other, chroma at half width and height),
+ * even sides.
+ */
+export interface DisplayFrame {
+  readonly camera: string;
+  readonly seq: number;
+  /** As the Frame of the same seq, ms since the epoch. */
+  readonly timestamp: number;
+  /** As the Frame of the same seq, ms media time. */
+  readonly pts: number;
+  /** Size of `data`, px. */
+  readonly width: number;
+  readonly height: number;
+  readonly format: 'i420';
+  /** width * height * 3 / 2 bytes. */
+  readonly data: Uint8Array;
+  /** The source picture's own size, px (detections are in these pixels). */
+  readonly srcWidth: number;
+  readonly srcHeight: number;
+}

@@ -47,6 +47,11 @@ export interface Metrics {
   /** Connections closed because they answered no protocol ping within a heartbeat interval. */
   readonly wsHeartbeatTimeouts: CounterMetric;
   readonly clientErrors: CounterMetric<'code'>;
+  /** WHEP video: display frames whose result never came, frames not sent, capture to WebRTC send (s), open sessions. */
+  readonly displayDropped: CounterMetric<'camera'>;
+  readonly videoSkipped: CounterMetric<'camera'>;
+  readonly videoLatency: HistogramMetric<'camera'>;
+  readonly whepSessions: GaugeMetric;
   /** Wall-clock capture time (ms epoch) of each camera's newest published frame, read by segstream_frame_age_seconds. */
   readonly newestPublished: Map<string, number>;
 }

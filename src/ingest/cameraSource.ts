@@ -1,11 +1,12 @@
-import ffmpeg from 'fluent-ffmpeg';
 import type { Readable } from 'node:stream';
 import { BehaviorSubject, Subject, type Observable } from 'rxjs';
-import { computeLetterbox, frameByteLength, redactText, SegstreamError, summariseString, toSegstreamError, urlSecrets, type Frame, type Letterbox, type Logger } from '../core/index.js';
-import { inputOptions, outputOptions } from './ffmpegArgs.js';
+import { computeLetterbox, frameByteLength, redactText, SegstreamError, summariseString, toSegstreamError, urlSecrets, type DisplayFrame, type Frame, type Letterbox, type Logger } from '../core/index.js';
+import { DisplayAssembler } from './displayAssembler.js';
+import { displayOutputOptions, displaySize, i420ByteLength, inputOptions, outputOptions } from './ffmpegArgs.js';
+import { FfmpegProcess } from './ffmpegProcess.js';
 import { FfmpegReport, isFrameLine, type FrameInfo, type StreamInfo } from './ffmpegReport.js';
 import { FrameAssembler } from './frameAssembler.js';
-import { FrameSync } from './frameSync.js';
+import { FrameSync, type SyncedFrame } from './frameSync.js';
 import { Pacer } from './pacer.js';
 import { isLive, type SourceSpec } from './sourceSpec.js';
 
@@ -51,6 +52,12 @@ export interface CameraSourceOptions {
    * its media root). Throwing E_SOURCE_REFUSED ends the camera in `failed`.
    */
   recheck?: () => SourceSpec;
+  /**
+   * > 0: the same ffmpeg also writes every decoded picture at display size (at most this
+   * wide, aspect kept, even sides) as I420 on its fd 3, delivered on `display$` just before
+   * the model frame of the same picture (same `seq`); 0 or absent: no display output, px.
+   */
+  displayMaxWidth?: number;
 }
 
 export const DEFAULT_SOURCE_OPTIONS: Omit<CameraSourceOptions, 'modelWidth' | 'modelHeight'> = {
@@ -83,9 +90,10 @@ interface RunOutcome {
 export class CameraSource {
   readonly camera: string;
   private readonly framesSubject = new Subject<Frame>();
+  private readonly displaySubject = new Subject<DisplayFrame>();
   private readonly statusSubject: BehaviorSubject<SourceStatus>;
   private readonly secrets: string[];
-  private command: ffmpeg.FfmpegCommand | undefined;
+  private command: FfmpegProcess | undefined;
   private output: Readable | undefined;
   private stopped = false;
   /** Backpressure from the pipeline (files read as fast as possible). */
@@ -120,6 +128,14 @@ export class CameraSource {
     return this.framesSubject.asObservable();
   }
 
+  /**
+   * With `displayMaxWidth`: each decoded picture at display size, emitted just before the
+   * model frame of the same picture (same seq); completes with frames$.
+   */
+  get display$(): Observable<DisplayFrame> {
+    return this.displaySubject.asObservable();
+  }
+
   get status$(): Observable<SourceStatus> {
     return this.statusSubject.asObservable();
   }
@@ -135,7 +151,7 @@ export class CameraSource {
 
   /** The running ffmpeg's process id, if one runs (for monitoring and fault tests). */
   get ffmpegPid(): number | undefined {
-    return (this.command as { ffmpegProc?: { pid?: number } } | undefined)?.ffmpegProc?.pid;
+    return this.command?.pid;
   }
 
   /** The source's URL as it may be shown: credentials replaced by `***`. */
@@ -148,7 +164,10 @@ export class CameraSource {
     this.loopDone = this.loop()
       .catch((err: unknown) => this.setStatus('failed', this.redactError(toSegstreamError(err, 'E_SOURCE_FAILED'))))
       // No more frames will come: a file ended or failed, or the source was stopped.
-      .finally(() => this.framesSubject.complete());
+      .finally(() => {
+        this.displaySubject.complete();
+        this.framesSubject.complete();
+      });
   }
 
   /** Stop reading from ffmpeg (backpressure for files read as fast as possible). */
@@ -277,11 +296,15 @@ export class CameraSource {
   /** Runs one ffmpeg process until it exits; never rejects. */
   private run(target: SourceSpec, seekS: number): Promise<RunOutcome> {
     const { modelWidth, modelHeight } = this.options;
+    const displayMaxWidth = this.options.displayMaxWidth ?? 0;
     const assembler = new FrameAssembler(frameByteLength(modelWidth, modelHeight, 'rgb24'));
+    // Display bytes ahead of their report line: a frame or two (ffmpeg writes both outputs of
+    // one picture together, just after its showinfo line); 32 MiB of them means out of step.
+    const displayAssembler = displayMaxWidth > 0 ? new DisplayAssembler(32 << 20) : undefined;
     const report = new FfmpegReport();
-    const sync = new FrameSync();
+    const sync = new FrameSync(64, displayAssembler !== undefined);
     const pacer = new Pacer();
-    const outbox: { data: Uint8Array; info: FrameInfo }[] = [];
+    const outbox: SyncedFrame[] = [];
     /** The last lines ffmpeg said about itself (not per-frame lines), redacted, for errors. */
     const tail: string[] = [];
     let stream: StreamInfo | undefined;
@@ -292,9 +315,12 @@ export class CameraSource {
     /** ffmpeg exited 0 / its stdout was read to the end: together with an empty outbox, the run is over. */
     let exitedOk = false;
     let outputEnded = false;
+    /** The display pipe was read to its end (true when there is none). */
+    let displayEnded = displayAssembler === undefined;
     let stallTimer: NodeJS.Timeout | undefined;
     let holdTimer: NodeJS.Timeout | undefined;
     let output: Readable | undefined;
+    let displayOut: Readable | undefined;
 
     return new Promise<RunOutcome>((resolve) => {
       const finish = (error?: SegstreamError): void => {
@@ -307,6 +333,7 @@ export class CameraSource {
         this.output = undefined;
         // Read what is left to its end (and drop it): a pipe left paused is never closed.
         output?.resume();
+        displayOut?.resume();
         resolve({ ...(error ? { error: this.redactError(error) } : {}), frames });
       };
       const fail = (code: 'E_SOURCE_FAILED' | 'E_SOURCE_STALLED', message: string): void => {
@@ -358,35 +385,46 @@ export class CameraSource {
             }
           }
           outbox.shift();
-          this.emit(next.data, next.info, t, stream, seekS);
+          this.emit(next, t, stream, seekS);
           frames++;
         }
         if (this.holding) {
           this.holding = false;
           this.applyFlow();
         }
-        if (exitedOk && outputEnded && outbox.length === 0) finish();
+        if (exitedOk && outputEnded && displayEnded && outbox.length === 0) finish();
       };
-      const accept = (pairs: { data: Uint8Array; info: FrameInfo }[]): void => {
+      const accept = (pairs: SyncedFrame[]): void => {
         if (settled) return;
+        if (displayAssembler && !displayAssembler.inStep) return fail('E_SOURCE_FAILED', 'ffmpeg display frames and frame reports no longer correspond');
         if (!sync.inStep) return fail('E_SOURCE_FAILED', 'ffmpeg frame reports and frames no longer correspond');
         if (pairs.length === 0) return;
         outbox.push(...pairs);
         if (holdTimer === undefined) drain();
       };
 
-      const command = ffmpeg(target.url)
-        .inputOptions(inputOptions(target, this.options, seekS))
-        .outputOptions(outputOptions(modelWidth, modelHeight))
-        .on('start', (line: string) => {
-          // fluent-ffmpeg spawns asynchronously: a stop() before this point could not kill it.
-          if (this.stopped) command.kill('SIGKILL');
-          else this.log?.debug({ ffmpeg: this.redact(line) }, 'ffmpeg started');
-        })
+      const args = [
+        ...inputOptions(target, this.options, seekS),
+        '-i',
+        target.url,
+        ...outputOptions(modelWidth, modelHeight),
+        'pipe:1',
+        ...(displayAssembler ? displayOutputOptions(displayMaxWidth, 3) : []),
+      ];
+      const command = new FfmpegProcess(args, displayAssembler ? 1 : 0);
+      this.log?.debug({ ffmpeg: this.redact(['ffmpeg', ...args].join(' ')) }, 'ffmpeg started');
+      command
         .on('stderr', (line: string) => {
           if (settled) return;
           const fact = report.push(line);
-          if (fact?.kind === 'frame') return accept(sync.pushInfo(fact.frame));
+          if (fact?.kind === 'frame') {
+            const pairs = sync.pushInfo(fact.frame);
+            if (displayAssembler) {
+              const size = displaySize(fact.frame.width, fact.frame.height, displayMaxWidth);
+              for (const d of displayAssembler.expect(i420ByteLength(size.width, size.height))) pairs.push(...sync.pushDisplay(d));
+            }
+            return accept(pairs);
+          }
           if (fact?.kind === 'duration') this.durationS = fact.durationS;
           else if (fact?.kind === 'stream') stream = fact.stream;
           if (!isFrameLine(line) && line.trim() !== '') {
@@ -411,8 +449,24 @@ export class CameraSource {
           if (!settled && holdTimer === undefined) drain();
         });
       this.command = command;
-      const out = command.pipe() as Readable;
+      const out = command.stdout;
       output = out;
+      const disp = command.extra[0];
+      if (displayAssembler && disp) {
+        displayOut = disp;
+        disp.on('data', (chunk: Buffer) => {
+          if (settled) return;
+          armStall();
+          const pairs: SyncedFrame[] = [];
+          for (const d of displayAssembler.push(chunk)) pairs.push(...sync.pushDisplay(d));
+          accept(pairs);
+        });
+        disp.on('end', () => {
+          displayEnded = true;
+          if (!settled && holdTimer === undefined) drain();
+        });
+        disp.on('error', () => undefined);
+      }
       this.output = out;
       this.applyFlow();
       armStall();
@@ -431,7 +485,7 @@ export class CameraSource {
   }
 
   /** Publishes one frame; a change of source size re-letterboxes and is reported in the status. */
-  private emit(data: Uint8Array, info: FrameInfo, mediaMs: number, stream: StreamInfo | undefined, seekS: number): void {
+  private emit({ data, info, display }: SyncedFrame, mediaMs: number, stream: StreamInfo | undefined, seekS: number): void {
     let lb = this.letterbox;
     const resized = lb !== undefined && (lb.srcWidth !== info.width || lb.srcHeight !== info.height);
     if (lb === undefined || resized) {
@@ -448,10 +502,16 @@ export class CameraSource {
       const pos = seekS + info.ptsS + 0.5 / frameRate(stream);
       this.positionS = this.durationS ? pos % this.durationS : pos;
     }
+    const seq = this.seq++;
+    const timestamp = Date.now();
+    if (display) {
+      const size = displaySize(info.width, info.height, this.options.displayMaxWidth ?? 0);
+      this.displaySubject.next({ camera: this.camera, seq, timestamp, pts: mediaMs, width: size.width, height: size.height, format: 'i420', data: display, srcWidth: info.width, srcHeight: info.height });
+    }
     this.framesSubject.next({
       camera: this.camera,
-      seq: this.seq++,
-      timestamp: Date.now(),
+      seq,
+      timestamp,
       pts: mediaMs,
       width: lb.dstWidth,
       height: lb.dstHeight,

@@ -95,3 +95,42 @@ export function letterboxFilter(modelWidth: number, modelHeight: number): string
 export function outputOptions(modelWidth: number, modelHeight: number): string[] {
   return ['-map', '0:v:0', '-an', '-sn', '-dn', '-vf', letterboxFilter(modelWidth, modelHeight), '-fps_mode', 'passthrough', '-pix_fmt', 'rgb24', '-f', 'rawvideo'];
 }
+
+/** Display frames are at most this wide unless told otherwise, px. */
+export const DEFAULT_DISPLAY_MAX_WIDTH = 1280;
+
+/**
+ * The display size of a `srcWidth` x `srcHeight` picture: its own size, scaled down (aspect
+ * kept) to at most `maxWidth`, both sides even (I420 halves them for chroma), at least 2 px.
+ * displayFilter makes ffmpeg compute exactly this (same IEEE operations in the same order).
+ */
+export function displaySize(srcWidth: number, srcHeight: number, maxWidth: number): { width: number; height: number } {
+  const width = Math.max(2, 2 * Math.trunc(Math.min(srcWidth, maxWidth) / 2));
+  const height = Math.max(2, 2 * Math.trunc((srcHeight * width) / srcWidth / 2 + 0.5));
+  return { width, height };
+}
+
+/** Bytes of one I420 (yuv420p) picture of even size. */
+export function i420ByteLength(width: number, height: number): number {
+  return width * height + 2 * ((width / 2) * (height / 2));
+}
+
+/**
+ * The display picture: scaled from the decoded size (`iw`, `ih`, so a resolution change is
+ * followed at once) to displaySize's size, as yuv420p, which WebRTC encoders take as is.
+ */
+export function displayFilter(maxWidth: number): string {
+  const w = `max(2,2*trunc(min(iw,${maxWidth})/2))`;
+  const h = `max(2,2*trunc(ih*${w}/iw/2+0.5))`;
+  return [`scale=w='${w}':h='${h}':flags=bilinear`, 'format=yuv420p'].join(',');
+}
+
+/**
+ * The second output of the same ffmpeg process: the same decoded frames (every one once) at
+ * display size as raw yuv420p, written to file descriptor `fd` (the process's own pipe).
+ */
+export function displayOutputOptions(maxWidth: number, fd = 3): string[] {
+  // -autoscale 0: ffmpeg would otherwise scale every frame after a resolution change back to
+  // the first frame's size (the encoder's), stretching it.
+  return ['-map', '0:v:0', '-an', '-sn', '-dn', '-vf', displayFilter(maxWidth), '-autoscale', '0', '-fps_mode', 'passthrough', '-pix_fmt', 'yuv420p', '-f', 'rawvideo', `pipe:${fd}`];
+}

@@ -30,7 +30,7 @@ export class AccessPolicy {
   }
 
   /** Undefined when the request may go on; else the refusal (E_ORIGIN_REFUSED: 403, E_UNAUTHORIZED: 401). */
-  check(req: IncomingMessage, secure: boolean): SegstreamError | undefined {
+  check(req: IncomingMessage, secure: boolean, originOnly = false): SegstreamError | undefined {
     const origin = req.headers.origin;
     if (origin !== undefined && !this.originAllowed(origin, req, secure)) {
       return new SegstreamError('E_ORIGIN_REFUSED', `requests from origin ${summariseString(origin, 80)} are not allowed`, {
@@ -38,7 +38,7 @@ export class AccessPolicy {
         actual: summariseString(origin, 80),
       });
     }
-    if (this.digest === undefined) return undefined;
+    if (this.digest === undefined || originOnly) return undefined;
     const given = tokenOf(req);
     if (given === undefined) return new SegstreamError('E_UNAUTHORIZED', 'an access token is required: Authorization: Bearer <token>, or ?token=<token>');
     if (!timingSafeEqual(sha256(given), this.digest)) return new SegstreamError('E_UNAUTHORIZED', 'the access token is wrong');

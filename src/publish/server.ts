@@ -279,7 +279,9 @@ export class PublishServer {
     const path = (req.url ?? '/').split('?')[0]!;
     const route = this.routes.find((r) => (r.prefix ? path.startsWith(r.path) : path === r.path));
     if (route && !route.public) {
-      const refused = this.access.check(req, this.secure);
+      // A CORS preflight carries no credentials: it is judged by its origin alone (what it
+      // precedes needs the token).
+      const refused = this.access.check(req, this.secure, req.method === 'OPTIONS');
       if (refused) return this.refuseHttp(req, res, refused);
     }
     if (route) return route.handle(req, res, path);

@@ -79,7 +79,8 @@ describe('dashboard in headless Chromium (real app, model, clip)', () => {
       parseConfig({
         cameras: [{ id: 'road', url: CLIP, loop: true }],
         inference: { model: MODEL, threads: 1 },
-        server: { host: '127.0.0.1', port: 0, token: TOKEN },
+        // WHEP off: the canvas overlay drawn from the mask stream is what these tests read back.
+        server: { host: '127.0.0.1', port: 0, token: TOKEN, whep: false },
       }),
     );
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
@@ -297,5 +298,38 @@ describe('dashboard in headless Chromium (real app, model, clip)', () => {
     expect(result.afterStop).toEqual({ srcObject: null, pc: 'closed' });
     expect(errors).toEqual([]);
     await context.close();
+  });
+});
+
+describe('dashboard with the WHEP video (real app, wrtc, headless Chromium)', () => {
+  it('plays each camera as WebRTC video with the overlay burned in (decoded frames, videoWidth > 0), the canvas on top for prompts', async () => {
+    execFileSync(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', join(REPO, 'tsconfig.web.json')], { stdio: 'inherit' });
+    const app = await startApp(
+      parseConfig({
+        cameras: [{ id: 'road', url: CLIP, loop: true }],
+        inference: { model: MODEL, threads: 1 },
+        server: { host: '127.0.0.1', port: 0 },
+      }),
+    );
+    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('console', (m) => void (m.type() === 'error' && errors.push(m.text())));
+      page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+      await page.goto(`http://127.0.0.1:${app.address.port}/`);
+      await page.waitForSelector('section.tile[data-camera="road"].has-video', { timeout: 30_000 });
+      const video = page.locator('section.tile[data-camera="road"] video');
+      await expect.poll(() => video.evaluate((v: HTMLVideoElement) => v.videoWidth), { timeout: 20_000 }).toBeGreaterThan(0);
+      // Frames keep being decoded: the playback position moves on.
+      const t0 = await video.evaluate((v: HTMLVideoElement) => v.currentTime);
+      await expect.poll(() => video.evaluate((v: HTMLVideoElement) => v.currentTime), { timeout: 10_000 }).toBeGreaterThan(t0);
+      await page.screenshot({ path: join(REPO, 'test-artifacts/dashboard-whep.png') });
+      expect(errors).toEqual([]);
+      expect(Number(/segstream_whep_sessions (\d+)/.exec(await (await fetch(`http://127.0.0.1:${app.address.port}/metrics`)).text())?.[1])).toBe(1);
+    } finally {
+      await browser.close();
+      await app.close();
+    }
   });
 });

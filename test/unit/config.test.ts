@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { engineOptions, liveTrackerOptions, parseConfig, SECTIONS, type ConfigInput } from '../../src/config/index.js';
+import { engineOptions, liveTrackerOptions, parseConfig, resolveCameras, SECTIONS, type ConfigInput } from '../../src/config/index.js';
 import type { SegstreamError } from '../../src/core/errors.js';
 import { parseTrackerOptions } from '../../src/tracking/index.js';
 import { thrownSegstreamError } from '../helpers/errors.js';
@@ -31,10 +31,10 @@ function expectFieldError(input: unknown, field: string, code: 'E_CONFIG' | 'E_S
 describe('parseConfig: defaults', () => {
   it('an empty configuration gets every section with every default, and no cameras', () => {
     expect(parseConfig({})).toEqual({
-      server: { host: '0.0.0.0', port: 8080, maxMessageBytes: 16 * 1024, maxBufferedBytes: 4 * 1024 * 1024, slowClientTimeoutMs: 10_000, slowClientCloseGraceMs: 10_000, maxClients: 256, heartbeatIntervalMs: 15_000, allowOrigins: [] },
+      server: { host: '0.0.0.0', port: 8080, maxMessageBytes: 16 * 1024, maxBufferedBytes: 4 * 1024 * 1024, slowClientTimeoutMs: 10_000, slowClientCloseGraceMs: 10_000, maxClients: 256, whep: true, whepMaxViewersPerCamera: 16, whepMaxViewers: 64, heartbeatIntervalMs: 15_000, allowOrigins: [] },
       inference: { device: 'cpu', workers: 1, threads: 0, batch: 8, confidence: 0.25, iou: 0.7, agnosticNms: false, maxDetections: 100 },
       tracking: { enabled: true, highScore: 0.5, newScore: 0.6, maxAge: 1, targetMemory: 10, cameraMotion: false },
-      ingest: { realtime: true, loop: false, networkTimeoutS: 10, stallTimeoutS: 15, reconnectMinMs: 1000, reconnectMaxMs: 30_000, fastRetryWindowMs: 30_000, tlsVerify: true, mediaRoots: [], maxCameras: 64 },
+      ingest: { realtime: true, loop: false, networkTimeoutS: 10, stallTimeoutS: 15, reconnectMinMs: 1000, reconnectMaxMs: 30_000, fastRetryWindowMs: 30_000, tlsVerify: true, mediaRoots: [], maxCameras: 64, displayMaxWidth: 1280, displayRingFrames: 8 },
       cameras: [],
     });
   });
@@ -59,6 +59,21 @@ describe('parseConfig: defaults', () => {
   it('keeps the values it is given, at the bounds included', () => {
     const cfg = parseConfig({ server: { port: 65535 }, inference: { confidence: 1, device: 'cuda', workers: 16, agnosticNms: true }, ingest: { reconnectMinMs: 5000, reconnectMaxMs: 5000 } });
     expect([cfg.server.port, cfg.inference.confidence, cfg.inference.device, cfg.inference.workers, cfg.inference.agnosticNms, cfg.ingest.reconnectMaxMs]).toEqual([65535, 1, 'cuda', 16, true, 5000]);
+  });
+});
+
+describe('the WHEP video settings', () => {
+  it("give every camera's source the display output at ingest.displayMaxWidth while server.whep is on, and none when it is off", () => {
+    const on = parseConfig({ cameras: [cam('a')], ingest: { displayMaxWidth: 960 } });
+    expect(resolveCameras(on)[0]!.source.displayMaxWidth).toBe(960);
+    const off = parseConfig({ cameras: [cam('a')], server: { whep: false } });
+    expect(resolveCameras(off)[0]!.source.displayMaxWidth).toBe(0);
+  });
+
+  it('refuse viewer limits and display sizes out of bounds, naming the field', () => {
+    expect(configError({ server: { whepMaxViewersPerCamera: 0 } }).message).toContain('server.whepMaxViewersPerCamera');
+    expect(configError({ ingest: { displayMaxWidth: 8 } }).message).toContain('ingest.displayMaxWidth');
+    expect(configError({ ingest: { displayRingFrames: 65 } }).message).toContain('ingest.displayRingFrames');
   });
 });
 

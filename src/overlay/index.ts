@@ -1,0 +1,5 @@
+export * from './displayRing.js';
+export * from './font.js';
+export * from './i420.js';
+export * from './scene.js';
+export * from './overlayDrawer.js';

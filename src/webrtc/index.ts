@@ -1,0 +1,3 @@
+export * from './cameraVideo.js';
+export * from './whep.js';
+export * from './wrtc.js';
