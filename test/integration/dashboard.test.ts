@@ -320,10 +320,10 @@ describe('dashboard with the WHEP video (real app, wrtc, headless Chromium)', ()
       await page.goto(`http://127.0.0.1:${app.address.port}/`);
       await page.waitForSelector('section.tile[data-camera="road"].has-video', { timeout: 30_000 });
       const video = page.locator('section.tile[data-camera="road"] video');
-      await expect.poll(() => video.evaluate((v: HTMLVideoElement) => v.videoWidth), { timeout: 20_000 }).toBeGreaterThan(0);
+      await expect.poll(() => video.evaluate((v) => (v as unknown as { videoWidth: number }).videoWidth), { timeout: 20_000 }).toBeGreaterThan(0);
       // Frames keep being decoded: the playback position moves on.
-      const t0 = await video.evaluate((v: HTMLVideoElement) => v.currentTime);
-      await expect.poll(() => video.evaluate((v: HTMLVideoElement) => v.currentTime), { timeout: 10_000 }).toBeGreaterThan(t0);
+      const t0 = await video.evaluate((v) => (v as unknown as { currentTime: number }).currentTime);
+      await expect.poll(() => video.evaluate((v) => (v as unknown as { currentTime: number }).currentTime), { timeout: 10_000 }).toBeGreaterThan(t0);
       await page.screenshot({ path: join(REPO, 'test-artifacts/dashboard-whep.png') });
       expect(errors).toEqual([]);
       expect(Number(/segstream_whep_sessions (\d+)/.exec(await (await fetch(`http://127.0.0.1:${app.address.port}/metrics`)).text())?.[1])).toBe(1);
