@@ -362,4 +362,31 @@ describe('fuzz: a running service under a barrage of hostile clients', () => {
     await c.frames(2, 'road');
     c.close();
   });
+
+  it('WHEP and the dashboard files under hostile requests: never a 5xx, the camera and the process go on', async () => {
+    const road = app.cameras.require('road');
+    const r = rng(SEED + 4);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+    const bodies = randomCases(SEED + 5, 120, 2048).map((c) => c.text);
+    const garbageSdp = ['v=0', 'v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n', `v=0\r\n${'a=x\r\n'.repeat(500)}`, 'm=audio 9 RTP/AVP 0\r\n', '\u0000\u0001'];
+    const paths = ['/whep/road', '/whep/road/', '/whep/road/nosuchsession', '/whep/nope', '/whep/', '/whep/%2e%2e/etc', '/whep/road/../../api/cameras', '/assets/', '/assets/../package.json', '/assets/%2e%2e%2fpackage.json', '/assets/x.js', '/', '/index.html'];
+    const types = ['application/sdp', 'application/trickle-ice-sdpfrag', 'text/plain', 'application/json', undefined];
+    for (let i = 0; i < 200; i++) {
+      const method = pick(['GET', 'POST', 'PATCH', 'DELETE', 'OPTIONS', 'PUT', 'HEAD']);
+      const path = pick(paths);
+      const type = pick(types);
+      const body = method === 'GET' || method === 'HEAD' ? undefined : r() < 0.5 ? pick(garbageSdp) : pick(bodies);
+      const res = await fetch(`http://127.0.0.1:${port}${path}`, { method, ...(body === undefined ? {} : { body }), headers: type === undefined ? {} : { 'content-type': type } });
+      await res.arrayBuffer();
+      if (res.status >= 500) wrong.push(`${method} ${path} (${type}): HTTP ${res.status}`);
+    }
+    expect(wrong).toEqual([]);
+    expect(app.cameras.require('road')).toBe(road);
+    expect(processErrors).toEqual([]);
+    expect(logLines.filter((l) => (l['level'] as number) >= 50)).toEqual([]);
+    const c = await TestClient.connect(port);
+    await c.frames(2, 'road');
+    c.close();
+  });
 });
+
