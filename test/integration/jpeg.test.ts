@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { startApp, type App } from '../../src/app.js';
+import { connect as connectClient, type JpegFrame } from '../../src/client/index.js';
 import { parseConfig } from '../../src/config/index.js';
 import { decodeJpegMessage, jpegHeaderSchema, type FrameMessage, type JpegHeader } from '../../src/protocol/index.js';
 import { CCTV_640x480 } from '../helpers/media.js';
@@ -171,5 +173,26 @@ describe('JPEG frames over the WebSocket (real ffmpeg, model, overlay worker and
     }
     expect(compared).toBeGreaterThanOrEqual(3);
     expect(await encoded(true)).toBeGreaterThan(before[0]!);
+  });
+
+  it('segstream/client emits JPEG frames as jpeg events, asked for again after a subscribe without options', async () => {
+    const client = connectClient({ url: `ws://127.0.0.1:${app.address.port}`, WebSocket: WebSocket as never, reconnect: false });
+    try {
+      const got: JpegFrame[] = [];
+      client.on('jpeg', (f) => got.push(f));
+      expect(await client.subscribe(['road'], { jpeg: { fps: 3, overlay: false } })).toMatchObject({ jpeg: { fps: 3, overlay: false } });
+      const deadline = Date.now() + 10_000;
+      while (got.length < 3 && Date.now() < deadline) await sleep(100);
+      expect(got.length).toBeGreaterThanOrEqual(3);
+      const meta = await sharp(got[0]!.jpeg).metadata();
+      expect([meta.format, meta.width, meta.height]).toEqual(['jpeg', got[0]!.header.width, got[0]!.header.height]);
+      expect(got[0]!.header).toMatchObject({ type: 'jpeg', camera: 'road', overlay: false });
+      expect(client.malformed).toBe(0);
+      // A subscribe without options keeps the JPEG frames asked for; null stops them.
+      expect(await client.subscribe('*')).toMatchObject({ cameras: '*', jpeg: { fps: 3, overlay: false } });
+      expect((await client.subscribe('*', { jpeg: null })).jpeg).toBeUndefined();
+    } finally {
+      client.close();
+    }
   });
 });
