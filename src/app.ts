@@ -9,10 +9,10 @@ import { CameraStateStore, defaultModelPath, engineOptions, liveTrackerOptions, 
 import { createMetrics, type Metrics } from './metrics.js';
 import { InferenceEngine, inferLatest, readModelFile, type StageTimings } from './pipeline/index.js';
 import { dashboardRoutes, FrameMessages, PublishServer, type FrameBody } from './publish/index.js';
-import type { HelloMessage, StatusMessage, TargetEndedMessage, TargetReattachedMessage } from './protocol/index.js';
+import type { HelloMessage, JpegHeader, StatusMessage, TargetEndedMessage, TargetReattachedMessage } from './protocol/index.js';
 import type { TargetedFrame } from './cameraTargets.js';
 import { ClipThreadSelector } from './prompts/index.js';
-import { OverlayDrawer } from './overlay/index.js';
+import { OverlayDrawer, type JpegDemand } from './overlay/index.js';
 import { loadWrtc, WhepServer } from './webrtc/index.js';
 import type { Camera } from './cameras/index.js';
 
@@ -102,7 +102,16 @@ export async function startApp(initial: Config, options: AppOptions = {}): Promi
   const cameras = new CameraManager(
     {
       ...(drawer
-        ? { video: { drawer, wrtc: loadWrtc, ringFrames: config.ingest.displayRingFrames, onSent: (camera: string, seq: number, drawMs: number, latencyMs: number) => videoSent.next({ camera, seq, drawMs, latencyMs }) } }
+        ? {
+            video: {
+              drawer,
+              wrtc: loadWrtc,
+              ringFrames: config.ingest.displayRingFrames,
+              onSent: (camera: string, seq: number, drawMs: number, latencyMs: number) => videoSent.next({ camera, seq, drawMs, latencyMs }),
+              // JPEG frames over the WebSocket: encoded only while a client asks (the server is made below).
+              jpeg: { demand: (camera: string): JpegDemand => server.jpegDemand(camera), encoded: (header: JpegHeader, jpeg: Buffer): void => server.publishJpeg(header, jpeg) },
+            },
+          }
         : {}),
       model: info,
       trackerOptions: config.tracking.enabled ? liveTrackerOptions(config.tracking, config.inference.confidence) : null,
@@ -112,7 +121,7 @@ export async function startApp(initial: Config, options: AppOptions = {}): Promi
     },
     config.ingest.maxCameras,
   );
-  const server = new PublishServer(
+  const server: PublishServer = new PublishServer(
     {
       host: config.server.host,
       port: config.server.port,
@@ -124,7 +133,8 @@ export async function startApp(initial: Config, options: AppOptions = {}): Promi
       maxClients: config.server.maxClients,
       heartbeatIntervalMs: config.server.heartbeatIntervalMs,
       // What hello offers besides mask formats: set true by whoever serves JPEG frames or WHEP.
-      offers: { jpeg: false, whep: drawer !== undefined },
+      // JPEG frames and WHEP both come from the display output, which server.whep turns on.
+      offers: { jpeg: drawer !== undefined, whep: drawer !== undefined },
     },
     {
       hello: (): Omit<HelloMessage, 'type' | 'protocol' | 'offers'> => ({
@@ -228,7 +238,7 @@ export async function startApp(initial: Config, options: AppOptions = {}): Promi
     const latencyMs = Date.now() - seg.frame.timestamp;
     cam.notePublished(seg.frame.timestamp, latencyMs);
     published.next({ message, frames, timings: { ...seg.timings, publishMs }, latencyMs });
-    // After the message: the video's drawing runs on the overlay thread.
+    // After the message: the video's drawing and the JPEG frames' run on the overlay thread.
     cam.sendVideo(out);
   }
 

@@ -23,6 +23,8 @@ export interface Metrics extends CoreMetrics {
   videoSkipped: Counter<'camera'>;
   videoLatency: Histogram<'camera'>;
   whepSessions: Gauge;
+  jpegEncoded: Counter<'camera' | 'overlay'>;
+  jpegReplaced: Counter<'camera' | 'overlay'>;
   /** Wall-clock capture time (ms epoch) of each camera's newest published frame, read by segstream_frame_age_seconds. */
   newestPublished: Map<string, number>;
 }
@@ -63,5 +65,7 @@ export function createMetrics(): Metrics {
     videoSkipped: new Counter({ name: 'segstream_video_frames_skipped_total', help: 'Segmented frames not sent as WHEP video: a newer one came while the overlay was drawn, or drawing failed', labelNames: ['camera'], ...r }),
     videoLatency: new Histogram({ name: 'segstream_video_latency_seconds', help: 'Capture to WebRTC send (overlay drawn) of WHEP video frames', labelNames: ['camera'], buckets: [0.01, 0.025, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2], ...r }),
     whepSessions: new Gauge({ name: 'segstream_whep_sessions', help: 'Open WHEP sessions (viewers), all cameras', ...r }),
+    jpegEncoded: new Counter({ name: 'segstream_jpeg_frames_encoded_total', help: 'JPEG frames encoded for WebSocket clients (subscribe jpeg), by camera and overlay drawn or not', labelNames: ['camera', 'overlay'], ...r }),
+    jpegReplaced: new Counter({ name: 'segstream_jpeg_frames_replaced_total', help: 'JPEG frames not encoded: a newer frame replaced them while the previous one of the same camera and variant was encoded', labelNames: ['camera', 'overlay'], ...r }),
   };
 }

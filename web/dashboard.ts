@@ -3,6 +3,8 @@ import { CameraTile } from './tile.js';
 
 /** The access token is kept for this tab only (sessionStorage), never in the URL of the page. */
 const TOKEN_KEY = 'segstream.token';
+/** JPEG frames a second per camera when a tile falls back to them (no WebRTC). */
+const JPEG_FPS = 10;
 /** Failed reconnects after which the token is checked again (it may have changed on the server). */
 const RECHECK_AFTER_ATTEMPTS = 3;
 
@@ -76,6 +78,7 @@ function start(token: string | undefined): SegstreamClient {
       return tile;
     }
     tile = new CameraTile(view, client, token);
+    tile.onNeedsJpeg = () => updateJpeg();
     tiles.set(view.id, tile);
     grid.append(tile.root);
     tile.onConnection(client.state === 'open' ? 'open' : 'connecting');
@@ -85,6 +88,19 @@ function start(token: string | undefined): SegstreamClient {
   const remove = (id: string): void => {
     tiles.get(id)?.close();
     tiles.delete(id);
+    updateJpeg();
+  };
+  // Without WebRTC (blocked UDP, no WHEP): clean JPEG frames over the WebSocket under the
+  // canvas overlay, asked for while some tile has no live video (the subscription covers every
+  // camera; tiles with video ignore theirs).
+  let jpegOn = false;
+  const updateJpeg = (): void => {
+    const want = client.hello?.offers?.jpeg === true && [...tiles.values()].some((t) => t.needsJpeg);
+    if (want === jpegOn) return;
+    jpegOn = want;
+    client.subscribe('*', { jpeg: want ? { fps: JPEG_FPS, overlay: false } : null }).catch(() => {
+      jpegOn = !want;
+    });
   };
   const showEmpty = (): void => void (empty.hidden = tiles.size > 0);
 
@@ -92,10 +108,12 @@ function start(token: string | undefined): SegstreamClient {
     const ids = new Set(hello.cameras.map((c) => c.id));
     for (const id of [...tiles.keys()]) if (!ids.has(id)) remove(id);
     for (const c of hello.cameras) add(c);
+    updateJpeg();
     $<HTMLElement>('#model').textContent = `${hello.model.file} · ${hello.model.classes.length} classes`;
     showEmpty();
   });
   client.on('frame', (m) => tiles.get(m.camera)?.onFrame(m));
+  client.on('jpeg', (f) => tiles.get(f.header.camera)?.onJpeg(f));
   client.on('status', (m) => {
     if (m.state === 'removed') remove(m.camera);
     else (tiles.get(m.camera) ?? add({ id: m.camera, state: m.state })).onStatus(m);

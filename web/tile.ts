@@ -3,6 +3,7 @@ import {
   watchWhep,
   type CameraView,
   type FrameMessage,
+  type JpegFrame,
   type PromptClearedMessage,
   type PromptOkMessage,
   type SegstreamClient,
@@ -20,6 +21,8 @@ const FPS_WINDOW_MS = 2000;
 const LIST_INTERVAL_MS = 250;
 /** Lines kept in a tile's event log. */
 const EVENT_LINES = 8;
+/** Frame messages kept to draw the overlay of the JPEG picture shown (by seq). */
+const RECENT_FRAMES = 60;
 /** Background (exclude) points waiting for the next click. */
 const EXCLUDE = [255, 40, 40] as const;
 
@@ -33,8 +36,10 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string,
 const fmt = (v: number | undefined, digits: number): string => (v === undefined ? '-' : v.toFixed(digits));
 
 /**
- * One camera: its video (WHEP) or, without it, a grey canvas, with the masks, boxes and ids of
- * its frame messages drawn over it; its state, rates and objects; prompts by pointer and text.
+ * One camera: its video (WHEP) or, without it, the JPEG frames of the WebSocket (when the
+ * server offers them; else grey) as the canvas background, with the masks, boxes and ids of
+ * its frame messages drawn over it (over a JPEG, those of the JPEG's own frame); its state,
+ * rates and objects; prompts by pointer and text.
  */
 export class CameraTile {
   readonly root: HTMLElement;
@@ -59,6 +64,13 @@ export class CameraTile {
   private down: PointerDown | undefined;
   private whep: WhepSession | undefined;
   private videoLive = false;
+  /** The newest decoded JPEG frame (the background without video), and the one waiting to be decoded. */
+  private backdrop: { bitmap: ImageBitmap; seq: number } | undefined;
+  private decoding = false;
+  private nextJpeg: JpegFrame | undefined;
+  private readonly recent = new Map<number, FrameMessage>();
+  /** Told when the tile starts or stops needing JPEG frames (it has no live video). */
+  onNeedsJpeg: ((needs: boolean) => void) | undefined;
   private closed = false;
   private listTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -144,8 +156,45 @@ export class CameraTile {
     await s?.stop().catch(() => {});
   }
 
+  /** Whether the tile wants JPEG frames: it has no live video. */
+  get needsJpeg(): boolean {
+    return !this.videoLive && !this.closed;
+  }
+
+  /** A JPEG frame of this camera: decoded off the main thread by the browser, shown under the overlay while there is no video. */
+  onJpeg(f: JpegFrame): void {
+    if (this.videoLive || this.closed) return;
+    if (this.decoding) {
+      this.nextJpeg = f;
+      return;
+    }
+    this.decoding = true;
+    createImageBitmap(new Blob([f.jpeg as Uint8Array<ArrayBuffer>], { type: 'image/jpeg' }))
+      .then((bitmap) => {
+        if (this.videoLive || this.closed) return bitmap.close();
+        this.backdrop?.bitmap.close();
+        this.backdrop = { bitmap, seq: f.header.seq };
+        if (!this.stats.video.textContent?.includes('JPEG')) this.stats.video.textContent = 'video: JPEG over WebSocket';
+        this.drawn = false;
+        this.schedule();
+      })
+      .catch(() => {})
+      .finally(() => {
+        this.decoding = false;
+        const next = this.nextJpeg;
+        this.nextJpeg = undefined;
+        if (next) this.onJpeg(next);
+      });
+  }
+
   private setVideo(live: boolean, label: string): void {
+    const before = this.videoLive;
     this.videoLive = live;
+    if (live) {
+      this.backdrop?.bitmap.close();
+      this.backdrop = undefined;
+    }
+    if (live !== before) this.onNeedsJpeg?.(!live);
     this.root.classList.toggle('has-video', live);
     this.stats.video.textContent = label;
     this.drawn = false;
@@ -158,6 +207,8 @@ export class CameraTile {
     while (this.frameTimes.length > 0 && this.frameTimes[0]! < now - FPS_WINDOW_MS) this.frameTimes.shift();
     if (!this.latest || this.latest.width !== m.width || this.latest.height !== m.height) this.resize(m.width, m.height);
     this.latest = m;
+    this.recent.set(m.seq, m);
+    if (this.recent.size > RECENT_FRAMES) this.recent.delete(this.recent.keys().next().value!);
     this.drawn = false;
     this.schedule();
   }
@@ -198,6 +249,8 @@ export class CameraTile {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.listTimer);
+    this.backdrop?.bitmap.close();
+    this.backdrop = undefined;
     void this.stopVideo('video: stopped');
     this.root.remove();
   }
@@ -278,14 +331,16 @@ export class CameraTile {
     const { ctx, canvas } = this;
     const W = canvas.width;
     const H = canvas.height;
+    // Without video: the newest JPEG frame (scaled from display to source px) with the overlay
+    // of its own frame message where it is still held; else grey with the newest frame's.
+    const backdrop = this.videoLive ? undefined : this.backdrop;
     if (this.videoLive) ctx.clearRect(0, 0, W, H);
+    else if (backdrop) ctx.drawImage(backdrop.bitmap, 0, 0, W, H);
     else {
-      // TODO(issue 9, part 1): without WebRTC the issue asks for JPEG frames over the WebSocket
-      // under this overlay; the server has no JPEG stream yet, so the tile draws on grey.
       ctx.fillStyle = css(BACKGROUND);
       ctx.fillRect(0, 0, W, H);
     }
-    const m = this.latest;
+    const m = (backdrop && this.recent.get(backdrop.seq)) || this.latest;
     const objects = m && m.width === W && m.height === H ? m.objects : [];
     if (objects.length > 0) {
       const layer = this.maskLayer.getContext('2d')!;

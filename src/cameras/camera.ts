@@ -8,7 +8,8 @@ import type { CameraConfig } from '../config/index.js';
 import type { TextSelector } from '../prompts/index.js';
 import type { TrackerOptionsInput } from '../tracking/index.js';
 import { CameraTargets, type EndedTarget, type TargetedFrame } from '../cameraTargets.js';
-import { DisplayRing, sceneOf, type OverlayDrawer } from '../overlay/index.js';
+import { CameraJpeg, DisplayRing, NO_JPEG_DEMAND, sceneOf, type JpegDemand, type OverlayDrawer } from '../overlay/index.js';
+import type { JpegHeader } from '../protocol/index.js';
 import { CameraVideo, type Wrtc } from '../webrtc/index.js';
 
 /** What cameras need for their WHEP video (absent: no video). */
@@ -19,6 +20,11 @@ export interface CameraVideoDeps {
   readonly ringFrames: number;
   /** A video frame went out: drawing time and capture -> send, ms. */
   readonly onSent?: (camera: string, seq: number, drawMs: number, latencyMs: number) => void;
+  /** JPEG frames for WebSocket clients: what they ask for now, and where encoded frames go. */
+  readonly jpeg?: {
+    demand(camera: string): JpegDemand;
+    encoded(header: JpegHeader, jpeg: Buffer): void;
+  };
 }
 
 /** A camera's state: its source's, or `disabled` (configured, not opened), or `removed`. */
@@ -59,6 +65,8 @@ export class Camera {
   readonly video: CameraVideo | null;
   /** Display frames waiting for their result. */
   private readonly ring: DisplayRing | null;
+  /** JPEG frames of the display picture (with the display output and JPEG deps), else null. */
+  private readonly jpeg: CameraJpeg | null;
   private readonly statusSubject = new Subject<CameraStatus>();
   private readonly subs: Subscription[] = [];
   private confidence: number;
@@ -99,9 +107,25 @@ export class Camera {
         },
         log,
       );
+      const j = v.jpeg;
+      this.jpeg = j
+        ? new CameraJpeg(
+            config.id,
+            v.drawer,
+            {
+              encoded: (header, jpeg) => {
+                deps.metrics.jpegEncoded.inc({ camera: this.id, overlay: String(header.overlay) });
+                j.encoded(header, jpeg);
+              },
+              replaced: (overlay) => deps.metrics.jpegReplaced.inc({ camera: this.id, overlay: String(overlay) }),
+            },
+            log,
+          )
+        : null;
     } else {
       this.ring = null;
       this.video = null;
+      this.jpeg = null;
     }
   }
 
@@ -197,9 +221,11 @@ export class Camera {
   }
 
   /**
-   * A published frame's WHEP video: its display frame out of the ring (the older ones there
-   * will get no result: dropped, counted) with the overlay of its own result, drawn and sent
-   * when someone watches.
+   * A published frame's WHEP video and JPEG frames: its display frame out of the ring (the
+   * older ones there will get no result: dropped, counted) with the overlay of its own result,
+   * drawn and sent when someone watches, and encoded as JPEG in the variants clients ask for
+   * at the rate they ask for. Each consumer but the last gets its own copy of the picture
+   * (each hands its buffer to the overlay thread).
    */
   sendVideo({ seg, targets }: TargetedFrame): void {
     const ring = this.ring;
@@ -207,8 +233,15 @@ export class Camera {
     const before = ring.dropped;
     const display = ring.take(seg.frame.seq);
     if (ring.dropped > before) this.deps.metrics.displayDropped.inc({ camera: this.id }, ring.dropped - before);
-    if (!display || this.video.viewerCount === 0) return;
-    this.video.offer(display, sceneOf(seg.detections, seg.classNames, targets, display.srcWidth, display.srcHeight));
+    if (!display) return;
+    const video = this.video.viewerCount > 0;
+    const jpegs = this.jpeg ? this.jpeg.wanted(display, this.deps.video?.jpeg?.demand(this.id) ?? NO_JPEG_DEMAND) : [];
+    if (!video && jpegs.length === 0) return;
+    const scene = video || jpegs.includes('overlay') ? sceneOf(seg.detections, seg.classNames, targets, display.srcWidth, display.srcHeight) : null;
+    let uses = Number(video) + jpegs.length;
+    const picture = (): typeof display => (--uses === 0 ? display : { ...display, data: new Uint8Array(display.data) });
+    for (const k of jpegs) this.jpeg!.offer(k, picture(), k === 'overlay' ? scene : null);
+    if (video) this.video.offer(picture(), scene!);
   }
 
   /** Display frames dropped: their result never came (or came after the ring let them go). */
@@ -271,12 +304,17 @@ export class Camera {
       await this.source?.stop();
       // Its viewers' sessions end with it (peers closed).
       this.video?.close();
+      this.jpeg?.close();
       this.ring?.clear();
       const ended = this.targets.endAll(reason).flatMap((e) => e.ended);
       for (const s of this.subs) s.unsubscribe();
       const { metrics } = this.deps;
       for (const m of [metrics.framesIn, metrics.framesDropped, metrics.framesProcessed, metrics.inferenceErrors, metrics.framesFailed, metrics.sourceRestarts, metrics.displayDropped, metrics.videoSkipped]) {
         m.remove({ camera: this.id });
+      }
+      for (const overlay of ['true', 'false']) {
+        metrics.jpegEncoded.remove({ camera: this.id, overlay });
+        metrics.jpegReplaced.remove({ camera: this.id, overlay });
       }
       metrics.latency.remove({ camera: this.id });
       metrics.videoLatency.remove({ camera: this.id });

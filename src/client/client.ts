@@ -1,5 +1,6 @@
 import { backoffDelay, checkBackoff, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { Emitter } from './emitter.js';
+import { decodeJpegFrame } from './jpeg.js';
 import { SegstreamClientError } from './errors.js';
 import { MessageQueue } from './queue.js';
 import { PendingRequests } from './requests.js';
@@ -10,6 +11,8 @@ import {
   type ErrorMessage,
   type FrameMessage,
   type HelloMessage,
+  type JpegFrame,
+  type JpegOptions,
   type PongMessage,
   type PromptClearedMessage,
   type PromptOkMessage,
@@ -52,6 +55,8 @@ export interface ConnectOptions {
   requestTimeoutMs?: number;
   /** The cameras to receive frames of, (re)sent on every connect; default every camera. */
   cameras?: string[] | '*';
+  /** JPEG frames to ask for (binary messages, `jpeg` events), (re)sent on every connect; default none. */
+  jpeg?: JpegOptions;
   /** Messages an async iterator holds for a reader that falls behind (oldest dropped). */
   iteratorCapacity?: number;
 }
@@ -81,6 +86,8 @@ export interface ClientEvents {
   'prompt.cleared': (m: PromptClearedMessage) => void;
   pong: (m: PongMessage) => void;
   subscribed: (m: SubscribedMessage) => void;
+  /** A JPEG frame (subscribed with `jpeg`): its header and the JPEG bytes (not a ServerMessage: no `message` event). */
+  jpeg: (f: JpegFrame) => void;
   /** Every error reply, also those that reject a request. */
   error: (m: ErrorMessage) => void;
   /** Every message, whatever its type. */
@@ -129,6 +136,7 @@ export class SegstreamClient {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private attempt = 0;
   private subscription: string[] | '*' | undefined;
+  private jpeg: JpegOptions | undefined;
   private current: ConnectionState = 'connecting';
   private latestHello: HelloMessage | undefined;
   /** Messages that were not JSON objects with a known `type` (ignored). */
@@ -144,6 +152,7 @@ export class SegstreamClient {
     if (!(this.timeoutMs > 0)) throw new TypeError(`requestTimeoutMs must be > 0, got ${this.timeoutMs}`);
     this.capacity = options.iteratorCapacity ?? DEFAULT_ITERATOR_CAPACITY;
     this.subscription = options.cameras;
+    this.jpeg = options.jpeg;
     this.open();
   }
 
@@ -183,12 +192,21 @@ export class SegstreamClient {
     return this.whenOpen(Date.now() + timeoutMs, 'ready()');
   }
 
-  /** Receive frames of these cameras only (default all, cameras added later included); kept for reconnects. */
-  async subscribe(cameras: string[] | '*' = '*'): Promise<SubscribedMessage> {
+  /**
+   * Receive frames of these cameras only (default all, cameras added later included); kept for
+   * reconnects. `options.jpeg` asks for JPEG frames of them (`jpeg` events; null: none any
+   * more); omitted, the JPEG frames asked for before stay.
+   */
+  async subscribe(cameras: string[] | '*' = '*', options: { jpeg?: JpegOptions | null } = {}): Promise<SubscribedMessage> {
     this.subscription = cameras;
+    if (options.jpeg !== undefined) this.jpeg = options.jpeg ?? undefined;
     const deadline = Date.now() + this.timeoutMs;
     await this.whenOpen(deadline, 'subscribe');
-    return this.sendInOrder<SubscribedMessage>({ type: 'subscribe', cameras }, deadline);
+    return this.sendInOrder<SubscribedMessage>(this.subscribeMessage(), deadline);
+  }
+
+  private subscribeMessage(): ClientMessage & { type: 'subscribe' } {
+    return { type: 'subscribe', cameras: this.subscription ?? '*', ...(this.jpeg ? { jpeg: this.jpeg } : {}) };
   }
 
   /** A prompt (exactly one of points, box, text; source-frame px): resolves with `prompt.ok`, rejects with the server's error code. */
@@ -224,6 +242,8 @@ export class SegstreamClient {
   private open(): void {
     const ws = new this.Ws(this.url);
     this.ws = ws;
+    // JPEG frames as ArrayBuffers (browsers default to Blobs; `ws` gives Buffers either way).
+    (ws as { binaryType?: string }).binaryType = 'arraybuffer';
     ws.onmessage = (ev: { data: unknown }) => this.onMessage(ev.data);
     let error: string | undefined;
     ws.onclose = (ev: { code: number; reason: string }) => this.onClose(ws, ev.code, ev.reason, error);
@@ -234,6 +254,17 @@ export class SegstreamClient {
   }
 
   private onMessage(data: unknown): void {
+    if (typeof data !== 'string' && (data instanceof ArrayBuffer || ArrayBuffer.isView(data))) {
+      let frame: JpegFrame;
+      try {
+        frame = decodeJpegFrame(data);
+      } catch {
+        this.malformed++;
+        return;
+      }
+      this.events.emit('jpeg', frame);
+      return;
+    }
     let m: ServerMessage;
     try {
       const parsed: unknown = typeof data === 'string' ? JSON.parse(data) : undefined;
@@ -259,7 +290,7 @@ export class SegstreamClient {
     this.attempt = 0;
     this.setState({ state: 'open', attempt: 0 });
     // Sent before the requests that waited for the connection (they go on in a later microtask).
-    if (this.subscription !== undefined) this.sendInOrder<SubscribedMessage>({ type: 'subscribe', cameras: this.subscription }, Date.now() + this.timeoutMs).catch(() => {});
+    if (this.subscription !== undefined || this.jpeg !== undefined) this.sendInOrder<SubscribedMessage>(this.subscribeMessage(), Date.now() + this.timeoutMs).catch(() => {});
   }
 
   private noteStatus(m: StatusMessage): void {

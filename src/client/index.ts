@@ -8,6 +8,7 @@ export { backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
 export type { BackoffOptions } from './backoff.js';
 export { CLIENT_ERROR_CODES, SegstreamClientError } from './errors.js';
 export type { ClientErrorCode } from './errors.js';
+export { decodeJpegFrame } from './jpeg.js';
 export { decodeRle, forEachRleRun, rleCounts, RleError } from './rle.js';
 export { checkWhepAnswer, deleteWhepSession, postWhepOffer, watchWhep, whepEndpoint } from './whep.js';
 export type { FetchLike, PeerConnectionConstructor, PeerConnectionLike, ResponseLike, VideoLike, WatchWhepOptions, WhepAnswer, WhepSession } from './whep.js';

@@ -151,6 +151,34 @@ export interface SubscribedMessage {
   cameras: string[] | '*';
   /** The mask format of this client's frames (`rle`, `polygons`, `none`). */
   masks?: 'rle' | 'polygons' | 'none';
+  /** The JPEG frames asked for; absent: none. */
+  jpeg?: JpegOptions;
+}
+
+/** JPEG frames of the subscribed cameras: at most `fps` (0.2..30) a second each, overlay drawn in or clean. */
+export interface JpegOptions {
+  fps: number;
+  overlay: boolean;
+}
+
+/** The header of a binary JPEG message (docs/protocol.md, "JPEG frames"). */
+export interface JpegHeader {
+  type: 'jpeg';
+  camera: string;
+  /** The frame message of the same seq carries this picture's objects. */
+  seq: number;
+  pts: number;
+  timestamp: number;
+  /** The JPEG's size, px (display size; source px scale by width / frame.width). */
+  width: number;
+  height: number;
+  overlay: boolean;
+}
+
+/** One JPEG frame: its header and the JPEG file's bytes. */
+export interface JpegFrame {
+  header: JpegHeader;
+  jpeg: Uint8Array;
 }
 
 /** An error reply; `id` echoes the request's id where the server knows it (prompt, prompt.clear). */
@@ -197,6 +225,6 @@ export type PromptRequest =
 
 export type ClientMessage =
   | { type: 'ping'; id?: RequestId }
-  | { type: 'subscribe'; cameras?: string[] | '*' }
+  | { type: 'subscribe'; cameras?: string[] | '*'; jpeg?: JpegOptions }
   | ({ type: 'prompt'; id?: RequestId } & PromptRequest)
   | { type: 'prompt.clear'; camera: string; target?: number; id?: RequestId };

@@ -7,3 +7,4 @@ export * from './redact.js';
 export * from './workers.js';
 export * from './validation.js';
 export * from './metrics.js';
+export * from './rateGate.js';

@@ -52,6 +52,9 @@ export interface Metrics {
   readonly videoSkipped: CounterMetric<'camera'>;
   readonly videoLatency: HistogramMetric<'camera'>;
   readonly whepSessions: GaugeMetric;
+  /** JPEG frames (subscribe `jpeg`): encoded, and waiting ones replaced by a newer frame before their encode began, by camera and overlay ("true"/"false"). */
+  readonly jpegEncoded: CounterMetric<'camera' | 'overlay'>;
+  readonly jpegReplaced: CounterMetric<'camera' | 'overlay'>;
   /** Wall-clock capture time (ms epoch) of each camera's newest published frame, read by segstream_frame_age_seconds. */
   readonly newestPublished: Map<string, number>;
 }

@@ -142,3 +142,40 @@ export function tintMask(img: I420Image, mask: MaskBitmap, sx: number, sy: numbe
     }
   }
 }
+
+const clamp255 = (v: number): number => (v < 0 ? 0 : v > 255 ? 255 : v);
+
+/**
+ * Limited-range BT.601 I420 -> packed sRGB (3 bytes a pixel, rows top to bottom): what sharp
+ * takes as raw input. Each chroma sample serves its 2x2 block (nearest, no interpolation).
+ * Integer arithmetic, 16-bit fixed point.
+ */
+export function i420ToRgb(img: I420Image, out: Uint8Array = new Uint8Array(img.width * img.height * 3)): Uint8Array {
+  checkI420(img);
+  const { width: w, height: h, data } = img;
+  if (out.length !== w * h * 3) throw new TypeError(`RGB ${w}x${h}: expected ${w * h * 3} bytes, got ${out.length}`);
+  const cw = w >> 1;
+  const uOff = w * h;
+  const vOff = uOff + cw * (h >> 1);
+  // 65536 * (255/219, 1.596, 0.392, 0.813, 2.017) scaled for limited range.
+  const KY = 76309;
+  const KRV = 104597;
+  const KGU = 25675;
+  const KGV = 53279;
+  const KBU = 132201;
+  let o = 0;
+  for (let y = 0; y < h; y++) {
+    const crow = (y >> 1) * cw;
+    const yrow = y * w;
+    for (let x = 0; x < w; x++) {
+      const c = crow + (x >> 1);
+      const yy = (data[yrow + x]! - 16) * KY;
+      const u = data[uOff + c]! - 128;
+      const v = data[vOff + c]! - 128;
+      out[o++] = clamp255((yy + KRV * v + 32768) >> 16);
+      out[o++] = clamp255((yy - KGU * u - KGV * v + 32768) >> 16);
+      out[o++] = clamp255((yy + KBU * u + 32768) >> 16);
+    }
+  }
+  return out;
+}

@@ -25,6 +25,17 @@ export class OverlayDrawer {
     return { frame: { ...frame, data }, drawMs };
   }
 
+  /**
+   * `frame`'s picture with `scene` drawn in (null: clean) as packed RGB, 3 bytes a pixel, for
+   * a JPEG encoder; drawing and conversion run on the worker (the buffer is handed to it: do
+   * not use it after).
+   */
+  async toRgb(frame: DisplayFrame, scene: OverlayScene | null): Promise<{ rgb: Uint8Array; width: number; height: number; drawMs: number }> {
+    const channel = await this.ready();
+    const { data, drawMs } = await channel.request((id) => ({ type: 'rgb', id, width: frame.width, height: frame.height, data: frame.data, scene }), [frame.data.buffer as ArrayBuffer]);
+    return { rgb: data, width: frame.width, height: frame.height, drawMs };
+  }
+
   /** Frames being drawn now. */
   get inFlight(): number {
     return this.channel?.inFlight ?? 0;

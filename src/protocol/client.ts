@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseWith } from '../core/index.js';
 import { maskFormatSchema, requestIdSchema } from './common.js';
+import { jpegOptionsSchema } from './jpeg.js';
 import { DEFAULT_PROMPT_LIMITS, MAX_SUBSCRIBE_CAMERAS, type PromptLimits } from './limits.js';
 
 /**
@@ -14,7 +15,8 @@ export const subscribeMessageSchema = z.strictObject({
   type: z.literal('subscribe'),
   cameras: z.union([z.literal('*'), z.array(z.string().min(1).max(64)).max(MAX_SUBSCRIBE_CAMERAS)]).describe('Camera ids to receive frames of; omitted or "*" = all, cameras added later included.').optional(),
   masks: maskFormatSchema.describe('How frame messages carry masks; omitted = rle.').optional(),
-}).describe('Replaces the client\'s subscription: which cameras, which mask format.');
+  jpeg: jpegOptionsSchema.optional(),
+}).describe('Replaces the client\'s subscription: which cameras, which mask format, JPEG frames or none.');
 
 const FINITE = 'must be a finite number';
 

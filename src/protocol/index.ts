@@ -7,6 +7,7 @@
 export * from './client.js';
 export * from './common.js';
 export * from './jsonDepth.js';
+export * from './jpeg.js';
 export * from './jsonSchema.js';
 export * from './limits.js';
 export * from './server.js';

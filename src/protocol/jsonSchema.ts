@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { clientMessageSchema } from './client.js';
+import { jpegHeaderSchema } from './jpeg.js';
 import { PROTOCOL_VERSION } from './limits.js';
 import { serverMessageSchema } from './server.js';
 
@@ -24,11 +25,12 @@ export function protocolJsonSchema(): JsonSchema {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     $id: `segstream-protocol-v${PROTOCOL_VERSION}`,
     title: `segstream WebSocket protocol, version ${PROTOCOL_VERSION}`,
-    description: 'Every message is one JSON text frame on ws://HOST:PORT/ws. Generated from src/protocol by `npm run docs:protocol`; see docs/protocol.md.',
+    description: 'Every message is one JSON text frame on ws://HOST:PORT/ws, except JPEG frames (binary: 4-byte big-endian header length, the header as `$defs.jpegHeader` in UTF-8 JSON, the JPEG bytes). Generated from src/protocol by `npm run docs:protocol`; see docs/protocol.md.',
     anyOf: [{ $ref: '#/$defs/clientMessage' }, { $ref: '#/$defs/serverMessage' }],
     $defs: {
       clientMessage: direction(clientMessageSchema, 'input'),
       serverMessage: direction(serverMessageSchema, 'output'),
+      jpegHeader: direction(jpegHeaderSchema, 'output'),
     },
   };
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { boxSchema, countSchema, errorBodySchema, intSchema, MASK_FORMATS, maskFormatSchema, requestIdSchema } from './common.js';
+import { jpegOptionsSchema } from './jpeg.js';
 import { PROTOCOL_VERSION } from './limits.js';
 
 /**
@@ -82,7 +83,7 @@ export type CameraView = z.infer<typeof cameraViewSchema>;
 
 export const offersSchema = z.strictObject({
   masks: z.array(maskFormatSchema).describe('Mask formats a subscription may ask for.'),
-  jpeg: z.boolean().describe('JPEG frames over the WebSocket.'),
+  jpeg: z.boolean().describe('JPEG frames over the WebSocket (binary messages; subscribe with `jpeg`).'),
   whep: z.boolean().describe('WebRTC overlay video, signalled by WHEP (`POST /whep/<camera>`).'),
 }).describe('What the server offers a client.');
 export type Offers = z.infer<typeof offersSchema>;
@@ -169,6 +170,7 @@ export const subscribedMessageSchema = z.strictObject({
   type: z.literal('subscribed'),
   cameras: z.union([z.literal('*'), z.array(camera)]),
   masks: maskFormatSchema,
+  jpeg: jpegOptionsSchema.optional().describe('The JPEG frames asked for; absent: none.'),
 }).describe('The answer to subscribe: the subscription now in force.');
 export type SubscribedMessage = z.infer<typeof subscribedMessageSchema>;
 

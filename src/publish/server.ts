@@ -3,14 +3,17 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket, type RawData, type ServerOptions } from 'ws';
-import { nameSome, redactText, SegstreamError, summariseString, summariseValue, type ErrorCode, type Logger, type Metrics } from '../core/index.js';
+import { nameSome, RateGate, redactText, SegstreamError, summariseString, summariseValue, type ErrorCode, type Logger, type Metrics } from '../core/index.js';
 import { AccessPolicy, type AccessOptions } from './access.js';
 import {
   DEFAULT_MESSAGE_LIMITS,
   DEFAULT_OFFERS,
+  encodeJpegMessage,
   jsonDepth,
   parseControlMessage,
   PROTOCOL_VERSION,
+  type JpegHeader,
+  type JpegOptions,
   type MaskFormat,
   type PingMessage,
   type SubscribeMessage,
@@ -136,6 +139,10 @@ interface Client {
   cameras: Set<string> | null;
   /** How this client's frame messages carry masks. */
   masks: MaskFormat;
+  /** The JPEG frames it asked for, else null. */
+  jpeg: JpegOptions | null;
+  /** Its JPEG rate per camera (by the frames' capture time). */
+  jpegGates: Map<string, RateGate>;
   slowSince: number | null;
   /** Messages not sent to it because its send buffer was full (its frames' `clientDropped`). */
   skipped: number;
@@ -428,6 +435,8 @@ export class PublishServer {
       id: this.nextClientId++,
       cameras: null,
       masks: 'rle',
+      jpeg: null,
+      jpegGates: new Map(),
       slowSince: null,
       skipped: 0,
       alive: true,
@@ -540,8 +549,13 @@ export class PublishServer {
           }
           client.cameras = new Set(msg.cameras);
         }
+        if (msg.jpeg && !this.options.offers.jpeg) {
+          return this.sendError(client, new SegstreamError('E_MSG_INVALID', 'this server does not offer JPEG frames (hello.offers.jpeg is false: the display output is off)', { expected: 'no jpeg', actual: summariseValue(msg.jpeg) }));
+        }
         client.masks = msg.masks ?? 'rle';
-        this.sendJson(client, { type: 'subscribed', cameras: client.cameras ? [...client.cameras] : '*', masks: client.masks });
+        client.jpeg = msg.jpeg ?? null;
+        client.jpegGates.clear();
+        this.sendJson(client, { type: 'subscribed', cameras: client.cameras ? [...client.cameras] : '*', masks: client.masks, ...(client.jpeg ? { jpeg: client.jpeg } : {}) });
       }
     }
   }
@@ -603,7 +617,7 @@ export class PublishServer {
    * (counted) and a client that stays over it for slowClientTimeoutMs is disconnected.
    * Every message type goes through here, so no client can make the server buffer without bound.
    */
-  private deliver(client: Client, json: string, now: number): void {
+  private deliver(client: Client, json: string | Uint8Array, now: number): void {
     if (client.ws.readyState !== WebSocket.OPEN) return;
     if (client.ws.bufferedAmount > this.options.maxBufferedBytes) {
       client.skipped++;
@@ -645,6 +659,44 @@ export class PublishServer {
       if (client.ws.readyState !== WebSocket.OPEN) continue;
       const json = textOf(client.masks);
       if (json !== null) this.deliver(client, withClientDropped(json, client.skipped), now);
+    }
+  }
+
+  /**
+   * What JPEG frames of `camera` the clients ask for: the highest fps of those that want the
+   * clean picture and of those that want the overlay (0: nobody). Encoders ask this per frame,
+   * so nothing is encoded while nobody asks.
+   */
+  jpegDemand(camera: string): { clean: number; overlay: number } {
+    const demand = { clean: 0, overlay: 0 };
+    for (const client of this.clients) {
+      const j = client.jpeg;
+      if (!j || (client.cameras && !client.cameras.has(camera))) continue;
+      const k = j.overlay ? 'overlay' : 'clean';
+      if (j.fps > demand[k]) demand[k] = j.fps;
+    }
+    return demand;
+  }
+
+  /**
+   * Sends one encoded JPEG frame (binary: header length, header, JPEG; see
+   * src/protocol/jpeg.ts) to every client subscribed to its camera that asked for this variant
+   * and whose rate lets it through now (by capture time). The message is built once. A client
+   * that is behind skips it like any other message (counted in its clientDropped).
+   */
+  publishJpeg(header: JpegHeader, jpeg: Uint8Array): void {
+    const now = Date.now();
+    let message: Uint8Array | undefined;
+    for (const client of this.clients) {
+      const j = client.jpeg;
+      if (!j || j.overlay !== header.overlay) continue;
+      if (client.cameras && !client.cameras.has(header.camera)) continue;
+      if (client.ws.readyState !== WebSocket.OPEN) continue;
+      let gate = client.jpegGates.get(header.camera);
+      if (!gate) client.jpegGates.set(header.camera, (gate = new RateGate()));
+      if (!gate.admit(header.timestamp, 1000 / j.fps)) continue;
+      message ??= encodeJpegMessage(header, jpeg);
+      this.deliver(client, message, now);
     }
   }
 

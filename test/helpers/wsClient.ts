@@ -9,9 +9,15 @@ export interface Msg {
 /** A WebSocket client that keeps every message and can wait for one that matches. */
 export class TestClient {
   readonly messages: Msg[] = [];
+  /** Binary messages (JPEG frames), with when they came (ms epoch). */
+  readonly binary: { data: Buffer; at: number }[] = [];
   private waiters: { pred: (m: Msg) => boolean; resolve: (m: Msg) => void }[] = [];
   constructor(readonly ws: WebSocket) {
-    ws.on('message', (data) => {
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) {
+        this.binary.push({ data: Buffer.isBuffer(data) ? data : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]), at: Date.now() });
+        return;
+      }
       const m = JSON.parse(String(data)) as Msg;
       this.messages.push(m);
       this.waiters = this.waiters.filter((w) => (w.pred(m) ? (w.resolve(m), false) : true));

@@ -332,4 +332,49 @@ describe('dashboard with the WHEP video (real app, wrtc, headless Chromium)', ()
       await app.close();
     }
   });
+
+  it('without WebRTC (?whep=0) the tile shows the JPEG frames of the WebSocket under the canvas overlay', async () => {
+    const app = await startApp(
+      parseConfig({
+        cameras: [{ id: 'road', url: CLIP, loop: true }],
+        inference: { model: MODEL, threads: 1 },
+        server: { host: '127.0.0.1', port: 0 },
+      }),
+    );
+    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('console', (m) => void (m.type() === 'error' && errors.push(m.text())));
+      page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+      await page.goto(`http://127.0.0.1:${app.address.port}/?whep=0`);
+      const stat = page.locator('section.tile[data-camera="road"] [data-stat="video"]');
+      await expect.poll(() => stat.textContent(), { timeout: 30_000 }).toContain('JPEG');
+      await page.waitForTimeout(500);
+      const canvas = await readCanvas(page, 'road');
+      // The picture, not grey: most pixels are not the background colour, and they vary.
+      let grey = 0;
+      let n = 0;
+      const lumas = new Set<number>();
+      for (let y = 0; y < canvas.height; y += 7) {
+        for (let x = 0; x < canvas.width; x += 7) {
+          const p = px(canvas, x, y);
+          if (isBackground(p)) grey++;
+          lumas.add(Math.round((p[0] + p[1] + p[2]) / 3));
+          n++;
+        }
+      }
+      expect(grey / n).toBeLessThan(0.1);
+      expect(lumas.size).toBeGreaterThan(50);
+      expect(Number.isFinite(canvas.seq)).toBe(true);
+      expect(await page.locator('section.tile[data-camera="road"].has-video').count()).toBe(0);
+      await page.screenshot({ path: join(REPO, 'test-artifacts/dashboard-jpeg.png') });
+      expect(errors).toEqual([]);
+      const metrics = await (await fetch(`http://127.0.0.1:${app.address.port}/metrics`)).text();
+      expect(metrics).toMatch(/segstream_jpeg_frames_encoded_total\{camera="road",overlay="false"\} [1-9]/);
+    } finally {
+      await browser.close();
+      await app.close();
+    }
+  });
 });

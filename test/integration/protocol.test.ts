@@ -66,7 +66,7 @@ describe('the wire protocol of a running service (real ffmpeg, model and sockets
     await c.frames(1, 'road');
     const late = await connect();
     const hello = late.messages.find((m) => m.type === 'hello')!;
-    expect(hello).toMatchObject({ protocol: 1, offers: { masks: ['rle', 'polygons', 'none'], jpeg: false, whep: true } });
+    expect(hello).toMatchObject({ protocol: 1, offers: { masks: ['rle', 'polygons', 'none'], jpeg: true, whep: true } });
     expect((hello['model'] as { classes: string[] }).classes[2]).toBe('car');
     const cams = hello['cameras'] as { id: string; state: string; width?: number; height?: number }[];
     expect(cams.map((x) => [x.id, x.state])).toEqual([
