@@ -153,6 +153,7 @@ export async function startApp(initial: Config, options: AppOptions = {}): Promi
     {
       ...(config.server.token === undefined ? {} : { token: config.server.token }),
       allowOrigins: config.server.allowOrigins,
+      allowHosts: config.server.allowHosts,
       ...(tls ? { tls } : {}),
     },
   );

@@ -96,6 +96,7 @@ function runConfig(run: Command, opts: Record<string, unknown>): Config {
     ['provider', 'inference.device', (v) => v],
     ['token', 'server.token', (v) => v],
     ['allowOrigin', 'server.allowOrigins', (v) => v],
+    ['allowHost', 'server.allowHosts', (v) => v],
     ['tlsCert', 'server.tlsCert', (v) => v],
     ['tlsKey', 'server.tlsKey', (v) => v],
   ];
@@ -156,6 +157,7 @@ export function buildCli(): Command {
     .option('--host <addr>', 'address to listen on', DEFAULTS.server.host)
     .addOption(new Option('--token <secret>', 'access token every endpoint but /healthz, /readyz and the dashboard files (/, /assets/) requires (Authorization: Bearer <secret>, or ?token=<secret>)').env('SEGSTREAM_TOKEN'))
     .addOption(new Option('--allow-origin <origin>', "browser origin allowed besides the server's own (https://wall.example.org), repeatable; other origins get 403").argParser(collect))
+    .addOption(new Option('--allow-host <name>', 'without --token: a host name the server answers to besides IP addresses and localhost (against DNS rebinding), repeatable').argParser(collect))
     .option('--tls-cert <pem>', 'certificate (chain) to serve HTTPS and WSS on the same port (with --tls-key)')
     .option('--tls-key <pem>', 'private key for --tls-cert')
     .option('--fast', 'read files as fast as possible instead of at their own frame rate')

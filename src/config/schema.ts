@@ -41,6 +41,11 @@ export const serverSchema = z
       .max(64)
       .default([])
       .describe("browser origins allowed besides the server's own (WebSocket, API, video); others get 403"),
+    allowHosts: z
+      .array(z.string().regex(/^[A-Za-z0-9.-]{1,253}$/, 'a host name'))
+      .max(64)
+      .default([])
+      .describe('without a token: host names the server answers to besides IP addresses and localhost (DNS rebinding); others get 403'),
     tlsCert: z.string().min(1).optional().describe('PEM certificate (chain) to serve HTTPS and WSS on the same port; with tlsKey'),
     tlsKey: z.string().min(1).optional().describe('PEM private key for tlsCert'),
   })

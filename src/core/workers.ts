@@ -103,9 +103,13 @@ export class WorkerChannel<T> {
       if (msg.type === 'result') p.resolve(msg.value);
       else p.reject(fromWireError(msg.error, errorCode));
     });
+    // An uncaught error in the worker ends it (its 'exit' follows and fails what was pending);
+    // without a listener it would be thrown in the main thread and take the process down.
+    let crash: string | undefined;
+    worker.on('error', (err: Error) => void (crash = err.message));
     worker.on('exit', (code) => {
       this.exited = true;
-      for (const p of this.pending.values()) p.reject(new SegstreamError(errorCode, `${what} exited (code ${code})`));
+      for (const p of this.pending.values()) p.reject(new SegstreamError(errorCode, `${what} exited (code ${code})${crash ? `: ${crash}` : ''}`));
       this.pending.clear();
     });
   }

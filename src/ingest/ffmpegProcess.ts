@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 
 export interface FfmpegProcessEvents {
   /** One stderr line, without its line end. */
@@ -35,8 +35,11 @@ export class FfmpegProcess extends EventEmitter<FfmpegProcessEvents> {
       stdio: ['ignore', 'pipe', 'pipe', ...Array.from({ length: extraOutputs }, () => 'pipe' as const)],
       windowsHide: true,
     });
-    this.stdout = this.proc.stdout!;
-    this.extra = Array.from({ length: extraOutputs }, (_, i) => this.proc.stdio[3 + i] as Readable);
+    // A spawn that fails outright (EMFILE, ENFILE) leaves no pipes: ended stand-ins, and the
+    // failure comes as 'error' (asynchronously, as Node emits it) instead of a throw here.
+    const pipe = (s: Readable | null | undefined): Readable => s ?? new PassThrough().end();
+    this.stdout = pipe(this.proc.stdout);
+    this.extra = Array.from({ length: extraOutputs }, (_, i) => pipe(this.proc.stdio?.[3 + i] as Readable | null | undefined));
     let exit: Error | null | undefined;
     let stderrClosed = false;
     const settle = (): void => {
@@ -56,7 +59,7 @@ export class FfmpegProcess extends EventEmitter<FfmpegProcessEvents> {
       settle();
     });
     let partial = '';
-    const stderr = this.proc.stderr!;
+    const stderr = pipe(this.proc.stderr);
     stderr.setEncoding('utf8');
     stderr.on('data', (text: string) => {
       const lines = (partial + text).split(/\r\n|\r|\n/);

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { isIP } from 'node:net';
 import { SegstreamError, summariseString } from '../core/index.js';
 
 export interface AccessOptions {
@@ -7,6 +8,12 @@ export interface AccessOptions {
   readonly token?: string;
   /** Browser origins allowed besides the server's own (`https://wall.example.org`). */
   readonly allowOrigins?: readonly string[];
+  /**
+   * Without a token: the host names (`Host` header) the server answers to besides IP addresses
+   * and `localhost` (and the hosts of allowOrigins), so a DNS-rebinding page cannot pose as the
+   * server's own origin.
+   */
+  readonly allowHosts?: readonly string[];
 }
 
 /**
@@ -19,10 +26,12 @@ export interface AccessOptions {
 export class AccessPolicy {
   private readonly digest: Buffer | undefined;
   private readonly origins: ReadonlySet<string>;
+  private readonly hosts: ReadonlySet<string>;
 
   constructor(options: AccessOptions = {}) {
     this.digest = options.token === undefined ? undefined : sha256(options.token);
     this.origins = new Set((options.allowOrigins ?? []).map(normalOrigin));
+    this.hosts = new Set([...(options.allowHosts ?? []), ...[...this.origins].map((o) => hostnameOf(o))].map((h) => h.toLowerCase()));
   }
 
   get hasToken(): boolean {
@@ -31,6 +40,17 @@ export class AccessPolicy {
 
   /** Undefined when the request may go on; else the refusal (E_ORIGIN_REFUSED: 403, E_UNAUTHORIZED: 401). */
   check(req: IncomingMessage, secure: boolean, originOnly = false): SegstreamError | undefined {
+    if (this.digest === undefined) {
+      // DNS rebinding: a page on evil.example, its name pointed at this server, sends a Host
+      // and an Origin that match. Only a token or a known host name tells them apart.
+      const host = hostnameOf(`http://${req.headers.host ?? ''}`);
+      if (!isIpOrLocal(host) && !this.hosts.has(host)) {
+        return new SegstreamError('E_ORIGIN_REFUSED', `requests for host ${summariseString(host, 80)} are not allowed without a token (--allow-host, or --token)`, {
+          expected: 'an IP address, localhost, or an --allow-host name',
+          actual: summariseString(host, 80),
+        });
+      }
+    }
     const origin = req.headers.origin;
     if (origin !== undefined && !this.originAllowed(origin, req, secure)) {
       return new SegstreamError('E_ORIGIN_REFUSED', `requests from origin ${summariseString(origin, 80)} are not allowed`, {
@@ -63,6 +83,18 @@ function tokenOf(req: IncomingMessage): string | undefined {
   const q = (req.url ?? '').indexOf('?');
   if (q < 0) return undefined;
   return new URLSearchParams((req.url ?? '').slice(q + 1)).get('token') ?? undefined;
+}
+
+function hostnameOf(url: string): string {
+  try {
+    return new URL(url).hostname.toLowerCase();
+  } catch {
+    return '';
+  }
+}
+
+function isIpOrLocal(host: string): boolean {
+  return host === 'localhost' || host.endsWith('.localhost') || isIP(host.replace(/^\[|\]$/g, '')) !== 0;
 }
 
 function sha256(s: string): Buffer {

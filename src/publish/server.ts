@@ -202,7 +202,7 @@ export class PublishServer {
     const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
       this.handleHttp(req, res).catch((err: unknown) => {
         // The URL may carry the access token (?token=): logged redacted.
-        this.log?.error({ err, url: redactText(summariseString(req.url ?? '', 200)) }, 'HTTP request failed');
+        this.log?.error({ err, url: summariseString(redactText(req.url ?? ''), 200) }, 'HTTP request failed');
         if (!res.headersSent) res.writeHead(500);
         res.end();
       });
@@ -262,9 +262,12 @@ export class PublishServer {
     const health = (path: string): HttpRoute => ({
       path,
       public: true,
-      handle: getOnly((_req, res) => {
-        const h = path === '/healthz' ? this.view.health() : (this.view.ready?.() ?? { ok: true });
-        res.writeHead(h.ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(h));
+      handle: getOnly((req, res) => {
+        const full = path === '/healthz' ? this.view.health() : (this.view.ready?.() ?? { ok: true });
+        // Open to anyone, so with a token the cameras (ids, hosts, errors) are shown only to a
+        // request that carries it; the others get the verdict and the counts.
+        const h = this.access.hasToken && this.access.check(req, this.secure) !== undefined ? brief(full) : full;
+        res.writeHead(full.ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(h));
       }),
     });
     return [
@@ -331,7 +334,8 @@ export class PublishServer {
       send(reply.status, reply.body, reply.headers);
     } catch (err) {
       if (err instanceof SegstreamError) return refuse(err);
-      this.log?.error({ err, url: summariseString(req.url ?? '', 200), method: req.method }, 'API request failed');
+      // The URL may carry the access token (?token=): logged redacted.
+      this.log?.error({ err, url: summariseString(redactText(req.url ?? ''), 200), method: req.method }, 'API request failed');
       refuse(INTERNAL_ERROR);
     }
   }
@@ -539,19 +543,19 @@ export class PublishServer {
         this.sendJson(client, { type: 'pong', ...(msg.id === undefined ? {} : { id: msg.id }), time: Date.now() });
         return;
       case 'subscribe': {
-        if (msg.cameras === undefined || msg.cameras === '*') client.cameras = null;
-        else {
+        // Everything is checked before anything changes: a refused subscribe leaves the one in force.
+        if (msg.cameras !== undefined && msg.cameras !== '*') {
           const known = new Set(this.view.cameraIds());
           const unknown = msg.cameras.filter((c) => !known.has(c));
           if (unknown.length > 0) {
             // The ids are the client's text: name a few, each cut short.
-            return this.sendError(client, new SegstreamError('E_UNKNOWN_CAMERA', `unknown camera(s): ${nameSome(unknown)}`, { expected: [...known], actual: summariseValue(unknown) }));
+            return this.sendError(client, new SegstreamError('E_UNKNOWN_CAMERA', `unknown camera(s): ${nameSome(unknown)}`, { expected: [...known].slice(0, 16), actual: summariseValue(unknown) }));
           }
-          client.cameras = new Set(msg.cameras);
         }
         if (msg.jpeg && !this.options.offers.jpeg) {
           return this.sendError(client, new SegstreamError('E_MSG_INVALID', 'this server does not offer JPEG frames (hello.offers.jpeg is false: the display output is off)', { expected: 'no jpeg', actual: summariseValue(msg.jpeg) }));
         }
+        client.cameras = msg.cameras === undefined || msg.cameras === '*' ? null : new Set(msg.cameras);
         client.masks = msg.masks ?? 'rle';
         client.jpeg = msg.jpeg ?? null;
         client.jpegGates.clear();
@@ -775,6 +779,11 @@ export class PublishServer {
 /** A frame message's JSON with this client's `clientDropped` as its last field (the text of an object ends in `}`). */
 function withClientDropped(json: string, dropped: number): string {
   return json.endsWith('}') ? `${json.slice(0, -1)},"clientDropped":${dropped}}` : json;
+}
+
+/** A health answer without its details: lists become their lengths. */
+function brief(h: { ok: boolean; [k: string]: unknown }): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(h).map(([k, v]) => [k, Array.isArray(v) ? v.length : v]));
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

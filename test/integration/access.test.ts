@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -85,10 +86,27 @@ describe('access control: a token and allowed origins', () => {
     expect(post.status).toBe(401);
     expect(app.cameras.ids()).toEqual(['road']);
     for (const path of ['/healthz', '/readyz']) expect([200, 503], path).toContain(await status(path));
+    // Open to anyone, but the cameras (ids, hosts, errors) only with the token.
+    const open = (await (await fetch(`${origin}/healthz`)).json()) as { cameras: unknown };
+    const full = (await (await fetch(`${origin}/healthz`, { headers: bearer })).json()) as { cameras: unknown };
+    expect(open.cameras).toBe(1);
+    expect(full.cameras).toEqual([expect.objectContaining({ id: 'road' })]);
     // The dashboard's files hold no data: public (503 at / when the dashboard is not built), unknown assets 404.
     expect([200, 503], '/').toContain(await status('/'));
     expect(await status('/assets/dashboard.css')).toBe(200);
     expect(await status('/assets/nope.js')).toBe(404);
+  });
+
+  it('WHEP needs the token (401 before anything is negotiated); with it the request reaches WHEP; a preflight is judged by its origin', async () => {
+    const offer = (headers: Record<string, string>) => fetch(`${origin}/whep/road`, { method: 'POST', headers: { 'content-type': 'text/plain', ...headers }, body: 'v=0' });
+    expect((await offer({})).status).toBe(401);
+    expect((await offer({ authorization: 'Bearer wrong' })).status).toBe(401);
+    // Past the token, WHEP itself refuses the wrong content type.
+    expect((await offer(bearer)).status).toBe(415);
+    expect((await offer({ ...bearer, origin: 'https://evil.example.com' })).status).toBe(403);
+    const preflight = (o: string) => fetch(`${origin}/whep/road`, { method: 'OPTIONS', headers: { origin: o, 'access-control-request-method': 'POST' } });
+    expect((await preflight('https://wall.example.org')).status).toBeLessThan(300);
+    expect((await preflight('https://evil.example.com')).status).toBe(403);
   });
 
   it('the WebSocket needs the token too (header or query), and a foreign origin is refused even with it', async () => {
@@ -123,6 +141,31 @@ describe('without a token', () => {
       await app.close();
       const warned = log.text().split('\n').some((l) => l.includes('NO ACCESS TOKEN') && l.includes('"level":40'));
       expect(warned, host).toBe(host === '0.0.0.0');
+    }
+  });
+
+  it('DNS rebinding: a request for an unknown host name is refused (403) unless that name is allowed; IP addresses and localhost pass', async () => {
+    const app = await startApp(parseConfig({ ...base({ allowHosts: ['cams.example.org'] }), cameras: [] }));
+    try {
+      const port = app.address.port;
+      const statusFor = (host: string, origin?: string): Promise<number> =>
+        new Promise((resolve, reject) => {
+          httpRequest({ host: '127.0.0.1', port, path: '/api/cameras', headers: { host, ...(origin ? { origin } : {}) } }, (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          })
+            .on('error', reject)
+            .end();
+        });
+      // The attacker's page and its own name pointed at this server: Host and Origin agree.
+      expect(await statusFor(`evil.example:${port}`, `http://evil.example:${port}`)).toBe(403);
+      expect(await statusFor(`evil.example:${port}`)).toBe(403);
+      expect(await statusFor(`127.0.0.1:${port}`)).toBe(200);
+      expect(await statusFor(`localhost:${port}`, `http://localhost:${port}`)).toBe(200);
+      expect(await statusFor(`cams.example.org:${port}`, `http://cams.example.org:${port}`)).toBe(200);
+      expect(await upgradeStatus(`ws://127.0.0.1:${port}/ws`, { host: `evil.example:${port}` })).toBe(403);
+    } finally {
+      await app.close();
     }
   });
 
