@@ -54,6 +54,9 @@ export class PendingRequests {
     }
     const p = this.ordered[0];
     if (!p || (m.type !== 'error' && m.type !== p.reply)) return false;
+    // An error without an id may be the answer to a request with one whose id the server could
+    // not read (too large, too deep): it settles an in-order request only when no other waits.
+    if (m.type === 'error' && this.byId.size > 0) return false;
     this.ordered.shift();
     this.finish(p, m);
     return true;

@@ -84,6 +84,8 @@ export class WhepServer {
   private readonly sessions = new Map<string, WhepSession>();
   /** Offers being answered now, per camera (counted against the limits). */
   private readonly pending = new Map<string, number>();
+  /** Offers being set up, all cameras (each until its session is listed in `sessions`). */
+  private settingUp = 0;
   private closed = false;
 
   constructor(
@@ -177,12 +179,27 @@ export class WhepServer {
     const video = this.videoOf(camera);
     if (!video || video.isClosed) return fail(404, new SegstreamError('E_UNKNOWN_CAMERA', `unknown camera: ${summariseString(camera, 64)}`));
     const pendingHere = this.pending.get(camera) ?? 0;
-    let pendingAll = 0;
-    for (const n of this.pending.values()) pendingAll += n;
-    if (this.closed || video.viewerCount + pendingHere >= this.options.maxViewersPerCamera || this.sessions.size + pendingAll >= this.options.maxViewers) {
+    if (this.closed || video.viewerCount + pendingHere >= this.options.maxViewersPerCamera || this.sessions.size + this.settingUp >= this.options.maxViewers) {
       return fail(503, new SegstreamError('E_TOO_MANY_CLIENTS', `camera ${camera}: too many viewers`, { expected: `<= ${this.options.maxViewersPerCamera} per camera, ${this.options.maxViewers} in all` }), { 'retry-after': '5' });
     }
     this.pending.set(camera, pendingHere + 1);
+    // In all, an offer counts as setting up until its session is listed (then in `sessions`).
+    this.settingUp++;
+    let settingUp = true;
+    const doneSettingUp = (): void => {
+      if (settingUp) this.settingUp--;
+      settingUp = false;
+    };
+    // This offer holds a pending place until it is one of the camera's viewers (trackFor), then
+    // counts there only: counted in both, concurrent offers would be refused a place early.
+    let holdsPending = true;
+    const releasePending = (): void => {
+      if (!holdsPending) return;
+      holdsPending = false;
+      const n = (this.pending.get(camera) ?? 1) - 1;
+      if (n > 0) this.pending.set(camera, n);
+      else this.pending.delete(camera);
+    };
     let pc: PeerConnection | undefined;
     let session: WhepSession | undefined;
     try {
@@ -206,6 +223,7 @@ export class WhepServer {
         video.remove(s);
       });
       const track = video.trackFor(session);
+      releasePending();
       let sending = false;
       for (const t of pc.getTransceivers()) {
         // One video section carries the camera; audio and any further video sections are
@@ -224,6 +242,7 @@ export class WhepServer {
         return fail(this.closed || video.isClosed ? 404 : 500, new SegstreamError(this.closed || video.isClosed ? 'E_UNKNOWN_CAMERA' : 'E_INTERNAL', 'the session ended before it was answered'));
       }
       this.sessions.set(id, session);
+      doneSettingUp();
       this.onSessions?.(this.sessions.size);
       session.watch(this.options.connectTimeoutMs);
       res
@@ -243,9 +262,8 @@ export class WhepServer {
       this.log?.error({ err, camera }, 'WHEP offer failed');
       return fail(500, new SegstreamError('E_INTERNAL', 'the WHEP session could not be set up; see the server log'));
     } finally {
-      const n = (this.pending.get(camera) ?? 1) - 1;
-      if (n > 0) this.pending.set(camera, n);
-      else this.pending.delete(camera);
+      releasePending();
+      doneSettingUp();
       // Not answered: nothing of it stays.
       if (session) session.close();
       else if (pc) pc.close();

@@ -43,6 +43,18 @@ describe('PendingRequests', () => {
     expect(p.settle({ type: 'subscribed', cameras: '*' })).toBe(false);
   });
 
+  it('an error without id is not given to a subscribe while a request with an id waits (it may be that request\'s, unreadable)', async () => {
+    const p = new PendingRequests();
+    const sub = p.inOrder<SubscribedMessage>('subscribed', 'subscribe', 1000);
+    const id = p.newId();
+    const prompt = p.withId<PromptOkMessage>(id, 'prompt.ok', 'prompt', 1000);
+    expect(p.settle({ type: 'error', code: 'E_MSG_TOO_LARGE', message: 'too large' })).toBe(false);
+    expect(p.settle({ type: 'subscribed', cameras: '*' })).toBe(true);
+    await expect(sub).resolves.toEqual({ type: 'subscribed', cameras: '*' });
+    expect(p.settle(ok(id, 3))).toBe(true);
+    expect((await prompt).target).toBe(3);
+  });
+
   it('times out with E_TIMEOUT and forgets the request (a late reply settles nothing)', async () => {
     vi.useFakeTimers();
     const p = new PendingRequests();
