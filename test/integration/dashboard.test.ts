@@ -301,23 +301,41 @@ describe('dashboard in headless Chromium (real app, model, clip)', () => {
   });
 });
 
-describe('dashboard with the WHEP video (real app, wrtc, headless Chromium)', () => {
-  it('plays each camera as WebRTC video with the overlay burned in (decoded frames, videoWidth > 0), the canvas on top for prompts', async () => {
+describe('dashboard with the WHEP video and the JPEG frames (real app, wrtc, headless Chromium)', () => {
+  let app: App;
+  let browser: Browser;
+
+  beforeAll(async () => {
     execFileSync(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', join(REPO, 'tsconfig.web.json')], { stdio: 'inherit' });
-    const app = await startApp(
+    app = await startApp(
       parseConfig({
         cameras: [{ id: 'road', url: CLIP, loop: true }],
         inference: { model: MODEL, threads: 1 },
         server: { host: '127.0.0.1', port: 0 },
       }),
     );
-    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+  });
+
+  /** A fresh page on `path`, with every console error and page error it reports. */
+  async function open(path: string): Promise<{ page: Page; errors: string[]; close(): Promise<void> }> {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('console', (m) => void (m.type() === 'error' && errors.push(m.text())));
+    page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+    await page.goto(`http://127.0.0.1:${app.address.port}${path}`);
+    return { page, errors, close: () => context.close() };
+  }
+
+  it('plays each camera as WebRTC video with the overlay burned in (decoded frames, videoWidth > 0), the canvas on top for prompts', async () => {
+    const { page, errors, close } = await open('/');
     try {
-      const page = await browser.newPage();
-      const errors: string[] = [];
-      page.on('console', (m) => void (m.type() === 'error' && errors.push(m.text())));
-      page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-      await page.goto(`http://127.0.0.1:${app.address.port}/`);
       await page.waitForSelector('section.tile[data-camera="road"].has-video', { timeout: 30_000 });
       const video = page.locator('section.tile[data-camera="road"] video');
       await expect.poll(() => video.evaluate((v) => (v as unknown as { videoWidth: number }).videoWidth), { timeout: 20_000 }).toBeGreaterThan(0);
@@ -328,26 +346,13 @@ describe('dashboard with the WHEP video (real app, wrtc, headless Chromium)', ()
       expect(errors).toEqual([]);
       expect(Number(/segstream_whep_sessions (\d+)/.exec(await (await fetch(`http://127.0.0.1:${app.address.port}/metrics`)).text())?.[1])).toBe(1);
     } finally {
-      await browser.close();
-      await app.close();
+      await close();
     }
   });
 
   it('without WebRTC (?whep=0) the tile shows the JPEG frames of the WebSocket under the canvas overlay', async () => {
-    const app = await startApp(
-      parseConfig({
-        cameras: [{ id: 'road', url: CLIP, loop: true }],
-        inference: { model: MODEL, threads: 1 },
-        server: { host: '127.0.0.1', port: 0 },
-      }),
-    );
-    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    const { page, errors, close } = await open('/?whep=0');
     try {
-      const page = await browser.newPage();
-      const errors: string[] = [];
-      page.on('console', (m) => void (m.type() === 'error' && errors.push(m.text())));
-      page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-      await page.goto(`http://127.0.0.1:${app.address.port}/?whep=0`);
       const stat = page.locator('section.tile[data-camera="road"] [data-stat="video"]');
       await expect.poll(() => stat.textContent(), { timeout: 30_000 }).toContain('JPEG');
       await page.waitForTimeout(500);
@@ -373,8 +378,7 @@ describe('dashboard with the WHEP video (real app, wrtc, headless Chromium)', ()
       const metrics = await (await fetch(`http://127.0.0.1:${app.address.port}/metrics`)).text();
       expect(metrics).toMatch(/segstream_jpeg_frames_encoded_total\{camera="road",overlay="false"\} [1-9]/);
     } finally {
-      await browser.close();
-      await app.close();
+      await close();
     }
   });
 });
