@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseWith } from '../core/index.js';
+import { parseWith } from '../core/validation.js';
 import { maskFormatSchema, requestIdSchema } from './common.js';
 import { jpegOptionsSchema } from './jpeg.js';
 import { DEFAULT_PROMPT_LIMITS, MAX_SUBSCRIBE_CAMERAS, type PromptLimits } from './limits.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ERROR_CODES } from '../core/index.js';
+import { ERROR_CODES } from '../core/errors.js';
 import { MAX_REQUEST_ID_CHARS } from './limits.js';
 
 /** How a subscription wants masks: COCO RLE (default), polygons in source px, or none. */

@@ -25,7 +25,7 @@ describe('PendingRequests', () => {
     const id = p.newId();
     const r = p.withId<PromptOkMessage>(id, 'prompt.ok', 'prompt', 1000);
     expect(p.settle({ type: 'pong', id, time: 1 })).toBe(false);
-    expect(p.settle({ type: 'error', code: 'E_X', message: 'm', id: 999 })).toBe(false);
+    expect(p.settle({ type: 'error', code: 'E_INTERNAL', message: 'm', id: 999 })).toBe(false);
     expect(p.settle({ type: 'error', code: 'E_PROMPT_NO_MATCH', message: 'nothing there', actual: [1, 2], id })).toBe(true);
     const err = await r.catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SegstreamClientError);
@@ -37,10 +37,10 @@ describe('PendingRequests', () => {
     const first = p.inOrder<SubscribedMessage>('subscribed', 'subscribe', 1000);
     const second = p.inOrder<SubscribedMessage>('subscribed', 'subscribe', 1000);
     expect(p.settle({ type: 'error', code: 'E_UNKNOWN_CAMERA', message: 'no' })).toBe(true);
-    expect(p.settle({ type: 'subscribed', cameras: '*' })).toBe(true);
+    expect(p.settle({ type: 'subscribed', cameras: '*', masks: 'rle' })).toBe(true);
     await expect(first).rejects.toMatchObject({ code: 'E_UNKNOWN_CAMERA' });
-    await expect(second).resolves.toEqual({ type: 'subscribed', cameras: '*' });
-    expect(p.settle({ type: 'subscribed', cameras: '*' })).toBe(false);
+    await expect(second).resolves.toEqual({ type: 'subscribed', cameras: '*', masks: 'rle' });
+    expect(p.settle({ type: 'subscribed', cameras: '*', masks: 'rle' })).toBe(false);
   });
 
   it('an error without id is not given to a subscribe while a request with an id waits (it may be that request\'s, unreadable)', async () => {
@@ -49,8 +49,8 @@ describe('PendingRequests', () => {
     const id = p.newId();
     const prompt = p.withId<PromptOkMessage>(id, 'prompt.ok', 'prompt', 1000);
     expect(p.settle({ type: 'error', code: 'E_MSG_TOO_LARGE', message: 'too large' })).toBe(false);
-    expect(p.settle({ type: 'subscribed', cameras: '*' })).toBe(true);
-    await expect(sub).resolves.toEqual({ type: 'subscribed', cameras: '*' });
+    expect(p.settle({ type: 'subscribed', cameras: '*', masks: 'rle' })).toBe(true);
+    await expect(sub).resolves.toEqual({ type: 'subscribed', cameras: '*', masks: 'rle' });
     expect(p.settle(ok(id, 3))).toBe(true);
     expect((await prompt).target).toBe(3);
   });
