@@ -109,12 +109,19 @@ function runConfig(run: Command, opts: Record<string, unknown>): Config {
     setPath(over, 'inference.clip', { image: opts['clipImage'], text: opts['clipText'], merges: opts['clipMerges'], ...(opts['clipVocab'] === undefined ? {} : { vocab: opts['clipVocab'] }) });
   }
   const sources = opts['source'] as string[] | undefined;
-  if (sources) over['cameras'] = sources.map((s, i) => ({ id: parseSourceSpec(s, i).id, url: parseSourceSpec(s, i).url }));
+  if (sources) over['cameras'] = sources.map((s, i) => {
+    const { id, url } = parseSourceSpec(s, i);
+    return { id, url };
+  });
   const file = opts['config'] as string | undefined;
   const base = file === undefined ? {} : readConfigFile(file);
   const raw = mergeConfig(base, over) as Record<string, unknown>;
   if (file === undefined && !sources) raw['cameras'] = [{ id: 'cam0', url: DEFAULT_SOURCE, ...(given('loop') ? {} : { loop: true }) }];
-  const config = parseConfig(raw);
+  return withModel(parseConfig(raw));
+}
+
+/** The configuration with its model path filled in (the first default that exists) when it names none. */
+function withModel(config: Config): Config {
   return config.inference.model === undefined ? { ...config, inference: { ...config.inference, model: defaultModelPath() } } : config;
 }
 
@@ -243,9 +250,7 @@ export function buildCli(): Command {
     .option('--no-model', 'do not check the model file')
     .action(async (file: string, opts: { stateFile?: string; model: boolean }) => {
       try {
-        const raw = readConfigFile(file) as Record<string, unknown>;
-        const parsed = parseConfig(raw);
-        const config = parsed.inference.model === undefined ? { ...parsed, inference: { ...parsed.inference, model: defaultModelPath() } } : parsed;
+        const config = withModel(parseConfig(readConfigFile(file)));
         const path = opts.stateFile ?? statePathFor(file);
         const cameras = resolveCameras(config, readCameraState(path), path);
         if (opts.model) await readModelFile(config.inference.model!);

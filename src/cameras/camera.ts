@@ -69,7 +69,6 @@ export class Camera {
   private readonly jpeg: CameraJpeg | null;
   private readonly statusSubject = new Subject<CameraStatus>();
   private readonly subs: Subscription[] = [];
-  private confidence: number;
   private processed = 0;
   private dropped = 0;
   /** Wall-clock capture time of the newest published frame, ms epoch. */
@@ -83,7 +82,6 @@ export class Camera {
   ) {
     const config = current;
     this.id = config.id;
-    this.confidence = config.confidence;
     const log = deps.log.child({ camera: config.id });
     const { model } = deps;
     this.source = config.enabled
@@ -143,7 +141,6 @@ export class Camera {
   reconfigure(next: CameraConfig): void {
     if (!this.sameSource(next)) throw new Error(`camera ${this.id}: reconfigure() needs the same source; replace the camera instead`);
     this.current = next;
-    this.confidence = next.confidence;
   }
 
   /** Status changes (the source's, then `removed`); completes when the camera is closed. */
@@ -207,7 +204,7 @@ export class Camera {
 
   /** Masks, this camera's score threshold, tracking and targets for one inferred frame (main thread). */
   process(item: InferredFrame): TargetedFrame {
-    return this.targets.process(decodeFrame(item, this.deps.model, this.confidence));
+    return this.targets.process(decodeFrame(item, this.deps.model, this.current.confidence));
   }
 
   /** Counts one published frame. */

@@ -212,7 +212,8 @@ export class CameraManager {
       if (!cam) {
         this.addNow(config);
         diff.added.push(config.id);
-      } else if (JSON.stringify(cam.config.entry) !== JSON.stringify(config.entry) || !cam.sameSource(config) || cam.config.confidence !== config.confidence) {
+      } else if (JSON.stringify(cam.config.entry) !== JSON.stringify(config.entry) || !cam.sameSource(config)) {
+        // (The score threshold comes from the entry, or from inference.confidence, which a reload keeps.)
         (await this.updateNow(cam, config) ? diff.restarted : diff.updated).push(config.id);
       } else {
         // The same camera: it takes the new configuration's rules (media roots for the next

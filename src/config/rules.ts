@@ -109,15 +109,10 @@ export function cameraConfig(entry: CameraEntry, cfg: Config, opts: { field: str
   }
   if (entry.tlsCaFile !== undefined) checkReadable(at('tlsCaFile'), entry.tlsCaFile);
   const policy = { mediaRoots: ingest.mediaRoots, tlsVerify: source.tlsVerify, ...(opts.requireMediaRoot ? { requireMediaRoot: true } : {}) };
-  const configured = (() => {
-    try {
-      return sourceSpecOf(entry.id, entry.url);
-    } catch (err) {
-      throw atField(at('url'), err);
-    }
-  })();
+  let configured: SourceSpec;
   let spec: SourceSpec;
   try {
+    configured = sourceSpecOf(entry.id, entry.url);
     spec = resolveSource(configured, policy);
   } catch (err) {
     throw atField(at('url'), err);

@@ -114,9 +114,13 @@ export interface HttpRoute {
 /** Largest /api request body, bytes. */
 const MAX_API_BODY_BYTES = 64 * 1024;
 
-/** The HTTP status of an /api request refused with this code. */
+/** The HTTP status of a request refused with this code. */
 export function httpStatusOf(code: ErrorCode): number {
   switch (code) {
+    case 'E_UNAUTHORIZED':
+      return 401;
+    case 'E_ORIGIN_REFUSED':
+      return 403;
     case 'E_UNKNOWN_CAMERA':
       return 404;
     case 'E_CAMERA_EXISTS':
@@ -377,7 +381,7 @@ export class PublishServer {
   /** 401 (with `WWW-Authenticate`) or 403 and the error as JSON; counted, logged at most a few times a window. */
   private refuseHttp(req: IncomingMessage, res: ServerResponse, err: SegstreamError): void {
     this.noteRefusal(err);
-    const status = err.code === 'E_UNAUTHORIZED' ? 401 : 403;
+    const status = httpStatusOf(err.code);
     // An unread request body is not read: the connection ends with the reply.
     if (req.method !== 'GET' && req.method !== 'HEAD') res.once('finish', () => req.socket.destroy());
     res
@@ -401,7 +405,7 @@ export class PublishServer {
     const denied = this.access.check(req, this.secure);
     if (denied) {
       this.noteRefusal(denied);
-      const status = denied.code === 'E_UNAUTHORIZED' ? 401 : 403;
+      const status = httpStatusOf(denied.code);
       refuse(socket, status, status === 401 ? 'Unauthorized' : 'Forbidden', 'application/json', JSON.stringify({ error: denied.toJSON() }));
       return;
     }
