@@ -40,6 +40,13 @@ export class TestClient {
       this.waiters.push({ pred, resolve: (m) => (clearTimeout(t), resolve(m)) });
     });
   }
+  /** Sends `msg` (as JSON) and waits for the first message after it that `answer` accepts. */
+  request(msg: unknown, answer: (m: Msg) => boolean, timeoutMs = 30_000): Promise<Msg> {
+    const before = this.messages.length;
+    this.ws.send(JSON.stringify(msg));
+    return this.next((m) => answer(m) && this.messages.indexOf(m) >= before, timeoutMs);
+  }
+
   /** Waits for `n` more frame messages than seen so far. */
   async frames(n: number, camera?: string): Promise<FrameMessage[]> {
     const isFrame = (m: Msg): boolean => m.type === 'frame' && (camera === undefined || m['camera'] === camera);

@@ -9,7 +9,7 @@ import { connect as connectClient, type JpegFrame } from '../../src/client/index
 import { parseConfig } from '../../src/config/index.js';
 import { decodeJpegMessage, jpegHeaderSchema, type FrameMessage, type JpegHeader } from '../../src/protocol/index.js';
 import { CCTV_640x480 } from '../helpers/media.js';
-import { TestClient, type Msg } from '../helpers/wsClient.js';
+import { TestClient } from '../helpers/wsClient.js';
 
 const MODEL = join(import.meta.dirname, '../../../shared/models/yolov8n-seg-320.onnx');
 const ROOT = mkdtempSync(join(tmpdir(), 'segstream-jpeg-'));
@@ -28,11 +28,6 @@ describe('JPEG frames over the WebSocket (real ffmpeg, model, overlay worker and
     clients.push(c);
     await c.next((m) => m.type === 'hello');
     return c;
-  };
-  const send = async (c: TestClient, msg: unknown, answer: (m: Msg) => boolean): Promise<Msg> => {
-    const before = c.messages.length;
-    c.ws.send(JSON.stringify(msg));
-    return c.next((m) => answer(m) && c.messages.indexOf(m) >= before);
   };
   const encoded = async (overlay: boolean): Promise<number> => {
     const text = await (await fetch(`http://127.0.0.1:${app.address.port}/metrics`)).text();
@@ -59,7 +54,7 @@ describe('JPEG frames over the WebSocket (real ffmpeg, model, overlay worker and
     const c = await connect();
     expect(c.messages[0]).toMatchObject({ type: 'hello', offers: { jpeg: true } });
     for (const jpeg of [{ fps: 0.1, overlay: true }, { fps: 31, overlay: false }, { fps: '5', overlay: true }, { fps: 5 }, { fps: 5, overlay: 'yes' }, { fps: 5, overlay: true, quality: 9 }, true, null]) {
-      const reply = await send(c, { type: 'subscribe', jpeg, id: 'j' }, (m) => m.type === 'error' || m.type === 'subscribed');
+      const reply = await c.request({ type: 'subscribe', jpeg, id: 'j' }, (m) => m.type === 'error' || m.type === 'subscribed');
       expect(reply, JSON.stringify(jpeg)).toMatchObject({ type: 'error', code: 'E_MSG_INVALID' });
     }
     await c.frames(3, 'road');
@@ -71,14 +66,14 @@ describe('JPEG frames over the WebSocket (real ffmpeg, model, overlay worker and
     const slow = await connect();
     const plain = await connect();
     const never = await connect();
-    expect(await send(fast, { type: 'subscribe', cameras: ['road'], masks: 'none', jpeg: { fps: 5, overlay: true } }, (m) => m.type === 'subscribed')).toEqual({
+    expect(await fast.request({ type: 'subscribe', cameras: ['road'], masks: 'none', jpeg: { fps: 5, overlay: true } }, (m) => m.type === 'subscribed')).toEqual({
       type: 'subscribed',
       cameras: ['road'],
       masks: 'none',
       jpeg: { fps: 5, overlay: true },
     });
-    await send(slow, { type: 'subscribe', jpeg: { fps: 1.5, overlay: false } }, (m) => m.type === 'subscribed');
-    expect(await send(plain, { type: 'subscribe', cameras: ['road'] }, (m) => m.type === 'subscribed')).toEqual({ type: 'subscribed', cameras: ['road'], masks: 'rle' });
+    await slow.request({ type: 'subscribe', jpeg: { fps: 1.5, overlay: false } }, (m) => m.type === 'subscribed');
+    expect(await plain.request({ type: 'subscribe', cameras: ['road'] }, (m) => m.type === 'subscribed')).toEqual({ type: 'subscribed', cameras: ['road'], masks: 'rle' });
     const encodedBefore = [await encoded(true), await encoded(false)] as const;
     const t0 = Date.now();
     await sleep(4000);
@@ -118,7 +113,7 @@ describe('JPEG frames over the WebSocket (real ffmpeg, model, overlay worker and
     expect(plain.messages.filter((m) => m.type === 'frame').length).toBeGreaterThan(20);
     expect(fast.messages.filter((m) => m.type === 'frame').length).toBeGreaterThan(20);
     if (process.env['JPEG_TEST_LOG']) console.log({ seconds, fast: f.length, slow: s.length, encoded: [encodedNow[0] - encodedBefore[0], encodedNow[1] - encodedBefore[1]] });
-    for (const c of [fast, slow]) await send(c, { type: 'subscribe' }, (m) => m.type === 'subscribed');
+    for (const c of [fast, slow]) await c.request({ type: 'subscribe' }, (m) => m.type === 'subscribed');
   });
 
   it('nothing is encoded while nobody asks; overlay true and false differ inside an object\'s box and hardly outside', async () => {
@@ -129,8 +124,8 @@ describe('JPEG frames over the WebSocket (real ffmpeg, model, overlay worker and
 
     const drawn = await connect();
     const clean = await connect();
-    await send(drawn, { type: 'subscribe', cameras: ['road'], jpeg: { fps: 4, overlay: true } }, (m) => m.type === 'subscribed');
-    await send(clean, { type: 'subscribe', cameras: ['road'], jpeg: { fps: 4, overlay: false } }, (m) => m.type === 'subscribed');
+    await drawn.request({ type: 'subscribe', cameras: ['road'], jpeg: { fps: 4, overlay: true } }, (m) => m.type === 'subscribed');
+    await clean.request({ type: 'subscribe', cameras: ['road'], jpeg: { fps: 4, overlay: false } }, (m) => m.type === 'subscribed');
     // The same frames in both variants: find one with a large detected object.
     let compared = 0;
     const deadline = Date.now() + 20_000;

@@ -7,7 +7,7 @@ import { parseConfig } from '../../src/config/index.js';
 import { frameMessageSchema, serverMessageSchema, type FrameMessage, type WireObject } from '../../src/protocol/index.js';
 import { decodeRle, ringArea, type Point } from '../../src/publish/index.js';
 import { CCTV_640x480 } from '../helpers/media.js';
-import { TestClient, type Msg } from '../helpers/wsClient.js';
+import { TestClient } from '../helpers/wsClient.js';
 
 const MODEL = join(import.meta.dirname, '../../../shared/models/yolov8n-seg-320.onnx');
 const ROOT = mkdtempSync(join(tmpdir(), 'segstream-protocol-'));
@@ -27,11 +27,6 @@ describe('the wire protocol of a running service (real ffmpeg, model and sockets
     clients.push(c);
     await c.next((m) => m.type === 'hello');
     return c;
-  };
-  const send = async (c: TestClient, msg: unknown, answer: (m: Msg) => boolean): Promise<Msg> => {
-    const before = c.messages.length;
-    c.ws.send(JSON.stringify(msg));
-    return c.next((m) => answer(m) && c.messages.indexOf(m) >= before);
   };
   const api = async (method: string, path: string, body?: unknown): Promise<number> => {
     const res = await fetch(`http://127.0.0.1:${app.address.port}${path}`, {
@@ -91,9 +86,9 @@ describe('the wire protocol of a running service (real ffmpeg, model and sockets
     const rle = await connect();
     const poly = await connect();
     const none = await connect();
-    expect(await send(rle, { type: 'subscribe', cameras: ['road'] }, (m) => m.type === 'subscribed')).toEqual({ type: 'subscribed', cameras: ['road'], masks: 'rle' });
-    expect(await send(poly, { type: 'subscribe', cameras: ['road'], masks: 'polygons' }, (m) => m.type === 'subscribed')).toEqual({ type: 'subscribed', cameras: ['road'], masks: 'polygons' });
-    expect(await send(none, { type: 'subscribe', masks: 'none' }, (m) => m.type === 'subscribed')).toEqual({ type: 'subscribed', cameras: '*', masks: 'none' });
+    expect(await rle.request({ type: 'subscribe', cameras: ['road'] }, (m) => m.type === 'subscribed')).toEqual({ type: 'subscribed', cameras: ['road'], masks: 'rle' });
+    expect(await poly.request({ type: 'subscribe', cameras: ['road'], masks: 'polygons' }, (m) => m.type === 'subscribed')).toEqual({ type: 'subscribed', cameras: ['road'], masks: 'polygons' });
+    expect(await none.request({ type: 'subscribe', masks: 'none' }, (m) => m.type === 'subscribed')).toEqual({ type: 'subscribed', cameras: '*', masks: 'none' });
     await Promise.all([rle.frames(20, 'road'), poly.frames(20, 'road'), none.frames(20, 'road')]);
     const bySeq = (c: TestClient): Map<number, FrameMessage> => new Map(framesOf(c, 'road').map((f) => [f.seq, f]));
     const [r, p, n] = [bySeq(rle), bySeq(poly), bySeq(none)];
@@ -133,17 +128,17 @@ describe('the wire protocol of a running service (real ffmpeg, model and sockets
     const c = await connect();
     let car: WireObject | undefined;
     while (!car) [car] = (await c.frames(1, 'road'))[0]!.objects.filter((o) => o.label === 'car' && o.id !== undefined && !o.predicted);
-    const ok = await send(c, { type: 'prompt', camera: 'road', box: car.box.map(Math.round), id: 'p1' }, (m) => m.type === 'prompt.ok' || m.type === 'error');
+    const ok = await c.request({ type: 'prompt', camera: 'road', box: car.box.map(Math.round), id: 'p1' }, (m) => m.type === 'prompt.ok' || m.type === 'error');
     expect(ok).toMatchObject({ type: 'prompt.ok', id: 'p1' });
-    expect(await send(c, { type: 'prompt.clear', camera: 'road', id: 2 }, (m) => m.type === 'prompt.cleared')).toMatchObject({ targets: [ok['target']] });
-    expect(await send(c, { type: 'ping', id: 'x' }, (m) => m.type === 'pong')).toMatchObject({ id: 'x' });
-    expect(await send(c, { type: 'subscribe', masks: 'png' }, (m) => m.type === 'error')).toMatchObject({ code: 'E_MSG_INVALID' });
-    expect(await send(c, { type: 'prompt', camera: 'road' }, (m) => m.type === 'error')).toMatchObject({ code: 'E_PROMPT_INVALID' });
+    expect(await c.request({ type: 'prompt.clear', camera: 'road', id: 2 }, (m) => m.type === 'prompt.cleared')).toMatchObject({ targets: [ok['target']] });
+    expect(await c.request({ type: 'ping', id: 'x' }, (m) => m.type === 'pong')).toMatchObject({ id: 'x' });
+    expect(await c.request({ type: 'subscribe', masks: 'png' }, (m) => m.type === 'error')).toMatchObject({ code: 'E_MSG_INVALID' });
+    expect(await c.request({ type: 'prompt', camera: 'road' }, (m) => m.type === 'error')).toMatchObject({ code: 'E_PROMPT_INVALID' });
     // A camera with a target, removed: target.ended (removed), then status removed.
     expect(await api('POST', '/api/cameras', { id: 'gone', url: ROAD })).toBe(201);
     let other: WireObject | undefined;
     while (!other) [other] = (await c.frames(1, 'gone'))[0]!.objects.filter((o) => o.id !== undefined && !o.predicted);
-    expect(await send(c, { type: 'prompt', camera: 'gone', box: other.box.map(Math.round) }, (m) => m.type === 'prompt.ok' || m.type === 'error')).toMatchObject({ type: 'prompt.ok' });
+    expect(await c.request({ type: 'prompt', camera: 'gone', box: other.box.map(Math.round) }, (m) => m.type === 'prompt.ok' || m.type === 'error')).toMatchObject({ type: 'prompt.ok' });
     expect(await api('DELETE', '/api/cameras/gone')).toBe(200);
     expect(await c.next((m) => m.type === 'target.ended' && m['camera'] === 'gone')).toMatchObject({ reason: 'removed' });
     await c.next((m) => m.type === 'status' && m['camera'] === 'gone' && m['state'] === 'removed');
