@@ -206,6 +206,7 @@ export async function startApp(initial: Config, options: AppOptions = {}): Promi
           },
           onBatch: (size, inferenceMs) => metrics.inferenceSeconds.observe({ batch: String(size) }, inferenceMs / 1000),
           forget$: cameras.forget$,
+          maxWaitMs: engine.batchWaitMs,
         }),
         mergeMap((item) => {
           const cam = cameras.get(item.frame.camera);
@@ -216,6 +217,9 @@ export async function startApp(initial: Config, options: AppOptions = {}): Promi
             log.error({ err, camera: item.frame.camera, seq: item.frame.seq }, 'mask decoding or tracking failed; frame skipped');
             metrics.framesFailed.inc({ camera: item.frame.camera });
             return [];
+          } finally {
+            // The masks are assembled: the prototypes can go back to a worker.
+            engine.recycle(item.image.protos);
           }
         }),
       )

@@ -100,6 +100,7 @@ export function cameraConfig(entry: CameraEntry, cfg: Config, opts: { field: str
     fastRetryWindowMs: pick('fastRetryWindowMs'),
     tlsVerify: pick('tlsVerify'),
     ...(tlsCaFile === undefined ? {} : { caFile: tlsCaFile }),
+    inferenceMaxWidth: ingest.inferenceMaxWidth,
     // The display output exists for the WHEP video only.
     displayMaxWidth: cfg.server.whep ? ingest.displayMaxWidth : 0,
   };
@@ -187,6 +188,7 @@ export function engineOptions(inf: InferenceConfig): EngineOptions {
     workers: inf.workers,
     threadsPerWorker: inf.threads === 0 ? Math.max(1, availableParallelism()) : inf.threads,
     maxBatch: inf.batch,
+    batchWaitMs: inf.batchWaitMs,
     executionProviders: [inf.device],
     decode: { confidence: inf.confidence, iouThreshold: inf.iou, agnostic: inf.agnosticNms, maxDetections: inf.maxDetections },
   };

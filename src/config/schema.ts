@@ -71,10 +71,13 @@ export const inferenceSchema = z
     workers: int(1, 16).default(1).describe('inference worker threads, each its own onnxruntime session'),
     threads: int(0, 64).default(0).describe('onnxruntime intra-op threads per worker (0: the number of CPU cores)'),
     batch: int(1, 64).default(8).describe('largest inference batch, frames of different cameras (clipped to a static-batch model)'),
+    batchWaitMs: int(0, 1000)
+      .default(0)
+      .describe('a free worker waits up to this long for the frames of other active cameras before it runs a smaller batch (never once the batch is full), ms'),
     confidence: unit().default(0.25).describe('least detection score published (a camera may ask for more, never less)'),
     iou: unit().default(0.7).describe('NMS IoU threshold'),
     agnosticNms: z.boolean().default(false).describe('class-agnostic NMS (FastSAM everything mode)'),
-    maxDetections: int(1, 1000).default(100).describe('most objects per frame'),
+    maxDetections: int(1, 1000).default(300).describe('most objects per frame (300, as Ultralytics)'),
     clip: clipSchema.optional(),
   })
   .describe('model and inference');
@@ -121,6 +124,9 @@ export const ingestSchema = z
       .default([])
       .describe('directories local file sources must lie in (after resolving links); empty: any file for configured cameras, none through the HTTP API'),
     maxCameras: int(1, 1024).default(64).describe('most cameras at once (configured and added through the API)'),
+    inferenceMaxWidth: int(16, 7680)
+      .default(1280)
+      .describe('the picture the model is letterboxed from: the source at its own size, or scaled down by ffmpeg (area, aspect kept) to at most this wide, px'),
     displayMaxWidth: int(16, 7680).default(1280).describe('WHEP video: the camera picture at its own size, scaled down to at most this wide (aspect kept), px'),
     displayRingFrames: int(1, 64)
       .default(8)

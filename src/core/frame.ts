@@ -5,8 +5,10 @@ export const PIXEL_FORMATS = ['rgb24'] as const;
 export type PixelFormat = (typeof PIXEL_FORMATS)[number];
 
 /**
- * One decoded picture, already letterboxed to the model's input size by ffmpeg.
- * `letterbox` maps model-input pixels back to source-frame pixels.
+ * One decoded picture as packed RGB: the source picture at its own size, or scaled down by
+ * ffmpeg when it is wider than `ingest.inferenceMaxWidth`. The inference worker letterboxes
+ * it to the model's input size; `letterbox` says how, and maps model-input pixels back to
+ * source-frame pixels.
  */
 export interface Frame {
   /** Camera id, unique within one segstream process. */
@@ -22,13 +24,13 @@ export interface Frame {
    * an outage counts as the time it lasted.
    */
   readonly pts: number;
-  /** Size of `data` in pixels: the model input (e.g. 320x320). */
+  /** Size of `data` in pixels (letterbox.frameWidth x letterbox.frameHeight). */
   readonly width: number;
   readonly height: number;
   readonly format: PixelFormat;
   /** Packed pixels, row-major, width * height * 3 bytes for rgb24. */
   readonly data: Uint8Array;
-  /** How the source frame was placed inside `data`. */
+  /** How `data` is placed into the model input, and how model px map to source px. */
   readonly letterbox: Letterbox;
 }
 

@@ -1,15 +1,23 @@
 /**
- * Letterbox geometry, as Ultralytics' LetterBox(auto=False, center=True) computes it:
- * scale to fit, keep the aspect ratio, pad both sides equally with grey (114).
+ * Letterbox geometry, as Ultralytics' LetterBox(auto=False, center=True) computes it for
+ * prediction: scale to fit (sizes rounded half to even, as Python's round), keep the aspect
+ * ratio, pad both sides with grey (114), the odd pixel right/bottom.
+ *
+ * The picture that is letterboxed (the "frame") is the source picture itself, or, for a
+ * source wider than ingest's cap, that picture scaled down by ffmpeg first; either way
+ * boxes and masks are reported in source pixels.
  */
 export interface Letterbox {
-  /** Source frame size, px. */
+  /** Source frame size, px: what detections are reported in. */
   readonly srcWidth: number;
   readonly srcHeight: number;
+  /** Size of the picture that was letterboxed, px (the source size unless ingest capped it). */
+  readonly frameWidth: number;
+  readonly frameHeight: number;
   /** Model input size, px. */
   readonly dstWidth: number;
   readonly dstHeight: number;
-  /** Source px -> input px. */
+  /** Frame px -> input px: Ultralytics' gain, min(dst / frame) over both axes. */
   readonly scale: number;
   /** Size of the scaled picture inside the input, px. */
   readonly innerWidth: number;
@@ -19,43 +27,59 @@ export interface Letterbox {
   readonly padY: number;
 }
 
+/** Python's round(): to the nearest integer, halves to the even one. */
+export function roundHalfEven(v: number): number {
+  const r = Math.round(v);
+  return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
 export function computeLetterbox(
   srcWidth: number,
   srcHeight: number,
   dstWidth: number,
   dstHeight: number,
+  frameWidth = srcWidth,
+  frameHeight = srcHeight,
 ): Letterbox {
   for (const [name, v] of [
     ['srcWidth', srcWidth],
     ['srcHeight', srcHeight],
     ['dstWidth', dstWidth],
     ['dstHeight', dstHeight],
+    ['frameWidth', frameWidth],
+    ['frameHeight', frameHeight],
   ] as const) {
     if (!Number.isInteger(v) || v <= 0) {
       throw new TypeError(`letterbox ${name} must be a positive integer, got ${v}`);
     }
   }
-  const scale = Math.min(dstWidth / srcWidth, dstHeight / srcHeight);
-  const innerWidth = Math.min(dstWidth, Math.max(1, Math.round(srcWidth * scale)));
-  const innerHeight = Math.min(dstHeight, Math.max(1, Math.round(srcHeight * scale)));
-  // Ultralytics rounds (d - 0.1) so an odd total puts the extra pixel right/bottom.
-  // `+ 0` turns Math.round(-0.1) === -0 into 0.
+  const scale = Math.min(dstWidth / frameWidth, dstHeight / frameHeight);
+  const innerWidth = Math.min(dstWidth, Math.max(1, roundHalfEven(frameWidth * scale)));
+  const innerHeight = Math.min(dstHeight, Math.max(1, roundHalfEven(frameHeight * scale)));
+  // Ultralytics rounds (d - 0.1) so an odd total puts the extra pixel right/bottom (d is a
+  // multiple of 0.5, so d - 0.1 is never a half). `+ 0` turns Math.round(-0.1) === -0 into 0.
   const padX = Math.round((dstWidth - innerWidth) / 2 - 0.1) + 0;
   const padY = Math.round((dstHeight - innerHeight) / 2 - 0.1) + 0;
-  return { srcWidth, srcHeight, dstWidth, dstHeight, scale, innerWidth, innerHeight, padX, padY };
+  return { srcWidth, srcHeight, frameWidth, frameHeight, dstWidth, dstHeight, scale, innerWidth, innerHeight, padX, padY };
 }
 
-/** Input-pixel x -> source-pixel x (not clamped). */
+/**
+ * Input-pixel x -> source-pixel x (not clamped), as Ultralytics' scale_boxes: the padding
+ * taken off, divided by the gain (then frame px -> source px when ingest capped the frame).
+ */
 export function toSourceX(lb: Letterbox, x: number): number {
-  return (x - lb.padX) * (lb.srcWidth / lb.innerWidth);
+  return ((x - lb.padX) / lb.scale) * (lb.srcWidth / lb.frameWidth);
 }
 
 /** Input-pixel y -> source-pixel y (not clamped). */
 export function toSourceY(lb: Letterbox, y: number): number {
-  return (y - lb.padY) * (lb.srcHeight / lb.innerHeight);
+  return ((y - lb.padY) / lb.scale) * (lb.srcHeight / lb.frameHeight);
 }
 
-/** Source-pixel x -> input-pixel x. */
+/**
+ * Source-pixel x -> input-pixel x: the exact inverse of the resize itself (source width onto
+ * innerWidth pixels), which is what mask assembly samples the prototypes with.
+ */
 export function toInputX(lb: Letterbox, x: number): number {
   return x * (lb.innerWidth / lb.srcWidth) + lb.padX;
 }

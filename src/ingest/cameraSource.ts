@@ -1,8 +1,7 @@
 import type { Readable } from 'node:stream';
 import { BehaviorSubject, Subject, type Observable } from 'rxjs';
 import { computeLetterbox, frameByteLength, redactText, SegstreamError, summariseString, toSegstreamError, urlSecrets, type DisplayFrame, type Frame, type Letterbox, type Logger } from '../core/index.js';
-import { DisplayAssembler } from './displayAssembler.js';
-import { displayOutputOptions, displaySize, i420ByteLength, inputOptions, outputOptions } from './ffmpegArgs.js';
+import { DEFAULT_INFERENCE_MAX_WIDTH, displayOutputOptions, displaySize, i420ByteLength, inferenceSize, inputOptions, outputOptions } from './ffmpegArgs.js';
 import { FfmpegProcess } from './ffmpegProcess.js';
 import { FfmpegReport, isFrameLine, type FrameInfo, type StreamInfo } from './ffmpegReport.js';
 import { FrameAssembler } from './frameAssembler.js';
@@ -23,9 +22,14 @@ export interface SourceStatus {
 }
 
 export interface CameraSourceOptions {
-  /** Model input size frames are letterboxed to, px. */
+  /** Model input size frames are letterboxed to (by the inference worker), px. */
   modelWidth: number;
   modelHeight: number;
+  /**
+   * Frames carry the decoded picture at its own size, or scaled down (aspect kept) to at most
+   * this wide; the letterbox maps model px back to the source's own px either way, px.
+   */
+  inferenceMaxWidth?: number;
   /** Finite sources (files, http(s) files): play at their own frame rate (true, as a camera) or as fast as possible. */
   realtime: boolean;
   /** Finite sources: start over at the end. */
@@ -122,6 +126,10 @@ export class CameraSource {
     this.camera = spec.id;
     this.secrets = urlSecrets(spec.url);
     this.statusSubject = new BehaviorSubject<SourceStatus>({ camera: spec.id, state: 'connecting', restarts: 0 });
+  }
+
+  private get inferenceMaxWidth(): number {
+    return this.options.inferenceMaxWidth ?? DEFAULT_INFERENCE_MAX_WIDTH;
   }
 
   get frames$(): Observable<Frame> {
@@ -295,12 +303,12 @@ export class CameraSource {
 
   /** Runs one ffmpeg process until it exits; never rejects. */
   private run(target: SourceSpec, seekS: number): Promise<RunOutcome> {
-    const { modelWidth, modelHeight } = this.options;
     const displayMaxWidth = this.options.displayMaxWidth ?? 0;
-    const assembler = new FrameAssembler(frameByteLength(modelWidth, modelHeight, 'rgb24'));
-    // Display bytes ahead of their report line: a frame or two (ffmpeg writes both outputs of
-    // one picture together, just after its showinfo line); 32 MiB of them means out of step.
-    const displayAssembler = displayMaxWidth > 0 ? new DisplayAssembler(32 << 20) : undefined;
+    const inferenceMaxWidth = this.inferenceMaxWidth;
+    // Bytes ahead of their report line: a frame or two (ffmpeg writes the outputs of one
+    // picture just after its showinfo line); 64 MiB of them means out of step.
+    const assembler = new FrameAssembler(64 << 20);
+    const displayAssembler = displayMaxWidth > 0 ? new FrameAssembler(32 << 20) : undefined;
     const report = new FfmpegReport();
     const sync = new FrameSync(64, displayAssembler !== undefined);
     const pacer = new Pacer();
@@ -396,6 +404,7 @@ export class CameraSource {
       };
       const accept = (pairs: SyncedFrame[]): void => {
         if (settled) return;
+        if (!assembler.inStep) return fail('E_SOURCE_FAILED', 'ffmpeg frames and frame reports no longer correspond');
         if (displayAssembler && !displayAssembler.inStep) return fail('E_SOURCE_FAILED', 'ffmpeg display frames and frame reports no longer correspond');
         if (!sync.inStep) return fail('E_SOURCE_FAILED', 'ffmpeg frame reports and frames no longer correspond');
         if (pairs.length === 0) return;
@@ -407,7 +416,7 @@ export class CameraSource {
         ...inputOptions(target, this.options, seekS),
         '-i',
         target.url,
-        ...outputOptions(modelWidth, modelHeight),
+        ...outputOptions(inferenceMaxWidth),
         'pipe:1',
         ...(displayAssembler ? displayOutputOptions(displayMaxWidth, 3) : []),
       ];
@@ -419,6 +428,8 @@ export class CameraSource {
           const fact = report.push(line);
           if (fact?.kind === 'frame') {
             const pairs = sync.pushInfo(fact.frame);
+            const model = inferenceSize(fact.frame.width, fact.frame.height, inferenceMaxWidth);
+            for (const d of assembler.expect(frameByteLength(model.width, model.height, 'rgb24'))) pairs.push(...sync.pushData(d));
             if (displayAssembler) {
               const size = displaySize(fact.frame.width, fact.frame.height, displayMaxWidth);
               for (const d of displayAssembler.expect(i420ByteLength(size.width, size.height))) pairs.push(...sync.pushDisplay(d));
@@ -474,7 +485,9 @@ export class CameraSource {
       out.on('data', (chunk: Buffer) => {
         if (settled) return;
         armStall();
-        for (const data of assembler.push(chunk)) accept(sync.pushData(data));
+        const pairs: SyncedFrame[] = [];
+        for (const data of assembler.push(chunk)) pairs.push(...sync.pushData(data));
+        accept(pairs);
       });
       out.on('end', () => {
         outputEnded = true;
@@ -489,7 +502,8 @@ export class CameraSource {
     let lb = this.letterbox;
     const resized = lb !== undefined && (lb.srcWidth !== info.width || lb.srcHeight !== info.height);
     if (lb === undefined || resized) {
-      lb = computeLetterbox(info.width, info.height, this.options.modelWidth, this.options.modelHeight);
+      const model = inferenceSize(info.width, info.height, this.inferenceMaxWidth);
+      lb = computeLetterbox(info.width, info.height, this.options.modelWidth, this.options.modelHeight, model.width, model.height);
       this.letterbox = lb;
     }
     if (resized) this.log?.info({ from: `${this.status.stream?.width}x${this.status.stream?.height}`, to: `${info.width}x${info.height}` }, 'source resolution changed');
@@ -513,8 +527,8 @@ export class CameraSource {
       seq,
       timestamp,
       pts: mediaMs,
-      width: lb.dstWidth,
-      height: lb.dstHeight,
+      width: lb.frameWidth,
+      height: lb.frameHeight,
       format: 'rgb24',
       data,
       letterbox: lb,

@@ -70,30 +70,37 @@ export function inputOptions(spec: SourceSpec, opts: DecodeArgsOptions, seekS = 
   }
 }
 
+/** Pictures for the model are at most this wide unless told otherwise, px. */
+export const DEFAULT_INFERENCE_MAX_WIDTH = 1280;
+
 /**
- * The letterbox happens in ffmpeg's filter graph, computed there from the decoded size
- * (`iw`, `ih`) with exactly computeLetterbox's arithmetic (IEEE doubles, round half up for
- * positive values), so a stream that changes resolution is re-letterboxed by ffmpeg at
- * once and the same process goes on. `showinfo` before it reports every decoded frame's
- * size and timestamp on stderr (see ffmpegReport.ts); its checksums are off (they cost a
- * pass over every pixel). Pad colour is Ultralytics' grey 114; rgb24 before `pad` so the
- * offsets are not rounded to chroma pairs.
+ * The size of the picture ffmpeg delivers for the model from a `srcWidth` x `srcHeight`
+ * source: its own size, or scaled down (aspect kept) to `maxWidth` when it is wider.
+ * inferenceFilter makes ffmpeg compute exactly this (same IEEE operations, round half up).
  */
-export function letterboxFilter(modelWidth: number, modelHeight: number): string {
-  const r = `min(${modelWidth}/iw,${modelHeight}/ih)`;
-  const w = `min(${modelWidth},max(1,round(iw*${r})))`;
-  const h = `min(${modelHeight},max(1,round(ih*${r})))`;
-  return [
-    'showinfo=checksum=0',
-    `scale=w='${w}':h='${h}':flags=bilinear`,
-    'format=rgb24',
-    `pad=${modelWidth}:${modelHeight}:'round((${modelWidth}-iw)/2-0.1)':'round((${modelHeight}-ih)/2-0.1)':color=0x727272`,
-  ].join(',');
+export function inferenceSize(srcWidth: number, srcHeight: number, maxWidth: number): { width: number; height: number } {
+  if (srcWidth <= maxWidth) return { width: srcWidth, height: srcHeight };
+  return { width: maxWidth, height: Math.max(1, Math.round((srcHeight * maxWidth) / srcWidth)) };
+}
+
+/**
+ * The model's picture: `showinfo` first (it reports every decoded frame's size and timestamp
+ * on stderr, see ffmpegReport.ts; checksums off, they cost a pass over every pixel), then the
+ * decoded size kept, or scaled down to `maxWidth` (area averaging), as packed rgb24. The
+ * letterbox itself is done by the inference worker (OpenCV's INTER_LINEAR, exactly), so the
+ * model sees what Ultralytics' LetterBox makes of this picture. Computed from `iw`/`ih`, so a
+ * stream that changes resolution is followed at once by the same process.
+ */
+export function inferenceFilter(maxWidth: number): string {
+  const w = `if(gt(iw,${maxWidth}),${maxWidth},iw)`;
+  const h = `if(gt(iw,${maxWidth}),max(1,round(ih*${maxWidth}/iw)),ih)`;
+  return ['showinfo=checksum=0', `scale=w='${w}':h='${h}':flags=area`, 'format=rgb24'].join(',');
 }
 
 /** The first video stream only, every decoded frame once (no rate conversion), raw rgb24 on stdout. */
-export function outputOptions(modelWidth: number, modelHeight: number): string[] {
-  return ['-map', '0:v:0', '-an', '-sn', '-dn', '-vf', letterboxFilter(modelWidth, modelHeight), '-fps_mode', 'passthrough', '-pix_fmt', 'rgb24', '-f', 'rawvideo'];
+export function outputOptions(maxWidth: number): string[] {
+  // -autoscale 0: a resolution change keeps its own size (see displayOutputOptions).
+  return ['-map', '0:v:0', '-an', '-sn', '-dn', '-vf', inferenceFilter(maxWidth), '-autoscale', '0', '-fps_mode', 'passthrough', '-pix_fmt', 'rgb24', '-f', 'rawvideo'];
 }
 
 /** Display frames are at most this wide unless told otherwise, px. */

@@ -6,5 +6,4 @@ export * from './frameSync.js';
 export * from './pacer.js';
 export * from './sourceSpec.js';
 export * from './sourcePolicy.js';
-export * from './displayAssembler.js';
 export * from './ffmpegProcess.js';

@@ -4,7 +4,8 @@ import type { DecodeOptions } from './candidates.js';
 import type { ModelInfo } from './modelInfo.js';
 
 export type { BatchOutput } from './workerProtocol.js';
-import type { BatchOutput, WorkerInit, WorkerRequest } from './workerProtocol.js';
+import type { BatchOutput, WorkerImage, WorkerInit, WorkerRequest } from './workerProtocol.js';
+export type { WorkerImage } from './workerProtocol.js';
 import { siblingModule, startModuleWorker, WorkerChannel } from '../core/workers.js';
 
 export interface EngineOptions {
@@ -14,6 +15,8 @@ export interface EngineOptions {
   threadsPerWorker: number;
   /** Largest batch one session.run takes; clipped to the model's static batch. */
   maxBatch: number;
+  /** A free worker waits up to this long for other cameras' frames (see inferLatest), ms. */
+  batchWaitMs: number;
   executionProviders: string[];
   decode: DecodeOptions;
 }
@@ -23,8 +26,9 @@ export function defaultEngineOptions(): EngineOptions {
     workers: 1,
     threadsPerWorker: Math.max(1, availableParallelism()),
     maxBatch: 8,
+    batchWaitMs: 0,
     executionProviders: ['cpu'],
-    decode: { confidence: 0.25, iouThreshold: 0.7, agnostic: false, maxDetections: 100 },
+    decode: { confidence: 0.25, iouThreshold: 0.7, agnostic: false, maxDetections: 300 },
   };
 }
 
@@ -36,15 +40,20 @@ export function defaultEngineOptions(): EngineOptions {
 export class InferenceEngine {
   readonly info: ModelInfo;
   readonly maxBatch: number;
+  readonly batchWaitMs: number;
   private readonly slots: WorkerChannel<BatchOutput>[] = [];
   private readonly init: WorkerInit;
-  private nextId = 1;
   private closed = false;
+  /** Prototype buffers waiting to go back to a worker (a few). */
+  private readonly recycled: ArrayBuffer[] = [];
+  /** Images of a prototype buffer's batch not yet handed back. */
+  private readonly protoUsers = new WeakMap<ArrayBuffer, number>();
 
-  private constructor(info: ModelInfo, init: WorkerInit, private readonly log: Logger | undefined) {
+  private constructor(info: ModelInfo, init: WorkerInit, batchWaitMs: number, private readonly log: Logger | undefined) {
     this.info = info;
     this.init = init;
     this.maxBatch = init.maxBatch;
+    this.batchWaitMs = batchWaitMs;
   }
 
   static async create(info: ModelInfo, modelBytes: Uint8Array, options: EngineOptions, log?: Logger): Promise<InferenceEngine> {
@@ -57,13 +66,15 @@ export class InferenceEngine {
       protoName: info.protoName,
       inputWidth: info.inputWidth,
       inputHeight: info.inputHeight,
+      protoWidth: info.protoWidth,
+      protoHeight: info.protoHeight,
       maxBatch,
       layout: { numClasses: info.numClasses, numMasks: info.numMasks, numAnchors: info.numAnchors },
       decode: options.decode,
       threads: options.threadsPerWorker,
       executionProviders: options.executionProviders,
     };
-    const engine = new InferenceEngine(info, init, log);
+    const engine = new InferenceEngine(info, init, options.batchWaitMs, log);
     try {
       for (let i = 0; i < Math.max(1, options.workers); i++) engine.slots.push(await engine.startWorker());
     } catch (err) {
@@ -100,15 +111,43 @@ export class InferenceEngine {
     return this.slots.filter((s) => s.inFlight === 0).length;
   }
 
-  /** Runs one batch (1..maxBatch images) on an idle worker, with decoding (NMS) in the worker. */
-  run(images: Uint8Array[]): Promise<BatchOutput> {
+  /**
+   * Runs one batch (1..maxBatch pictures) on an idle worker: letterbox, session.run, decoding
+   * (confidence filter, NMS) in the worker. The pictures' buffers are transferred there and
+   * come back in `inputs`.
+   */
+  run(images: WorkerImage[]): Promise<BatchOutput> {
     if (this.closed) return Promise.reject(new SegstreamError('E_INFERENCE', 'inference engine is closed'));
     const slot = this.slots.find((s) => s.inFlight === 0);
     if (!slot) return Promise.reject(new SegstreamError('E_INFERENCE', 'no idle inference worker'));
-    return slot.request(
-      (id) => ({ type: 'run', id, images }) satisfies WorkerRequest,
-      images.map((i) => i.buffer as ArrayBuffer),
-    );
+    const recycled = this.recycled.splice(0);
+    return slot
+      .request(
+        (id) => ({ type: 'run', id, images, recycled }) satisfies WorkerRequest,
+        [...images.map((i) => i.data.buffer as ArrayBuffer), ...recycled],
+      )
+      .then((out) => {
+        const buffers = new Set(out.images.map((r) => r.protos.buffer as ArrayBuffer));
+        for (const b of buffers) this.protoUsers.set(b, out.images.filter((r) => r.protos.buffer === b).length);
+        return out;
+      });
+  }
+
+  /**
+   * Hands back one image's prototypes once its masks are assembled: when every image of its
+   * batch has, the buffer goes back to a worker with the next batch instead of being allocated
+   * again there. Prototypes never handed back are simply collected.
+   */
+  recycle(protos: Float32Array): void {
+    const buffer = protos.buffer as ArrayBuffer;
+    const users = this.protoUsers.get(buffer);
+    if (users === undefined) return;
+    if (users > 1) {
+      this.protoUsers.set(buffer, users - 1);
+      return;
+    }
+    this.protoUsers.delete(buffer);
+    if (this.recycled.length < 2 * Math.max(1, this.slots.length) && buffer.byteLength > 0) this.recycled.push(buffer);
   }
 
   /**

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { Observable, type OperatorFunction } from 'rxjs';
 import { SegstreamError, toSegstreamError, type Frame } from '../core/index.js';
-import type { BatchTimings, ImageResult } from './workerProtocol.js';
+import type { BatchTimings, ImageResult, WorkerImage } from './workerProtocol.js';
 import type { BatchOutput } from './engine.js';
 import { LatestFrameScheduler } from './scheduler.js';
 
@@ -9,8 +9,11 @@ import { LatestFrameScheduler } from './scheduler.js';
 export interface BatchRunner {
   readonly idle: number;
   readonly maxBatch: number;
-  run(images: Uint8Array[]): Promise<BatchOutput>;
+  run(images: WorkerImage[]): Promise<BatchOutput>;
 }
+
+/** How long a camera counts as active after its newest frame, for batch waiting, ms. */
+const ACTIVE_MS = 2000;
 
 /** How often waiting frames look for a worker again after a failed batch, ms. */
 const RETRY_MS = 50;
@@ -36,6 +39,12 @@ export interface InferLatestHooks {
    * under that id counts `seq` from 0).
    */
   forget$?: Observable<string>;
+  /**
+   * A free worker waits up to this long for frames of other active cameras (those that sent a
+   * frame in the last 2 s and have none in inference) before it runs a smaller batch; it never
+   * waits once `maxBatch` frames or every such camera's frame is there. 0: never waits, ms.
+   */
+  maxWaitMs?: number;
 }
 
 /**
@@ -66,6 +75,24 @@ export function inferLatest(runner: BatchRunner, hooks: InferLatestHooks = {}): 
       let inFlight = 0;
       let sourceDone = false;
       let closed = false;
+      const maxWaitMs = hooks.maxWaitMs ?? 0;
+      /** Newest frame time per camera (performance.now()), for who may still send one. */
+      const lastSeen = new Map<string, number>();
+      /** Frames per camera now in inference. */
+      const busy = new Map<string, number>();
+      let waitTimer: NodeJS.Timeout | undefined;
+      let waitOver = false;
+      /** Whether a free worker should wait for more cameras' frames before it runs. */
+      const shouldWait = (): boolean => {
+        if (maxWaitMs <= 0 || waitOver || sourceDone || scheduler.size >= runner.maxBatch) return false;
+        const now = performance.now();
+        let expected = 0;
+        for (const [camera, at] of lastSeen) {
+          if (now - at > ACTIVE_MS) lastSeen.delete(camera);
+          else if (!busy.get(camera)) expected++;
+        }
+        return scheduler.size < Math.min(expected, runner.maxBatch);
+      };
 
       const maybeComplete = (): void => {
         if (sourceDone && inFlight === 0 && scheduler.size === 0) subscriber.complete();
@@ -73,15 +100,35 @@ export function inferLatest(runner: BatchRunner, hooks: InferLatestHooks = {}): 
 
       const pump = (): void => {
         while (!closed && runner.idle > 0 && scheduler.size > 0) {
+          if (shouldWait()) {
+            waitTimer ??= setTimeout(() => {
+              waitTimer = undefined;
+              waitOver = true;
+              pump();
+            }, maxWaitMs);
+            return;
+          }
+          clearTimeout(waitTimer);
+          waitTimer = undefined;
+          waitOver = false;
           const frames = scheduler.take(runner.maxBatch);
+          for (const f of frames) busy.set(f.camera, (busy.get(f.camera) ?? 0) + 1);
+          const unbusy = (): void => {
+            for (const f of frames) {
+              const n = (busy.get(f.camera) ?? 1) - 1;
+              if (n > 0) busy.set(f.camera, n);
+              else busy.delete(f.camera);
+            }
+          };
           const sentAt = forgets;
           sentAts.push(sentAt);
           const start = performance.now();
           for (const f of frames) hooks.onSlot?.(f.camera, false);
           inFlight++;
-          runner.run(frames.map((f) => f.data)).then(
+          runner.run(frames.map((f) => ({ data: f.data, letterbox: f.letterbox }))).then(
             (out) => {
               inFlight--;
+              unbusy();
               if (closed) return;
               // Refill the worker before the results are processed downstream, so it never
               // idles while the main thread assembles masks and publishes.
@@ -112,6 +159,7 @@ export function inferLatest(runner: BatchRunner, hooks: InferLatestHooks = {}): 
             },
             (err: unknown) => {
               inFlight--;
+              unbusy();
               settled(sentAt);
               for (const f of frames) queuedAt.delete(f);
               if (closed) return;
@@ -140,12 +188,15 @@ export function inferLatest(runner: BatchRunner, hooks: InferLatestHooks = {}): 
         const waiting = scheduler.remove(camera);
         if (waiting) queuedAt.delete(waiting);
         lastSeq.delete(camera);
+        lastSeen.delete(camera);
         if (sentAts.length > 0) forgottenAt.set(camera, ++forgets);
         maybeComplete();
       });
       const sub = source.subscribe({
         next: (frame) => {
-          queuedAt.set(frame, performance.now());
+          const now = performance.now();
+          queuedAt.set(frame, now);
+          lastSeen.set(frame.camera, now);
           const dropped = scheduler.offer(frame);
           if (dropped) {
             queuedAt.delete(dropped);
@@ -162,6 +213,7 @@ export function inferLatest(runner: BatchRunner, hooks: InferLatestHooks = {}): 
       return () => {
         closed = true;
         clearTimeout(retry);
+        clearTimeout(waitTimer);
         sub.unsubscribe();
         forgetSub?.unsubscribe();
       };

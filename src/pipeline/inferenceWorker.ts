@@ -5,9 +5,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
-import { toWireError } from '../core/index.js';
+import { toWireError, type Letterbox } from '../core/index.js';
 import { selectDetections } from './candidates.js';
-import { rgbToChwFloat } from './preprocess.js';
+import { letterboxInto, planLetterbox, type LetterboxPlan } from './preprocess.js';
 import type { ImageResult, WorkerInit, WorkerReply, WorkerRequest } from './workerProtocol.js';
 
 const port = parentPort;
@@ -32,15 +32,42 @@ async function main(): Promise<void> {
     return;
   }
   const plane = init.inputWidth * init.inputHeight * 3;
-  // One reusable input buffer per batch size seen: no per-frame 1.2 MB allocation.
-  const inputs = new Map<number, Float32Array>();
-  const inputFor = (n: number): Float32Array => {
-    let buf = inputs.get(n);
-    if (!buf) {
-      buf = new Float32Array(n * plane);
-      inputs.set(n, buf);
+  const protoLen = init.layout.numMasks * init.protoHeight * init.protoWidth;
+  const detLen = (4 + init.layout.numClasses + init.layout.numMasks) * init.layout.numAnchors;
+  // Per batch size: one input tensor and one det output, reused for every run (the det output
+  // stays here: candidates are read from it in this thread). Prototype outputs go to the main
+  // thread and come back through `recycled`, a few per size.
+  const inputs = new Map<number, ort.Tensor>();
+  const dets = new Map<number, ort.Tensor>();
+  const protoPool = new Map<number, ArrayBuffer[]>();
+  const PROTO_POOL = 4;
+  const tensorFor = (cache: Map<number, ort.Tensor>, n: number, per: number, dims: number[]): ort.Tensor => {
+    let t = cache.get(n);
+    if (!t) {
+      t = new ort.Tensor('float32', new Float32Array(n * per), [n, ...dims]);
+      cache.set(n, t);
     }
-    return buf;
+    return t;
+  };
+  const protoBuffer = (n: number): ArrayBuffer => protoPool.get(n * protoLen * 4)?.pop() ?? new ArrayBuffer(n * protoLen * 4);
+  const recycle = (buffers: ArrayBuffer[]): void => {
+    for (const b of buffers) {
+      const pool = protoPool.get(b.byteLength) ?? [];
+      if (pool.length < PROTO_POOL) pool.push(b);
+      protoPool.set(b.byteLength, pool);
+    }
+  };
+  // Letterbox plans by frame size (a camera's size rarely changes; a handful of sizes at most).
+  const plans = new Map<string, LetterboxPlan>();
+  const planFor = (lb: Letterbox): LetterboxPlan => {
+    const key = `${lb.frameWidth}x${lb.frameHeight}`;
+    let plan = plans.get(key);
+    if (!plan || plan.lb.innerWidth !== lb.innerWidth || plan.lb.padX !== lb.padX || plan.lb.innerHeight !== lb.innerHeight || plan.lb.padY !== lb.padY) {
+      if (plans.size >= 32) plans.clear();
+      plan = planLetterbox(lb);
+      plans.set(key, plan);
+    }
+    return plan;
   };
 
   // Runs are serialised through this chain so 'close' waits for the one in progress:
@@ -58,37 +85,37 @@ async function main(): Promise<void> {
   });
 
   async function handle(req: Exclude<WorkerRequest, { type: 'close' }>): Promise<void> {
-    const back = req.images;
-    const transferBack = back.map((b) => b.buffer as ArrayBuffer);
+    recycle(req.recycled);
+    const back = req.images.map((img) => img.data);
+    const transfer: ArrayBuffer[] = back.map((b) => b.buffer as ArrayBuffer);
     try {
       const results: ImageResult[] = [];
       const timings = { preprocessMs: 0, inferenceMs: 0, postprocessMs: 0 };
       for (let start = 0; start < req.images.length; start += init.maxBatch) {
         const chunk = req.images.slice(start, start + init.maxBatch);
+        const n = chunk.length;
         let t = performance.now();
-        const input = inputFor(chunk.length);
-        chunk.forEach((img, i) => rgbToChwFloat(img, init.inputWidth, init.inputHeight, input, i * plane));
-        const tensor = new ort.Tensor('float32', input, [chunk.length, 3, init.inputHeight, init.inputWidth]);
+        const input = tensorFor(inputs, n, plane, [3, init.inputHeight, init.inputWidth]);
+        const inputData = input.data as Float32Array;
+        chunk.forEach((img, i) => letterboxInto(img.data, planFor(img.letterbox), inputData, i * plane));
         timings.preprocessMs += performance.now() - t;
         t = performance.now();
-        const out = await session.run({ [init.inputName]: tensor });
+        const det = tensorFor(dets, n, detLen, [4 + init.layout.numClasses + init.layout.numMasks, init.layout.numAnchors]);
+        const protoBuf = protoBuffer(n);
+        const proto = new ort.Tensor('float32', new Float32Array(protoBuf), [n, init.layout.numMasks, init.protoHeight, init.protoWidth]);
+        // Pre-allocated outputs: onnxruntime writes into these (onnxruntime-node 1.30 still
+        // returns copies of them, which are left unread).
+        await session.run({ [init.inputName]: input }, { [init.detName]: det, [init.protoName]: proto });
         timings.inferenceMs += performance.now() - t;
         t = performance.now();
-        const det = out[init.detName]!.data as Float32Array;
-        const proto = out[init.protoName]!.data as Float32Array;
-        const protoLen = proto.length / chunk.length;
-        for (let i = 0; i < chunk.length; i++) {
-          const raw = selectDetections(det, i, init.layout, init.decode);
-          // Batch 1: hand over the whole output buffer; else copy this image's slice.
-          const protos = chunk.length === 1 ? proto : proto.slice(i * protoLen, (i + 1) * protoLen);
-          results.push({ raw, protos });
+        const detData = det.data as Float32Array;
+        for (let i = 0; i < n; i++) {
+          const raw = selectDetections(detData, i, init.layout, init.decode);
+          results.push({ raw, protos: new Float32Array(protoBuf, i * protoLen * 4, protoLen) });
+          transfer.push(raw.boxes.buffer as ArrayBuffer, raw.scores.buffer as ArrayBuffer, raw.classIds.buffer as ArrayBuffer, raw.coefficients.buffer as ArrayBuffer);
         }
+        transfer.push(protoBuf);
         timings.postprocessMs += performance.now() - t;
-      }
-      const transfer: ArrayBuffer[] = [...transferBack];
-      for (const r of results) {
-        transfer.push(r.raw.boxes.buffer as ArrayBuffer, r.raw.scores.buffer as ArrayBuffer, r.raw.classIds.buffer as ArrayBuffer, r.raw.coefficients.buffer as ArrayBuffer);
-        if (!transfer.includes(r.protos.buffer as ArrayBuffer)) transfer.push(r.protos.buffer as ArrayBuffer);
       }
       post({ type: 'result', id: req.id, value: { images: results, timings, inputs: back } }, transfer);
     } catch (err) {

@@ -1,4 +1,4 @@
-import type { ChannelReply, WorkerHello } from '../core/index.js';
+import type { ChannelReply, Letterbox, WorkerHello } from '../core/index.js';
 import type { DecodeOptions, OutputLayout, RawDetections } from './candidates.js';
 
 /** Messages between the main thread and an inference worker (structured clone + transfer). */
@@ -10,6 +10,9 @@ export interface WorkerInit {
   protoName: string;
   inputWidth: number;
   inputHeight: number;
+  /** Prototype output size, px. */
+  protoWidth: number;
+  protoHeight: number;
   /** Largest batch one session.run may take (1 for a static batch-1 model). */
   maxBatch: number;
   layout: OutputLayout;
@@ -19,19 +22,32 @@ export interface WorkerInit {
   executionProviders: string[];
 }
 
+/** One picture to letterbox and run: packed RGB of `letterbox.frameWidth` x `letterbox.frameHeight`. */
+export interface WorkerImage {
+  data: Uint8Array;
+  letterbox: Letterbox;
+}
+
 export type WorkerRequest =
-  | { type: 'run'; id: number; images: Uint8Array[] }
+  /**
+   * `recycled`: prototype buffers of earlier batches the main thread is done with (transferred
+   * back, so the worker's outputs are not allocated anew for every batch).
+   */
+  | { type: 'run'; id: number; images: WorkerImage[]; recycled: ArrayBuffer[] }
   /** Finish the current run, release the session and exit. */
   | { type: 'close' };
 
 export interface ImageResult {
   raw: RawDetections;
-  /** This image's prototypes, [numMasks, protoHeight, protoWidth]. */
+  /**
+   * This image's prototypes, [numMasks, protoHeight, protoWidth]: a view into its batch's
+   * output buffer (shared by the batch's images; hand it back with InferenceEngine.recycle).
+   */
   protos: Float32Array;
 }
 
 export interface BatchTimings {
-  /** ms spent converting bytes to the float tensor. */
+  /** ms spent letterboxing the pictures into the float tensor. */
   preprocessMs: number;
   /** ms inside session.run. */
   inferenceMs: number;

@@ -240,8 +240,8 @@ export class ClipTextSelector implements TextSelector {
   /**
    * Scores every detection's mask against the text (FastSAM text_prompt). Masks under
    * `minMaskArea` px are skipped and get probability 0. Throws E_PROMPT_NO_MATCH when no
-   * mask can be scored. A segstream Frame can be passed as `image` as is (its letterbox maps
-   * the source-px masks into its model-input pixels).
+   * mask can be scored. A segstream Frame can be passed as `image` as is (its letterbox says
+   * how its picture relates to the source-px masks).
    */
   async selectByText(text: string, det: Detections, image: RgbImage): Promise<{ index: number; probabilities: Float32Array }> {
     this.assertOpen();

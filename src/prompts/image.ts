@@ -1,4 +1,4 @@
-import { maskHas, toInputX, toInputY, toSourceX, toSourceY, type Letterbox, type MaskCrop } from '../core/index.js';
+import { maskHas, type Letterbox, type MaskCrop } from '../core/index.js';
 
 /**
  * CLIP image preprocessing, pure: cut one object out of a frame the way FastSAM does before
@@ -11,8 +11,8 @@ export interface RgbImage {
   readonly height: number;
   readonly data: Uint8Array;
   /**
-   * Set when `data` is the letterboxed model input (a segstream Frame) rather than the
-   * source picture: maps source px (where boxes and masks live) to image px.
+   * Set when the image is a segstream Frame's picture: the source picture, possibly scaled
+   * down by ingest (`frameWidth` x `frameHeight`), while boxes and masks live in source px.
    */
   readonly letterbox?: Letterbox;
 }
@@ -72,9 +72,11 @@ export function segmentCrop(
     [sx1, sy1, sx2, sy2] = box;
   }
   const lb = image.letterbox;
-  // Region in image px.
-  const toImgX = (x: number): number => (lb ? toInputX(lb, x) : x);
-  const toImgY = (y: number): number => (lb ? toInputY(lb, y) : y);
+  // Source px -> image px.
+  const kx = lb ? image.width / lb.srcWidth : 1;
+  const ky = lb ? image.height / lb.srcHeight : 1;
+  const toImgX = (x: number): number => x * kx;
+  const toImgY = (y: number): number => y * ky;
   const ix1 = Math.max(0, Math.floor(toImgX(sx1)));
   const iy1 = Math.max(0, Math.floor(toImgY(sy1)));
   const ix2 = Math.min(image.width, Math.ceil(toImgX(sx2)));
@@ -86,11 +88,11 @@ export function segmentCrop(
   for (let y = 0; y < h; y++) {
     const iy = iy1 + y;
     // Image pixel centre -> the source pixel it shows.
-    const srcY = Math.floor(lb ? toSourceY(lb, iy + 0.5) : iy);
+    const srcY = Math.floor(lb ? (iy + 0.5) / ky : iy);
     for (let x = 0; x < w; x++) {
       const ix = ix1 + x;
       const o = (y * w + x) * 3;
-      const inMask = mask === null || maskHas(mask, Math.floor(lb ? toSourceX(lb, ix + 0.5) : ix), srcY);
+      const inMask = mask === null || maskHas(mask, Math.floor(lb ? (ix + 0.5) / kx : ix), srcY);
       if (inMask) {
         const s = (iy * image.width + ix) * 3;
         out[o] = image.data[s]!;

@@ -25,6 +25,8 @@ export interface FrameMessageOptions {
 }
 
 const round1 = (v: number): number => Math.round(v * 10) / 10;
+/** Scores to 4 decimals (a model score of 0.2504 is not published as 0.25). */
+const round4 = (v: number): number => Math.round(v * 1e4) / 1e4;
 
 /** Set pixels of a mask inside the frame (what RLE's `area` counts). */
 function maskArea(mask: MaskCrop, W: number, H: number): number {
@@ -69,7 +71,7 @@ export function frameMessage(input: FrameInput, options: FrameMessageOptions, fo
     const obj: WireObject = {
       label: classNames[cls] ?? `class${cls}`,
       classId: cls,
-      score: Math.round(d.scores[i]! * 1000) / 1000,
+      score: round4(d.scores[i]!),
       box: [round1(clamp(x1, 0, W)), round1(clamp(y1, 0, H)), round1(clamp(x2, 0, W)), round1(clamp(y2, 0, H))],
       area: 0,
     };

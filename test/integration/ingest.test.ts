@@ -7,13 +7,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Frame } from '../../src/core/index.js';
 import type { CameraSource, SourceStatus } from '../../src/ingest/index.js';
 import { serveFiles } from '../helpers/httpServer.js';
-import { expectConsecutiveSeq, expectLetterboxed640x480 } from '../helpers/frameChecks.js';
+import { expectConsecutiveSeq, expectPicture640x480 } from '../helpers/frameChecks.js';
 import { CCTV_640x480, collect, countFrames, makeClip } from '../helpers/media.js';
 import { freePort, processesMatching, sleep, waitUntil } from '../helpers/processes.js';
 import { sourceFactory, statesOf, statusWhere } from '../helpers/sourceStatus.js';
 
-// Real ffmpeg against the shared 640x480 30 fps CCTV clip, letterboxed to 320x320
-// (see expectLetterboxed640x480).
+// Real ffmpeg against the shared 640x480 30 fps CCTV clip (frames at 640x480; the worker letterboxes them to 320x320)
+// (see expectPicture640x480).
 const { source, stopAll } = sourceFactory('test', { realtime: false, loop: false });
 
 let dir: string;
@@ -53,7 +53,7 @@ async function playPaced(url: string): Promise<{ frames: Frame[]; states: Source
 }
 
 describe('CameraSource reading a file', () => {
-  it('read as fast as possible delivers every frame once, in order, letterboxed with grey bars, then ends', async () => {
+  it('read as fast as possible delivers every frame once, in order, at its own size with its letterbox, then ends', async () => {
     expect(clipFrames).toBe(60);
     const s = source(clip);
     const states = statesOf(s);
@@ -63,7 +63,7 @@ describe('CameraSource reading a file', () => {
 
     expect(got.frames).toHaveLength(clipFrames);
     expectConsecutiveSeq(got.frames);
-    for (const f of got.frames) expectLetterboxed640x480(f, 'test');
+    for (const f of got.frames) expectPicture640x480(f, 'test');
     expect(states.map((st) => st.state)).toEqual(['connecting', 'streaming', 'ended']);
     expect(s.status).toMatchObject({ state: 'ended', restarts: 0, stream: { width: 640, height: 480, fps: 30, codec: 'h264' } });
     expect(s.status.error).toBeUndefined();
@@ -148,7 +148,7 @@ describe('CameraSource reading a file', () => {
 });
 
 describe('CameraSource reading over HTTP', () => {
-  it('reads an mp4 from http://127.0.0.1 and delivers letterboxed frames', async () => {
+  it('reads an mp4 from http://127.0.0.1 and delivers its frames', async () => {
     const server = await serveFiles({ '/clip.mp4': clip });
     try {
       const s = source(`${server.origin}/clip.mp4`);
@@ -161,7 +161,7 @@ describe('CameraSource reading over HTTP', () => {
       expect(s.spec.kind).toBe('http');
       expect(s.status.stream).toMatchObject({ width: 640, height: 480, fps: 30 });
       expectConsecutiveSeq(got.frames.slice(0, 10));
-      for (const f of got.frames.slice(0, 10)) expectLetterboxed640x480(f, 'test');
+      for (const f of got.frames.slice(0, 10)) expectPicture640x480(f, 'test');
     } finally {
       await server.close();
     }

@@ -5,7 +5,7 @@ import { firstValueFrom, toArray } from 'rxjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { computeLetterbox, SegstreamError, type Frame } from '../../src/core/index.js';
 import { CameraSource, DEFAULT_SOURCE_OPTIONS, parseSourceSpec } from '../../src/ingest/index.js';
-import { decodeFrame, defaultEngineOptions, InferenceEngine, readModelFile, type EngineOptions } from '../../src/pipeline/index.js';
+import { decodeFrame, defaultEngineOptions, InferenceEngine, readModelFile, type EngineOptions, type WorkerImage } from '../../src/pipeline/index.js';
 import { buildFakeSegModel, detTensor } from '../helpers/onnxModels.js';
 
 const SHARED = join(import.meta.dirname, '../../../shared');
@@ -36,7 +36,7 @@ function writeModel(name: string, bytes: Uint8Array): string {
   return p;
 }
 
-/** Decodes a still image through the real ingest path (ffmpeg letterbox) into one frame. */
+/** Decodes a still image through the real ingest path (ffmpeg, at its own size) into one frame. */
 async function imageFrame(path: string): Promise<Frame> {
   const src = new CameraSource(parseSourceSpec(path, 0), { ...DEFAULT_SOURCE_OPTIONS, realtime: false, modelWidth: 320, modelHeight: 320 });
   const frames = firstValueFrom(src.frames$.pipe(toArray()));
@@ -47,7 +47,8 @@ async function imageFrame(path: string): Promise<Frame> {
   return all[0]!;
 }
 
-const copy = (f: Frame): Uint8Array => new Uint8Array(f.data);
+/** The frame as the engine takes it, on a buffer of its own (the engine transfers it). */
+const copy = (f: Frame): WorkerImage => ({ data: new Uint8Array(f.data), letterbox: f.letterbox });
 
 describe('model loading', () => {
   it('reads class names, input size and a dynamic batch from the float32 YOLOv8n-seg export', async () => {
@@ -123,14 +124,14 @@ describe('FastSAM-style one-class models', () => {
       expect(engine.info.classNames).toEqual(['object']);
       expect(engine.maxBatch).toBe(batch === 1 ? 1 : 4);
       const lb = computeLetterbox(640, 480, 320, 320);
-      const images = [0, 1, 2].map(() => new Uint8Array(320 * 320 * 3).fill(114));
+      const images = [0, 1, 2].map(() => ({ data: new Uint8Array(640 * 480 * 3).fill(114), letterbox: lb }));
       const out = await engine.run(images);
       expect(out.images).toHaveLength(3);
-      expect(out.inputs.map((b) => b.length)).toEqual([307200, 307200, 307200]);
+      expect(out.inputs.map((b) => b.length)).toEqual([921600, 921600, 921600]);
       for (const [i, image] of out.images.entries()) {
         const seg = decodeFrame(
           {
-            frame: { camera: 'c', seq: i, timestamp: 0, pts: 0, width: 320, height: 320, format: 'rgb24', data: out.inputs[i]!, letterbox: lb },
+            frame: { camera: 'c', seq: i, timestamp: 0, pts: 0, width: 640, height: 480, format: 'rgb24', data: out.inputs[i]!, letterbox: lb },
             image,
             timings: { ...out.timings, queueMs: 0, batchSize: 3 },
           },

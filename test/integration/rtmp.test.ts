@@ -28,7 +28,7 @@ describe('RTMP camera (ffmpeg -listen 1 as the server)', () => {
     if (server.pid) process.kill(-server.pid, 'SIGKILL');
   });
 
-  it('delivers letterboxed frames from rtmp:// over its one connection, and stop() leaves no client ffmpeg behind', async () => {
+  it('delivers frames from rtmp:// over its one connection, and stop() leaves no client ffmpeg behind', async () => {
     const s = new CameraSource(parseSourceSpec(`road=${url}`, 0), {
       ...DEFAULT_SOURCE_OPTIONS,
       modelWidth: 320,
@@ -46,7 +46,7 @@ describe('RTMP camera (ffmpeg -listen 1 as the server)', () => {
     expect(s.status).toMatchObject({ state: 'streaming', restarts: 0 });
     const f = got.frames[0]!;
     expect(f.letterbox).toMatchObject({ srcWidth: 640, srcHeight: 360, innerWidth: 320, innerHeight: 180, padY: 70 });
-    expect(f.data.length).toBe(320 * 320 * 3);
+    expect(f.data.length).toBe(640 * 360 * 3);
     // The client's ffmpeg reads "-i <url>"; the server's writes to the url after "-listen 1".
     const client = `[-]i ${url}`;
     expect(processesMatching(client).length).toBeGreaterThan(0);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CameraSource, DEFAULT_SOURCE_OPTIONS, parseSourceSpec } from '../../src/ingest/index.js';
-import { expectConsecutiveSeq, expectLetterboxed640x480 } from '../helpers/frameChecks.js';
+import { expectConsecutiveSeq, expectPicture640x480 } from '../helpers/frameChecks.js';
 import { CCTV_640x480, collect } from '../helpers/media.js';
 import { processesMatching, waitUntil } from '../helpers/processes.js';
 import { rtspServerUnavailable, startRtspServer, type RtspServer } from '../helpers/rtspServer.js';
@@ -18,7 +18,7 @@ describe.skipIf(unavailable !== undefined)(`CameraSource reading a real RTSP cam
     await Promise.all(servers.map((s) => s.stop()));
   });
 
-  it('delivers letterboxed frames, reconnects when the camera goes away, and flows again when it is back', async () => {
+  it('delivers frames, reconnects when the camera goes away, and flows again when it is back', async () => {
     // The mount path is unique, so pgrep -f on the URL finds this test's ffmpeg only.
     const mount = `/cam-${randomUUID()}`;
     const first = await startRtspServer({ file: CCTV_640x480, mount });
@@ -38,11 +38,11 @@ describe.skipIf(unavailable !== undefined)(`CameraSource reading a real RTSP cam
     const got = collect(s.frames$);
     s.start();
 
-    // 1. Frames arrive, letterboxed like the file they come from.
+    // 1. Frames arrive, as the file they come from.
     await waitUntil('10 frames over RTSP', () => got.frames.length >= 10, 20_000);
     expect(s.spec.kind).toBe('rtsp');
     expect(s.status).toMatchObject({ state: 'streaming', restarts: 0, stream: { width: 640, height: 480, codec: 'h264' } });
-    for (const f of got.frames.slice(0, 10)) expectLetterboxed640x480(f, 'rtspcam');
+    for (const f of got.frames.slice(0, 10)) expectPicture640x480(f, 'rtspcam');
 
     // 2. The camera goes away: the source reports the broken stream and keeps trying.
     await first.stop();
@@ -62,7 +62,7 @@ describe.skipIf(unavailable !== undefined)(`CameraSource reading a real RTSP cam
     const streamingAgain = states.findIndex((st, i) => i > states.indexOf(broken) && st.state === 'streaming');
     expect(streamingAgain).toBeGreaterThan(0);
     expectConsecutiveSeq(got.frames);
-    for (const f of got.frames.slice(beforeBack, beforeBack + 10)) expectLetterboxed640x480(f, 'rtspcam');
+    for (const f of got.frames.slice(beforeBack, beforeBack + 10)) expectPicture640x480(f, 'rtspcam');
     expect(states.some((st) => st.state === 'failed' || st.state === 'ended')).toBe(false);
     // Media time of a live camera is its arrival clock: it never goes back, and the outage
     // shows as the time it lasted (the stream's own pts restart at the reconnect).

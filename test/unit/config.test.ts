@@ -32,9 +32,9 @@ describe('parseConfig: defaults', () => {
   it('an empty configuration gets every section with every default, and no cameras', () => {
     expect(parseConfig({})).toEqual({
       server: { host: '0.0.0.0', port: 8080, maxMessageBytes: 16 * 1024, maxBufferedBytes: 4 * 1024 * 1024, slowClientTimeoutMs: 10_000, slowClientCloseGraceMs: 10_000, maxClients: 256, whep: true, whepMaxViewersPerCamera: 16, whepMaxViewers: 64, heartbeatIntervalMs: 15_000, allowOrigins: [], allowHosts: [] },
-      inference: { device: 'cpu', workers: 1, threads: 0, batch: 8, confidence: 0.25, iou: 0.7, agnosticNms: false, maxDetections: 100 },
+      inference: { device: 'cpu', workers: 1, threads: 0, batch: 8, batchWaitMs: 0, confidence: 0.25, iou: 0.7, agnosticNms: false, maxDetections: 300 },
       tracking: { enabled: true, highScore: 0.5, newScore: 0.6, maxAge: 1, targetMemory: 10, cameraMotion: false },
-      ingest: { realtime: true, loop: false, networkTimeoutS: 10, stallTimeoutS: 15, reconnectMinMs: 1000, reconnectMaxMs: 30_000, fastRetryWindowMs: 30_000, tlsVerify: true, mediaRoots: [], maxCameras: 64, displayMaxWidth: 1280, displayRingFrames: 8 },
+      ingest: { realtime: true, loop: false, networkTimeoutS: 10, stallTimeoutS: 15, reconnectMinMs: 1000, reconnectMaxMs: 30_000, fastRetryWindowMs: 30_000, tlsVerify: true, mediaRoots: [], maxCameras: 64, inferenceMaxWidth: 1280, displayMaxWidth: 1280, displayRingFrames: 8 },
       cameras: [],
     });
   });
@@ -280,11 +280,12 @@ describe('engineOptions', () => {
   });
 
   it('carries the inference section into the engine and its decoder', () => {
-    const inf = parseConfig({ inference: { workers: 2, threads: 1, batch: 4, device: 'cuda', confidence: 0.4, iou: 0.5, agnosticNms: true, maxDetections: 50 } }).inference;
+    const inf = parseConfig({ inference: { workers: 2, threads: 1, batch: 4, batchWaitMs: 3, device: 'cuda', confidence: 0.4, iou: 0.5, agnosticNms: true, maxDetections: 50 } }).inference;
     expect(engineOptions(inf)).toEqual({
       workers: 2,
       threadsPerWorker: 1,
       maxBatch: 4,
+      batchWaitMs: 3,
       executionProviders: ['cuda'],
       decode: { confidence: 0.4, iouThreshold: 0.5, agnostic: true, maxDetections: 50 },
     });

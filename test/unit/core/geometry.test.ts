@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { computeLetterbox, toInputX, toInputY, toSourceX, toSourceY, type Letterbox } from '../../../src/core/geometry.js';
+import { computeLetterbox, roundHalfEven, toInputX, toInputY, toSourceX, toSourceY, type Letterbox } from '../../../src/core/geometry.js';
 
 /** scale, inner size and padding; `+ 0` turns -0 into 0 (zero padding has its own test). */
 function summary(lb: Letterbox): number[] {
@@ -103,13 +103,12 @@ describe('letterbox coordinate mapping', () => {
     expect(toInputY(lb, 360)).toBe(180 + 70);
   });
 
-  it('round-trips source -> input -> source for many frame shapes', () => {
+  it('round-trips source -> input -> source where the rounded inner size is exact', () => {
     for (const [sw, sh, dw, dh] of [
       [640, 480, 320, 320],
       [1920, 1080, 640, 640],
       [480, 640, 320, 320],
-      [100, 99, 320, 320],
-      [777, 333, 416, 256],
+      [160, 120, 320, 320],
     ] as const) {
       const lb = computeLetterbox(sw, sh, dw, dh);
       for (const t of [0, 0.13, 0.5, 0.99, 1]) {
@@ -117,11 +116,40 @@ describe('letterbox coordinate mapping', () => {
         const y = t * sh;
         expect(toSourceX(lb, toInputX(lb, x))).toBeCloseTo(x, 6);
         expect(toSourceY(lb, toInputY(lb, y))).toBeCloseTo(y, 6);
-        const ix = lb.padX + t * lb.innerWidth;
-        const iy = lb.padY + t * lb.innerHeight;
-        expect(toInputX(lb, toSourceX(lb, ix))).toBeCloseTo(ix, 6);
-        expect(toInputY(lb, toSourceY(lb, iy))).toBeCloseTo(iy, 6);
       }
     }
+  });
+
+  it('maps boxes back by the gain (Ultralytics scale_boxes), not by the rounded inner size', () => {
+    // 427x640 -> 320: gain 0.5, inner width round_half_even(213.5) = 214, padX = round(53 - 0.1) = 53.
+    const lb = computeLetterbox(427, 640, 320, 320);
+    expect([lb.innerWidth, lb.padX, lb.scale]).toEqual([214, 53, 0.5]);
+    // Ultralytics: (x - pad) / gain; the inner-size ratio 427 / 214 would give 425.0 for x = 266.
+    expect(toSourceX(lb, 266)).toBe(426);
+    // Masks sample through the exact inverse of the resize: source width onto 214 px.
+    expect(toInputX(lb, 427)).toBe(214 + 53);
+  });
+
+  it('maps through a frame that ingest scaled down: model px -> frame px -> source px', () => {
+    // A 2560x1440 source delivered at 1280x720: the letterbox is computed on 1280x720 (gain 0.25).
+    const lb = computeLetterbox(2560, 1440, 320, 320, 1280, 720);
+    expect([lb.frameWidth, lb.frameHeight, lb.scale, lb.innerWidth, lb.innerHeight, lb.padY]).toEqual([1280, 720, 0.25, 320, 180, 70]);
+    expect(toSourceX(lb, 160)).toBe(1280);
+    expect(toSourceY(lb, 70 + 180)).toBe(1440);
+    expect(toInputX(lb, 2560)).toBe(320);
+  });
+});
+
+describe('roundHalfEven', () => {
+  it('rounds halves to the even integer as Python round() does, everything else to nearest', () => {
+    expect([0.5, 1.5, 2.5, 213.5, 212.5, -0.5, -1.5].map(roundHalfEven)).toEqual([0, 2, 2, 214, 212, -0, -2]);
+    expect([0.49, 0.51, 2.4999, 316.8].map(roundHalfEven)).toEqual([0, 1, 2, 317]);
+  });
+
+  it('is what computeLetterbox uses for the inner size (Math.round would give 213 here)', () => {
+    // 640x427 is among COCO's image sizes: 427 * 0.5 = 213.5.
+    expect(computeLetterbox(640, 427, 320, 320).innerHeight).toBe(214);
+    // 425 * 0.5 = 212.5 -> 212 (Math.round: 213).
+    expect(computeLetterbox(640, 425, 320, 320).innerHeight).toBe(212);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DisplayAssembler } from '../../../src/ingest/displayAssembler.js';
+import { FrameAssembler } from '../../../src/ingest/frameAssembler.js';
 import { displayFilter, displayOutputOptions, displaySize, i420ByteLength } from '../../../src/ingest/ffmpegArgs.js';
 import { FrameSync } from '../../../src/ingest/frameSync.js';
 
@@ -30,9 +30,9 @@ describe('displaySize', () => {
   });
 });
 
-describe('DisplayAssembler', () => {
+describe('FrameAssembler', () => {
   it('cuts frames of the sizes told in order, whether the bytes or the sizes come first', () => {
-    const a = new DisplayAssembler(100);
+    const a = new FrameAssembler(100);
     expect(a.push(new Uint8Array([1, 2, 3]))).toEqual([]);
     expect(a.expect(2)).toEqual([new Uint8Array([1, 2])]);
     expect(a.expect(4)).toEqual([]);
@@ -43,7 +43,7 @@ describe('DisplayAssembler', () => {
   });
 
   it('keeps the waiting bytes as its own copy', () => {
-    const a = new DisplayAssembler(100);
+    const a = new FrameAssembler(100);
     const chunk = new Uint8Array([1, 2]);
     a.push(chunk);
     chunk.fill(0);
@@ -51,7 +51,7 @@ describe('DisplayAssembler', () => {
   });
 
   it('is out of step once more than maxWaitingBytes wait for their size', () => {
-    const a = new DisplayAssembler(4);
+    const a = new FrameAssembler(4);
     a.push(new Uint8Array(4));
     expect(a.inStep).toBe(true);
     a.push(new Uint8Array(1));
@@ -59,7 +59,7 @@ describe('DisplayAssembler', () => {
   });
 
   it('refuses a size that is not a positive integer', () => {
-    expect(() => new DisplayAssembler(4).expect(0)).toThrow(TypeError);
+    expect(() => new FrameAssembler(4).expect(0)).toThrow(TypeError);
   });
 });
 

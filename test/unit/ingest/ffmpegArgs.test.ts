@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { inputOptions, letterboxFilter, outputOptions, type DecodeArgsOptions } from '../../../src/ingest/ffmpegArgs.js';
+import { inferenceFilter, inferenceSize, inputOptions, outputOptions, type DecodeArgsOptions } from '../../../src/ingest/ffmpegArgs.js';
 import type { SourceKind, SourceSpec } from '../../../src/ingest/sourceSpec.js';
 
 const spec = (kind: SourceKind, url = 'x'): SourceSpec => ({ id: 'c', url, kind });
@@ -10,29 +10,43 @@ function pairAt(args: string[], a: string, b: string): number {
   return args.findIndex((v, i) => v === a && args[i + 1] === b);
 }
 
-describe('letterboxFilter', () => {
-  it('reports each frame (showinfo, no checksums) before letterboxing it to the model size with grey 114', () => {
-    const f = letterboxFilter(320, 320);
+describe('inferenceFilter', () => {
+  it('reports each frame (showinfo, no checksums) first, then keeps or caps its size and converts to rgb24 (no letterbox: the worker does it)', () => {
+    const f = inferenceFilter(1280);
     expect(f.startsWith('showinfo=checksum=0,scale=')).toBe(true);
-    expect(f).toContain(`pad=320:320:`);
-    expect(f).toContain(`color=0x${(114).toString(16).repeat(3)}`);
-    // Converted before padding, so odd pad offsets are not rounded to chroma pairs.
-    expect(f.indexOf('format=rgb24')).toBeLessThan(f.indexOf('pad='));
+    expect(f.endsWith(',format=rgb24')).toBe(true);
+    expect(f).not.toContain('pad=');
   });
 
-  it('computes the inner size from the decoded size (iw, ih), so a resolution change re-letterboxes', () => {
-    expect(letterboxFilter(320, 256)).toContain(`scale=w='min(320,max(1,round(iw*min(320/iw,256/ih))))':h='min(256,max(1,round(ih*min(320/iw,256/ih))))'`);
+  it('computes the size from the decoded size (iw, ih) as inferenceSize does, so a resolution change is followed', () => {
+    expect(inferenceFilter(640)).toContain(`scale=w='if(gt(iw,640),640,iw)':h='if(gt(iw,640),max(1,round(ih*640/iw)),ih)':flags=area`);
+  });
+});
+
+describe('inferenceSize', () => {
+  it('keeps a source at most maxWidth wide as it is, odd sizes included', () => {
+    expect(inferenceSize(641, 359, 1280)).toEqual({ width: 641, height: 359 });
+    expect(inferenceSize(1280, 720, 1280)).toEqual({ width: 1280, height: 720 });
+  });
+
+  it('scales a wider source to maxWidth, aspect kept, height rounded half up', () => {
+    expect(inferenceSize(1920, 1080, 1280)).toEqual({ width: 1280, height: 720 });
+    // 1000 * 1280 / 2001 = 639.68 -> 640.
+    expect(inferenceSize(2001, 1000, 1280)).toEqual({ width: 1280, height: 640 });
+    expect(inferenceSize(100_000, 10, 1280)).toEqual({ width: 1280, height: 1 });
   });
 });
 
 describe('outputOptions', () => {
-  it('writes the first video stream as raw rgb24 through the letterbox filter, every frame once', () => {
-    const args = outputOptions(320, 320);
-    expect(args[pairAt(args, '-vf', letterboxFilter(320, 320)) + 1]).toBe(letterboxFilter(320, 320));
+  it('writes the first video stream as raw rgb24 through the inference filter, every frame once, at its own size', () => {
+    const args = outputOptions(1280);
+    expect(args[pairAt(args, '-vf', inferenceFilter(1280)) + 1]).toBe(inferenceFilter(1280));
     expect(pairAt(args, '-map', '0:v:0')).toBeGreaterThanOrEqual(0);
     expect(pairAt(args, '-fps_mode', 'passthrough')).toBeGreaterThanOrEqual(0);
     expect(pairAt(args, '-f', 'rawvideo')).toBeGreaterThanOrEqual(0);
     expect(pairAt(args, '-pix_fmt', 'rgb24')).toBeGreaterThanOrEqual(0);
+    // Without it ffmpeg scales every frame after a resolution change back to the first size.
+    expect(pairAt(args, '-autoscale', '0')).toBeGreaterThanOrEqual(0);
     expect(args).toContain('-an');
   });
 });

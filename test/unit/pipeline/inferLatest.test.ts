@@ -1,7 +1,7 @@
 import { Subject } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { computeLetterbox, SegstreamError, type Frame } from '../../../src/core/index.js';
-import type { BatchOutput } from '../../../src/pipeline/engine.js';
+import type { BatchOutput, WorkerImage } from '../../../src/pipeline/engine.js';
 import { inferLatest, type BatchRunner, type InferredFrame } from '../../../src/pipeline/inferLatest.js';
 import type { ImageResult } from '../../../src/pipeline/workerProtocol.js';
 
@@ -35,7 +35,8 @@ class HandRunner implements BatchRunner {
     this.idle = workers;
   }
 
-  run(images: Uint8Array[]): Promise<BatchOutput> {
+  run(pictures: WorkerImage[]): Promise<BatchOutput> {
+    const images = pictures.map((p) => p.data);
     if (this.idle <= 0) this.violations++;
     this.idle--;
     this.inFlight++;
@@ -71,7 +72,7 @@ class HandRunner implements BatchRunner {
 /** Lets promise callbacks (the operator's then handlers) run. */
 const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
 
-function harness(runner: HandRunner) {
+function harness(runner: HandRunner, maxWaitMs = 0) {
   const source = new Subject<Frame>();
   const forget = new Subject<string>();
   const out: InferredFrame[] = [];
@@ -88,6 +89,7 @@ function harness(runner: HandRunner) {
         onError: (frames, err) => errors.push({ frames, err }),
         onBatch: (size, ms) => batches.push([size, ms]),
         forget$: forget,
+        maxWaitMs,
       }),
     )
     .subscribe({ next: (r) => out.push(r), complete: () => (completed = true) });
@@ -302,5 +304,68 @@ describe('inferLatest with several workers', () => {
     expect(h.out.map((r) => name(r.frame))).toEqual(['a#1']);
     expect(h.drops.map(name)).toEqual(['a#0']);
     h.sub.unsubscribe();
+  });
+
+  describe('maxWaitMs: a free worker waits briefly for the other active cameras', () => {
+    const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+    it('waits for the frames of cameras seen recently, and runs at once when all are there', async () => {
+      const runner = new HandRunner(1, 8);
+      const h = harness(runner, 1000);
+      // First frames of a and b: nobody seen before a, so a runs alone at once.
+      h.push(frame('a', 0));
+      expect(h.batch(0)).toEqual(['a#0']);
+      h.push(frame('b', 0));
+      runner.calls[0]!.resolve();
+      await settle();
+      // b waits in the scheduler; the worker is free and a (seen, not busy) may send a frame.
+      expect(runner.calls.length).toBe(1);
+      h.push(frame('a', 1));
+      // Both active cameras have a frame waiting: no more waiting.
+      expect(h.batch(1)).toEqual(['b#0', 'a#1']);
+      runner.calls[1]!.resolve();
+      await settle();
+      h.sub.unsubscribe();
+    });
+
+    it('runs what is there once the wait is over', async () => {
+      const runner = new HandRunner(1, 8);
+      const h = harness(runner, 30);
+      h.push(frame('a', 0));
+      h.push(frame('b', 0));
+      runner.calls[0]!.resolve();
+      await settle();
+      // b#0 and ... a is free and active: b waits for it, but not longer than 30 ms.
+      expect(runner.calls.length).toBe(1);
+      await sleep(60);
+      expect(h.batch(1)).toEqual(['b#0']);
+      runner.calls[1]!.resolve();
+      await settle();
+      h.sub.unsubscribe();
+    });
+
+    it('does not wait for a camera whose frame is in inference, nor once maxBatch frames are there', async () => {
+      const runner = new HandRunner(2, 2);
+      const h = harness(runner, 1000);
+      h.push(frame('a', 0), frame('b', 0), frame('c', 0));
+      // a and b each ran at once (every camera seen was busy or had its frame there); c waits
+      // for a worker.
+      expect(h.batch(0)).toEqual(['a#0']);
+      expect(h.batch(1)).toEqual(['b#0']);
+      runner.calls[0]!.resolve();
+      await settle();
+      // A worker is free: c waits for a (free now), not for b (still in inference).
+      expect(runner.calls.length).toBe(2);
+      h.push(frame('a', 1));
+      expect(h.batch(2)).toEqual(['c#0', 'a#1']);
+      runner.calls[1]!.resolve();
+      await settle();
+      // maxBatch 2 reached at once: d and b run without waiting for a and c.
+      h.push(frame('d', 0), frame('b', 1));
+      expect(h.batch(3)).toEqual(['d#0', 'b#1']);
+      for (const c of runner.calls.slice(2)) c.resolve();
+      await settle();
+      h.sub.unsubscribe();
+    });
   });
 });

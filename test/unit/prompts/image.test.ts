@@ -47,20 +47,28 @@ describe('segmentCrop', () => {
     expect(segmentCrop(src, mask(0, 0, 2, 2, () => false), [0, 0, 2, 2])).toBeNull();
   });
 
-  it('maps source-px masks into a letterboxed model-input image', () => {
-    // Source 80x40 letterboxed into 40x40: scale 0.5, 10 rows of padding on top.
-    const lb = computeLetterbox(80, 40, 40, 40);
-    expect([lb.scale, lb.padX, lb.padY]).toEqual([0.5, 0, 10]);
-    const input: RgbImage = { ...image(40, 40, (x, y) => [x, y, 7]), letterbox: lb };
-    // Source mask: full rectangle [20,10)-(28,18) -> input [10,15)-(14,19).
+  it("maps source-px masks into a Frame's picture that ingest scaled down", () => {
+    // Source 80x40 delivered as a 40x20 picture (half size), letterboxed from there.
+    const lb = computeLetterbox(80, 40, 40, 40, 40, 20);
+    const input: RgbImage = { ...image(40, 20, (x, y) => [x, y, 7]), letterbox: lb };
+    // Source mask: full rectangle [20,10)-(28,18) -> picture [10,5)-(14,9).
     const crop = segmentCrop(input, mask(20, 10, 8, 8, () => true), [20, 10, 28, 18])!;
     expect([crop.width, crop.height]).toEqual([4, 4]);
-    expect(at(crop, 0, 0)).toEqual([10, 15, 7]);
-    expect(at(crop, 3, 3)).toEqual([13, 18, 7]);
-    // Only the left source half of the mask set: the right input half turns white.
+    expect(at(crop, 0, 0)).toEqual([10, 5, 7]);
+    expect(at(crop, 3, 3)).toEqual([13, 8, 7]);
+    // Only the left source half of the mask set: the right picture half turns white.
     const half = segmentCrop(input, mask(20, 10, 8, 8, (x) => x < 4 || x === 7), [20, 10, 28, 18])!;
-    expect(at(half, 1, 0)).toEqual([11, 15, 7]);
+    expect(at(half, 1, 0)).toEqual([11, 5, 7]);
     expect(at(half, 2, 0)).toEqual([255, 255, 255]);
+  });
+
+  it("reads a Frame's picture at the source's own size pixel for pixel", () => {
+    const lb = computeLetterbox(40, 20, 32, 32);
+    const input: RgbImage = { ...image(40, 20, (x, y) => [x, y, 9]), letterbox: lb };
+    const crop = segmentCrop(input, null, [3, 4, 6, 8])!;
+    expect([crop.width, crop.height]).toEqual([3, 4]);
+    expect(at(crop, 0, 0)).toEqual([3, 4, 9]);
+    expect(at(crop, 2, 3)).toEqual([5, 7, 9]);
   });
 });
 

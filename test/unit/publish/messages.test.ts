@@ -53,9 +53,10 @@ describe('frameMessage', () => {
     ]);
   });
 
-  it('rounds boxes to 0.1 px and scores to 0.001', () => {
+  it('rounds boxes to 0.1 px and scores to 4 decimals', () => {
     expect(msg.objects[0]!.box).toEqual([10, 5.3, 14, 8]);
-    expect(msg.objects[0]!.score).toBe(0.877);
+    // float32 0.87654 -> 0.8765 (3 decimals would publish 0.877, 4 keep 0.2504 above 0.25).
+    expect(msg.objects[0]!.score).toBe(0.8765);
     expect(msg.objects[1]!.box).toEqual([30, 30, 40, 44]);
   });
 
