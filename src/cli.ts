@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { startApp, type App } from './app.js';
+import { segmentCommand } from './segmentCommand.js';
 import { startStatusTable } from './statusTable.js';
 import {
   CameraStateStore,
@@ -259,6 +260,43 @@ export function buildCli(): Command {
         process.stdout.write(
           `${file}: valid: ${cameras.length} camera(s)${cameras.length ? ` (${cameras.map((c) => c.id).join(', ')})` : ''}, model ${config.inference.model}${opts.model ? '' : ' (not checked)'}\n`,
         );
+      } catch (err) {
+        process.stderr.write(`segstream: ${isSegstreamError(err) ? `${err.code}: ` : ''}${(err as Error).message}\n`);
+        process.exitCode = 2;
+      }
+    });
+
+  program
+    .command('segment')
+    .description('Segment still images offline through the live path (letterbox, inference, masks) and write COCO results (JSON array of image_id, category_id, bbox [x,y,w,h], score, segmentation RLE), as pycocotools\' loadRes reads them.')
+    .argument('<inputs...>', 'image files and folders of images (.jpg .png .webp .bmp .tif)')
+    .requiredOption('--out <file>', 'results file to write (JSON)')
+    .option('--model <path>', 'ONNX model (default: the built-in default model)')
+    .option('--conf <x>', `least score kept (default ${DEFAULTS.inference.confidence})`, num)
+    .option('--iou <x>', `NMS IoU threshold (default ${DEFAULTS.inference.iou})`, num)
+    .option('--max-det <n>', `most detections per image (default ${DEFAULTS.inference.maxDetections})`, num)
+    .option('--agnostic-nms', 'class-agnostic NMS')
+    .option('--batch <n>', `images per inference run (default ${DEFAULTS.inference.batch})`, num)
+    .option('--threads <n>', 'onnxruntime intra-op threads (0: the number of CPU cores)', num)
+    .action(async (inputs: string[], opts: { out: string; model?: string; conf?: number; iou?: number; maxDet?: number; agnosticNms?: boolean; batch?: number; threads?: number }) => {
+      const log = createLogger(process.env['SEGSTREAM_LOG_LEVEL'] ?? 'warn');
+      try {
+        const inference: Record<string, unknown> = {};
+        const set = (key: string, v: unknown): void => {
+          if (v !== undefined) inference[key] = v;
+        };
+        set('model', opts.model);
+        set('confidence', opts.conf);
+        set('iou', opts.iou);
+        set('maxDetections', opts.maxDet);
+        set('agnosticNms', opts.agnosticNms);
+        set('batch', opts.batch);
+        set('threads', opts.threads);
+        const config = withModel(parseConfig({ inference }));
+        const summary = await segmentCommand({ inputs, out: opts.out, inference: config.inference, log });
+        for (const f of summary.failed) process.stderr.write(`segstream: ${f.code}: ${f.message}\n`);
+        process.stdout.write(`${opts.out}: ${summary.detections} detections in ${summary.images} images (${summary.seconds.toFixed(1)} s)${summary.failed.length ? `; ${summary.failed.length} unreadable` : ''}\n`);
+        if (summary.failed.length > 0) process.exitCode = 1;
       } catch (err) {
         process.stderr.write(`segstream: ${isSegstreamError(err) ? `${err.code}: ` : ''}${(err as Error).message}\n`);
         process.exitCode = 2;
