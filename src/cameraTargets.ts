@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { Detections, Frame } from './core/index.js';
 import { SegstreamError } from './core/index.js';
 import type { SegmentedFrame } from './pipeline/index.js';
@@ -67,7 +68,8 @@ export class CameraTargets {
   process(seg: SegmentedFrame): TargetedFrame {
     const camera = seg.frame.camera;
     const tracker = this.trackers.get(camera);
-    if (!tracker) return { seg, targets: new Map(), reattached: [], ended: [] };
+    if (!tracker) return { seg: { ...seg, timings: { ...seg.timings, trackingMs: 0 } }, targets: new Map(), reattached: [], ended: [] };
+    const t0 = performance.now();
     const registry = this.registries.get(camera);
     const ended: EndedTarget[] = [];
     const size = `${seg.frame.letterbox.srcWidth}x${seg.frame.letterbox.srcHeight}`;
@@ -87,7 +89,8 @@ export class CameraTargets {
     // reaches the tracker's pinned set where it happens: here, in create and in clear.
     tracker.setPinned(registry.boundTrackIds());
     this.latest.set(camera, { frame: seg.frame, detections, sourceIndex, trackerFrame: tracker.frameCount });
-    return { seg: { ...seg, detections }, targets: ann.assignments, reattached: ann.reattached, ended };
+    const trackingMs = performance.now() - t0;
+    return { seg: { ...seg, detections, timings: { ...seg.timings, trackingMs } }, targets: ann.assignments, reattached: ann.reattached, ended };
   }
 
   /** Ends every camera's targets (the camera is removed or restarts). */

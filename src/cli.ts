@@ -35,8 +35,8 @@ const DEFAULTS: Config = configSchema.parse({});
 /** `run` options that set one numeric configuration field each: flag, field path, help. */
 const NUMERIC_OPTIONS: readonly [flag: string, path: string, help: string][] = [
   ['-p, --port <n>', 'server.port', 'HTTP/WebSocket port (0 = any free port)'],
-  ['--workers <n>', 'inference.workers', 'inference worker threads (each its own onnxruntime session)'],
-  ['--threads <n>', 'inference.threads', 'onnxruntime intra-op threads per worker (0: the number of CPU cores)'],
+  ['--workers <n>', 'inference.workers', 'inference worker threads, each its own onnxruntime session (0: one per core up to 4 on the CPU, 1 on a GPU)'],
+  ['--threads <n>', 'inference.threads', 'onnxruntime intra-op threads per worker (0: the cores divided among the workers)'],
   ['--batch <n>', 'inference.batch', 'largest inference batch across cameras (clipped to a static-batch model)'],
   ['--batch-wait <ms>', 'inference.batchWaitMs', 'a free worker waits up to this long for other cameras\' frames to fill its batch, ms'],
   ['--conf <x>', 'inference.confidence', 'confidence threshold'],

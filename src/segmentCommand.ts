@@ -130,23 +130,21 @@ export async function segmentCommand(opts: SegmentOptions): Promise<SegmentSumma
   const failed: SegmentSummary['failed'] = [];
   try {
     const batch = engine.maxBatch;
-    const decodeBatch = (start: number) =>
-      Promise.all(
-        files.slice(start, start + batch).map(async (file, k) => {
-          try {
-            return { file, position: start + k, image: await readImage(file) };
-          } catch (err) {
-            const e = toSegstreamError(err, 'E_SOURCE_UNREADABLE');
-            failed.push({ file, code: e.code, message: e.message });
-            return undefined;
-          }
-        }),
-      );
-    let next = decodeBatch(0);
-    for (let start = 0; start < files.length; start += batch) {
-      const decoded = (await next).filter((d) => d !== undefined);
-      next = decodeBatch(start + batch);
-      if (decoded.length === 0) continue;
+    const perBatch: CocoResult[][] = [];
+    /** Decodes, runs and converts the batch of images from `start` (one worker's share). */
+    const runBatch = async (start: number): Promise<void> => {
+      const decoded: { file: string; position: number; image: Awaited<ReturnType<typeof readImage>> }[] = [];
+      for (const [k, file] of files.slice(start, start + batch).entries()) {
+        try {
+          decoded.push({ file, position: start + k, image: await readImage(file) });
+        } catch (err) {
+          const e = toSegstreamError(err, 'E_SOURCE_UNREADABLE');
+          failed.push({ file, code: e.code, message: e.message });
+        }
+      }
+      const out: CocoResult[] = [];
+      perBatch[start / batch] = out;
+      if (decoded.length === 0) return;
       const frames: Frame[] = decoded.map(({ position, image }) => ({
         camera: 'segment',
         seq: position,
@@ -158,16 +156,25 @@ export async function segmentCommand(opts: SegmentOptions): Promise<SegmentSumma
         data: image.data,
         letterbox: computeLetterbox(image.width, image.height, info.inputWidth, info.inputHeight),
       }));
-      const out = await engine.run(frames.map((f) => ({ data: f.data, letterbox: f.letterbox })));
+      const res = await engine.run(frames.map((f) => ({ data: f.data, letterbox: f.letterbox })));
       for (const [i, frame] of frames.entries()) {
-        const image = out.images[i]!;
-        const seg = decodeFrame({ frame: { ...frame, data: out.inputs[i]! }, image, timings: { ...out.timings, queueMs: 0, batchSize: frames.length } }, info);
+        const image = res.images[i]!;
+        const seg = decodeFrame({ frame: { ...frame, data: res.inputs[i]! }, image, timings: { ...res.timings, queueMs: 0, batchSize: frames.length } }, info);
         engine.recycle(image.protos);
         const { file, position } = decoded[i]!;
-        results.push(...toResults(frame, info, imageIdOf(file, position), file, seg));
+        out.push(...toResults(frame, info, imageIdOf(file, position), file, seg));
       }
+    };
+    // As many batches at once as there are workers: each decodes its images, then waits for
+    // its worker (a batch starts only when a worker is idle, as engine.run requires).
+    const running = new Set<Promise<void>>();
+    for (let start = 0; start < files.length; start += batch) {
+      while (running.size >= engine.workerCount) await Promise.race(running);
+      const p: Promise<void> = runBatch(start).finally(() => running.delete(p));
+      running.add(p);
     }
-    await next;
+    await Promise.all(running);
+    for (const r of perBatch) results.push(...r);
   } finally {
     await engine.close();
   }

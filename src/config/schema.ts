@@ -68,8 +68,10 @@ export const inferenceSchema = z
       .optional()
       .describe('YOLOv8/YOLO11-seg or FastSAM ONNX file (default: models/yolov8n-seg-320.onnx, else ../shared/models/yolov8n-seg-320.onnx)'),
     device: z.enum(['cpu', 'webgpu', 'cuda']).default('cpu').describe('onnxruntime execution provider'),
-    workers: int(1, 16).default(1).describe('inference worker threads, each its own onnxruntime session'),
-    threads: int(0, 64).default(0).describe('onnxruntime intra-op threads per worker (0: the number of CPU cores)'),
+    workers: int(0, 16)
+      .default(0)
+      .describe('inference worker threads, each its own onnxruntime session (0: on the CPU, one per core up to 4; on a GPU, 1)'),
+    threads: int(0, 64).default(0).describe('onnxruntime intra-op threads per worker (0: the cores divided among the workers, at least 1)'),
     batch: int(1, 64).default(8).describe('largest inference batch, frames of different cameras (clipped to a static-batch model)'),
     batchWaitMs: int(0, 1000)
       .default(0)

@@ -57,10 +57,44 @@ export function inferLatest(runner: BatchRunner, hooks: InferLatestHooks = {}): 
     new Observable<InferredFrame>((subscriber) => {
       const scheduler = new LatestFrameScheduler();
       const queuedAt = new Map<Frame, number>();
-      // With several workers a camera's newer frame can finish first; an older one that
-      // finishes later is dropped so each camera's results keep going forward (the tracker
-      // and clients rely on it).
+      // With several workers a camera's newer frame can finish first: its result is held until
+      // the older frames of that camera in inference are back (at most `workers` results), so
+      // each camera's results go forward in order (the tracker and clients rely on it) and a
+      // file read as fast as possible loses nothing. lastSeq is the guard behind it.
       const lastSeq = new Map<string, number>();
+      /** Per camera, its frames now in inference; and the results held behind older ones. */
+      const running = new Map<string, Set<Frame>>();
+      const held = new Map<string, InferredFrame[]>();
+      const emit = (item: InferredFrame): void => {
+        const f = item.frame;
+        if (f.seq <= (lastSeq.get(f.camera) ?? -1)) {
+          hooks.onDrop?.(f);
+          return;
+        }
+        lastSeq.set(f.camera, f.seq);
+        subscriber.next(item);
+      };
+      /** The oldest seq of `camera` still in inference, or Infinity. */
+      const oldestRunning = (camera: string): number => {
+        let min = Infinity;
+        for (const f of running.get(camera) ?? []) if (f.seq < min) min = f.seq;
+        return min;
+      };
+      /** Emits `camera`'s held results that no older frame in inference holds back any more. */
+      const flush = (camera: string): void => {
+        const queue = held.get(camera);
+        if (!queue) return;
+        const oldest = oldestRunning(camera);
+        while (queue.length > 0 && queue[0]!.frame.seq < oldest) emit(queue.shift()!);
+        if (queue.length === 0) held.delete(camera);
+      };
+      const finished = (frames: readonly Frame[]): void => {
+        for (const f of frames) {
+          const set = running.get(f.camera);
+          set?.delete(f);
+          if (set?.size === 0) running.delete(f.camera);
+        }
+      };
       // Forgotten cameras, by the count of forgets then: a result of a frame sent before its
       // camera was forgotten is dropped. An entry goes once no batch in flight was sent before
       // it, so this holds at most the cameras removed while some batch ran.
@@ -95,7 +129,7 @@ export function inferLatest(runner: BatchRunner, hooks: InferLatestHooks = {}): 
       };
 
       const maybeComplete = (): void => {
-        if (sourceDone && inFlight === 0 && scheduler.size === 0) subscriber.complete();
+        if (sourceDone && inFlight === 0 && scheduler.size === 0 && held.size === 0) subscriber.complete();
       };
 
       const pump = (): void => {
@@ -112,7 +146,12 @@ export function inferLatest(runner: BatchRunner, hooks: InferLatestHooks = {}): 
           waitTimer = undefined;
           waitOver = false;
           const frames = scheduler.take(runner.maxBatch);
-          for (const f of frames) busy.set(f.camera, (busy.get(f.camera) ?? 0) + 1);
+          for (const f of frames) {
+            busy.set(f.camera, (busy.get(f.camera) ?? 0) + 1);
+            const set = running.get(f.camera) ?? new Set<Frame>();
+            set.add(f);
+            running.set(f.camera, set);
+          }
           const unbusy = (): void => {
             for (const f of frames) {
               const n = (busy.get(f.camera) ?? 1) - 1;
@@ -129,6 +168,7 @@ export function inferLatest(runner: BatchRunner, hooks: InferLatestHooks = {}): 
             (out) => {
               inFlight--;
               unbusy();
+              finished(frames);
               if (closed) return;
               // Refill the worker before the results are processed downstream, so it never
               // idles while the main thread assembles masks and publishes.
@@ -143,27 +183,27 @@ export function inferLatest(runner: BatchRunner, hooks: InferLatestHooks = {}): 
                 queuedAt.delete(f);
                 const image = out.images[i];
                 if (!image || (forgottenAt.get(f.camera) ?? -1) > sentAt) return;
-                if (f.seq <= (lastSeq.get(f.camera) ?? -1)) {
-                  hooks.onDrop?.(f);
-                  return;
-                }
-                lastSeq.set(f.camera, f.seq);
-                subscriber.next({
-                  frame: { ...f, data: out.inputs[i] ?? f.data },
-                  image,
-                  timings: { ...out.timings, queueMs, batchSize: frames.length },
-                });
+                const item: InferredFrame = { frame: { ...f, data: out.inputs[i] ?? f.data }, image, timings: { ...out.timings, queueMs, batchSize: frames.length } };
+                if (oldestRunning(f.camera) < f.seq) {
+                  const queue = held.get(f.camera) ?? [];
+                  queue.push(item);
+                  queue.sort((a, b) => a.frame.seq - b.frame.seq);
+                  held.set(f.camera, queue);
+                } else emit(item);
               });
+              for (const camera of new Set(frames.map((f) => f.camera))) flush(camera);
               settled(sentAt);
               maybeComplete();
             },
             (err: unknown) => {
               inFlight--;
               unbusy();
+              finished(frames);
               settled(sentAt);
               for (const f of frames) queuedAt.delete(f);
               if (closed) return;
               hooks.onError?.(frames, toSegstreamError(err, 'E_INFERENCE'));
+              for (const camera of new Set(frames.map((f) => f.camera))) flush(camera);
               pump();
               retryUntilIdle();
               maybeComplete();
@@ -189,6 +229,8 @@ export function inferLatest(runner: BatchRunner, hooks: InferLatestHooks = {}): 
         if (waiting) queuedAt.delete(waiting);
         lastSeq.delete(camera);
         lastSeen.delete(camera);
+        running.delete(camera);
+        held.delete(camera);
         if (sentAts.length > 0) forgottenAt.set(camera, ++forgets);
         maybeComplete();
       });

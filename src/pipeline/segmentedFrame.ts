@@ -4,7 +4,7 @@ import type { Detections, Frame } from '../core/index.js';
 export interface StageTimings {
   /** Waiting in the latest-frame slot for an idle worker. */
   queueMs: number;
-  /** Bytes -> float tensor (in the worker; shared by the batch). */
+  /** Letterbox into the float tensor (in the worker; shared by the batch). */
   preprocessMs: number;
   /** session.run (shared by the batch). */
   inferenceMs: number;
@@ -12,6 +12,8 @@ export interface StageTimings {
   postprocessMs: number;
   /** Mask assembly at source resolution (main thread). */
   masksMs: number;
+  /** Tracker update and targets (main thread); set once the frame is tracked. */
+  trackingMs?: number;
   /** Images in the batch this frame ran in. */
   batchSize: number;
 }

@@ -32,7 +32,7 @@ describe('parseConfig: defaults', () => {
   it('an empty configuration gets every section with every default, and no cameras', () => {
     expect(parseConfig({})).toEqual({
       server: { host: '0.0.0.0', port: 8080, maxMessageBytes: 16 * 1024, maxBufferedBytes: 4 * 1024 * 1024, slowClientTimeoutMs: 10_000, slowClientCloseGraceMs: 10_000, maxClients: 256, whep: true, whepMaxViewersPerCamera: 16, whepMaxViewers: 64, heartbeatIntervalMs: 15_000, allowOrigins: [], allowHosts: [] },
-      inference: { device: 'cpu', workers: 1, threads: 0, batch: 8, batchWaitMs: 0, confidence: 0.25, iou: 0.7, agnosticNms: false, maxDetections: 300 },
+      inference: { device: 'cpu', workers: 0, threads: 0, batch: 8, batchWaitMs: 0, confidence: 0.25, iou: 0.7, agnosticNms: false, maxDetections: 300 },
       tracking: { enabled: true, highScore: 0.5, newScore: 0.6, maxAge: 1, targetMemory: 10, cameraMotion: false },
       ingest: { realtime: true, loop: false, networkTimeoutS: 10, stallTimeoutS: 15, reconnectMinMs: 1000, reconnectMaxMs: 30_000, fastRetryWindowMs: 30_000, tlsVerify: true, mediaRoots: [], maxCameras: 64, inferenceMaxWidth: 1280, displayMaxWidth: 1280, displayRingFrames: 8 },
       cameras: [],
@@ -116,7 +116,7 @@ describe('parseConfig: bounds, naming the field', () => {
     ['inference.confidence', { inference: { confidence: 1.01 } }],
     ['inference.confidence', { inference: { confidence: -0.1 } }],
     ['inference.iou', { inference: { iou: 2 } }],
-    ['inference.workers', { inference: { workers: 0 } }],
+    ['inference.workers', { inference: { workers: -1 } }],
     ['inference.workers', { inference: { workers: 17 } }],
     ['inference.threads', { inference: { threads: -1 } }],
     ['inference.batch', { inference: { batch: 65 } }],
@@ -273,9 +273,14 @@ describe('liveTrackerOptions', () => {
 });
 
 describe('engineOptions', () => {
-  it('threads 0 means one per CPU core; another value is kept', () => {
+  it('workers 0 means one session per core up to 4 on the CPU (1 on a GPU); threads 0 divides the cores among them', () => {
+    const cores = Math.max(1, availableParallelism());
     const inf = parseConfig({}).inference;
-    expect(engineOptions(inf).threadsPerWorker).toBe(Math.max(1, availableParallelism()));
+    const auto = engineOptions(inf);
+    expect(auto.workers).toBe(Math.min(cores, 4));
+    expect(auto.threadsPerWorker).toBe(Math.max(1, Math.floor(cores / auto.workers)));
+    expect(engineOptions({ ...inf, device: 'cuda' }).workers).toBe(1);
+    expect(engineOptions({ ...inf, workers: 1 }).threadsPerWorker).toBe(cores);
     expect(engineOptions({ ...inf, threads: 3 }).threadsPerWorker).toBe(3);
   });
 

@@ -291,18 +291,35 @@ describe('inferLatest', () => {
 });
 
 describe('inferLatest with several workers', () => {
-  it("drops a camera's older frame that finishes after a newer one, so its results never go backwards", async () => {
-    const runner = new HandRunner(2, 1);
+  it("holds a camera's newer result until its older frame is back, so results go forward in order and none is lost", async () => {
+    const runner = new HandRunner(3, 1);
     const h = harness(runner);
     h.push(frame('a', 0)); // worker 1
     h.push(frame('a', 1)); // worker 2
-    expect(runner.calls).toHaveLength(2);
-    runner.calls[1]!.resolve(); // a#1 finishes first
+    h.push(frame('b', 0)); // worker 3
+    expect(runner.calls).toHaveLength(3);
+    runner.calls[1]!.resolve(); // a#1 finishes first: held behind a#0
+    runner.calls[2]!.resolve(); // b is not held back by a
     await settle();
-    runner.calls[0]!.resolve(); // a#0 finishes later: stale
+    expect(h.out.map((r) => name(r.frame))).toEqual(['b#0']);
+    runner.calls[0]!.resolve(); // a#0 back: both go out, in order
+    await settle();
+    expect(h.out.map((r) => name(r.frame))).toEqual(['b#0', 'a#0', 'a#1']);
+    expect(h.drops).toEqual([]);
+    h.sub.unsubscribe();
+  });
+
+  it("lets a held result go when the older frame's batch fails", async () => {
+    const runner = new HandRunner(2, 1);
+    const h = harness(runner);
+    h.push(frame('a', 0), frame('a', 1));
+    runner.calls[1]!.resolve();
+    await settle();
+    expect(h.out).toEqual([]);
+    runner.calls[0]!.reject(new SegstreamError('E_INFERENCE', 'worker died'));
     await settle();
     expect(h.out.map((r) => name(r.frame))).toEqual(['a#1']);
-    expect(h.drops.map(name)).toEqual(['a#0']);
+    expect(h.errors.map((e) => e.frames.map(name))).toEqual([['a#0']]);
     h.sub.unsubscribe();
   });
 
