@@ -26,6 +26,12 @@ interface AxisTaps {
   w1: Int32Array;
 }
 
+/** Column taps as byte offsets into an RGB row (the second tap clamped to the last column). */
+interface ColumnTaps extends AxisTaps {
+  p0: Int32Array;
+  p1: Int32Array;
+}
+
 /** What a letterbox of one frame size needs, computed once per size. */
 export interface LetterboxPlan {
   readonly lb: Letterbox;
@@ -33,7 +39,7 @@ export interface LetterboxPlan {
   readonly half: boolean;
   /** Same size: the frame is copied. */
   readonly copy: boolean;
-  readonly x: AxisTaps;
+  readonly x: ColumnTaps;
   readonly y: AxisTaps;
 }
 
@@ -72,13 +78,24 @@ function axisTaps(src: number, dst: number, clampLow: boolean): AxisTaps {
   return { index, w0, w1 };
 }
 
+function columnTaps(src: number, dst: number): ColumnTaps {
+  const taps = axisTaps(src, dst, true);
+  const p0 = new Int32Array(dst);
+  const p1 = new Int32Array(dst);
+  for (let d = 0; d < dst; d++) {
+    p0[d] = taps.index[d]! * 3;
+    p1[d] = Math.min(taps.index[d]! + 1, src - 1) * 3;
+  }
+  return { ...taps, p0, p1 };
+}
+
 export function planLetterbox(lb: Letterbox): LetterboxPlan {
   const { frameWidth: fw, frameHeight: fh, innerWidth: iw, innerHeight: ih } = lb;
   return {
     lb,
     half: fw === 2 * iw && fh === 2 * ih,
     copy: fw === iw && fh === ih,
-    x: axisTaps(fw, iw, true),
+    x: columnTaps(fw, iw),
     y: axisTaps(fh, ih, false),
   };
 }
@@ -124,10 +141,9 @@ export function letterboxInto(rgb: Uint8Array, plan: LetterboxPlan, out: Float32
     }
     return;
   }
-  const { index: xi, w0: xa, w1: xb } = plan.x;
+  const { p0: xp0, p1: xp1, w0: xa, w1: xb } = plan.x;
   const { index: yi, w0: ya, w1: yb } = plan.y;
   const lastRow = fh - 1;
-  const lastCol = fw - 1;
   for (let y = 0; y < ih; y++) {
     const sy = yi[y]!;
     const row0 = Math.min(Math.max(sy, 0), lastRow) * stride;
@@ -136,18 +152,19 @@ export function letterboxInto(rgb: Uint8Array, plan: LetterboxPlan, out: Float32
     const b1 = yb[y]!;
     const o = (padY + y) * dw + padX;
     for (let x = 0; x < iw; x++) {
-      const sx = xi[x]!;
       const a0 = xa[x]!;
       const a1 = xb[x]!;
-      const p0 = sx * 3;
-      const p1 = Math.min(sx + 1, lastCol) * 3;
-      for (let c = 0; c < 3; c++) {
-        const h0 = rgb[row0 + p0 + c]! * a0 + rgb[row0 + p1 + c]! * a1;
-        const h1 = rgb[row1 + p0 + c]! * a0 + rgb[row1 + p1 + c]! * a1;
-        let v = ((((h0 >> 4) * b0) >> 16) + (((h1 >> 4) * b1) >> 16) + 2) >> 2;
-        v = v < 0 ? 0 : v > 255 ? 255 : v;
-        out[offset + c * plane + o + x] = UNIT[v]!;
-      }
+      const t0 = row0 + xp0[x]!;
+      const t1 = row0 + xp1[x]!;
+      const u0 = row1 + xp0[x]!;
+      const u1 = row1 + xp1[x]!;
+      // Weights are >= 0, so only the top can overflow (their rounded sum may be 2049).
+      let v = ((((rgb[t0]! * a0 + rgb[t1]! * a1) >> 4) * b0) >> 16) + ((((rgb[u0]! * a0 + rgb[u1]! * a1) >> 4) * b1) >> 16);
+      out[r + o + x] = UNIT[(v = (v + 2) >> 2) > 255 ? 255 : v]!;
+      v = ((((rgb[t0 + 1]! * a0 + rgb[t1 + 1]! * a1) >> 4) * b0) >> 16) + ((((rgb[u0 + 1]! * a0 + rgb[u1 + 1]! * a1) >> 4) * b1) >> 16);
+      out[g + o + x] = UNIT[(v = (v + 2) >> 2) > 255 ? 255 : v]!;
+      v = ((((rgb[t0 + 2]! * a0 + rgb[t1 + 2]! * a1) >> 4) * b0) >> 16) + ((((rgb[u0 + 2]! * a0 + rgb[u1 + 2]! * a1) >> 4) * b1) >> 16);
+      out[b + o + x] = UNIT[(v = (v + 2) >> 2) > 255 ? 255 : v]!;
     }
   }
 }
