@@ -37,7 +37,7 @@ export const wireObjectSchema = z.strictObject({
   predicted: z.literal(true).describe('Present (true) when the object was not detected in this frame: box and mask are the tracker\'s prediction.').optional(),
   label: z.string(),
   classId: countSchema,
-  score: z.number().min(0).max(1).describe('Box score, 0..1, rounded to 0.001.'),
+  score: z.number().min(0).max(1).describe('Box score, 0..1, rounded to 4 decimals.'),
   box: boxSchema,
   mask: cocoRleSchema.nullable().describe('Subscriptions with masks `rle` (default): the mask, or null where none was decoded.').optional(),
   polygons: z.array(polygonSchema).describe('Subscriptions with masks `polygons`: the mask\'s outer contours, simplified (empty where there is no mask).').optional(),
