@@ -2,7 +2,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fieldPath, parseWith, SegstreamError } from '../core/index.js';
 import { DEFAULT_SOURCE_OPTIONS, resolveSource, sourceSpecOf, type CameraSourceOptions, type SourceSpec } from '../ingest/index.js';
-import type { EngineOptions } from '../pipeline/index.js';
+import { parseDeviceList, type EngineOptions } from '../pipeline/index.js';
 import { parseTrackerOptions, type TrackerOptionsInput } from '../tracking/index.js';
 import { configSchema, type CameraEntry, type Config, type InferenceConfig, type TrackingConfig } from './schema.js';
 
@@ -62,6 +62,11 @@ function checkRules(cfg: Config): void {
   }
   checkReadable('server.tlsCert', tlsCert);
   checkReadable('server.tlsKey', tlsKey);
+  try {
+    parseDeviceList(cfg.inference.device);
+  } catch (err) {
+    throw atField('inference.device', err);
+  }
   if (cfg.tracking.enabled) verifyTracking(cfg.tracking, cfg.inference.confidence);
   if (cameras.length > ingest.maxCameras) {
     throw fieldError('cameras', `${cameras.length} cameras, more than ingest.maxCameras`, `<= ${ingest.maxCameras}`, cameras.length);
@@ -187,7 +192,7 @@ export function engineOptions(inf: InferenceConfig): EngineOptions {
     workers: inf.workers,
     threadsPerWorker: inf.threads === 0 ? Math.max(1, availableParallelism()) : inf.threads,
     maxBatch: inf.batch,
-    executionProviders: [inf.device],
+    devices: parseDeviceList(inf.device),
     decode: { confidence: inf.confidence, iouThreshold: inf.iou, agnostic: inf.agnosticNms, maxDetections: inf.maxDetections },
   };
 }

@@ -1,11 +1,11 @@
 import { availableParallelism } from 'node:os';
-import { SegstreamError, type Logger } from '../core/index.js';
+import { SegstreamError, type InferenceDevice, type InferenceDeviceInfo, type Logger } from '../core/index.js';
 import type { DecodeOptions } from './candidates.js';
 import type { ModelInfo } from './modelInfo.js';
 
 export type { BatchOutput } from './workerProtocol.js';
-import type { BatchOutput, WorkerInit, WorkerRequest } from './workerProtocol.js';
-import { siblingModule, startModuleWorker, WorkerChannel } from '../core/workers.js';
+import type { BatchOutput, WorkerInit, WorkerReadyInfo, WorkerRequest } from './workerProtocol.js';
+import { siblingModule, startModuleWorkerWithInfo, WorkerChannel } from '../core/workers.js';
 
 export interface EngineOptions {
   /** Inference worker threads, each with its own onnxruntime session. */
@@ -14,7 +14,8 @@ export interface EngineOptions {
   threadsPerWorker: number;
   /** Largest batch one session.run takes; clipped to the model's static batch. */
   maxBatch: number;
-  executionProviders: string[];
+  /** Inference devices in order of preference (parseDeviceList); the first that works runs. */
+  devices: InferenceDevice[];
   decode: DecodeOptions;
 }
 
@@ -23,7 +24,7 @@ export function defaultEngineOptions(): EngineOptions {
     workers: 1,
     threadsPerWorker: Math.max(1, availableParallelism()),
     maxBatch: 8,
-    executionProviders: ['cpu'],
+    devices: ['cpu'],
     decode: { confidence: 0.25, iouThreshold: 0.7, agnostic: false, maxDetections: 100 },
   };
 }
@@ -40,6 +41,7 @@ export class InferenceEngine {
   private readonly init: WorkerInit;
   private nextId = 1;
   private closed = false;
+  private resolved: InferenceDeviceInfo | undefined;
 
   private constructor(info: ModelInfo, init: WorkerInit, private readonly log: Logger | undefined) {
     this.info = info;
@@ -61,7 +63,7 @@ export class InferenceEngine {
       layout: { numClasses: info.numClasses, numMasks: info.numMasks, numAnchors: info.numAnchors },
       decode: options.decode,
       threads: options.threadsPerWorker,
-      executionProviders: options.executionProviders,
+      devices: [...options.devices],
     };
     const engine = new InferenceEngine(info, init, log);
     try {
@@ -74,7 +76,12 @@ export class InferenceEngine {
   }
 
   private async startWorker(): Promise<WorkerChannel<BatchOutput>> {
-    const worker = await startModuleWorker(siblingModule(import.meta.url, 'inferenceWorker'), this.init, 'E_INFERENCE', 'inference worker');
+    const { worker, info } = await startModuleWorkerWithInfo<WorkerReadyInfo>(siblingModule(import.meta.url, 'inferenceWorker'), this.init, 'E_INFERENCE', 'inference worker');
+    // The first worker decides the device; every later one (restarts too) starts on it alone.
+    if (info && !this.resolved) {
+      this.resolved = { device: info.device, requested: [...this.init.devices], unavailable: info.unavailable, ...(info.nodes ? { nodes: info.nodes } : {}) };
+      this.init.devices = [info.device];
+    }
     const slot = new WorkerChannel<BatchOutput>(worker, 'E_INFERENCE', 'inference worker');
     worker.on('error', (err) => this.log?.error({ err }, 'inference worker crashed'));
     worker.on('exit', (code) => {
@@ -88,6 +95,11 @@ export class InferenceEngine {
       );
     });
     return slot;
+  }
+
+  /** The device every worker runs on, the devices asked for and why those before it could not be used. */
+  get device(): InferenceDeviceInfo {
+    return this.resolved ?? { device: this.init.devices[0]!, requested: [...this.init.devices], unavailable: [] };
   }
 
   /** Live workers (idle or busy). */

@@ -5,10 +5,11 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
-import { toWireError } from '../core/index.js';
+import { isSegstreamError, toWireError } from '../core/index.js';
 import { selectDetections } from './candidates.js';
+import { createDeviceSession } from './providers.js';
 import { rgbToChwFloat } from './preprocess.js';
-import type { ImageResult, WorkerInit, WorkerReply, WorkerRequest } from './workerProtocol.js';
+import type { ImageResult, WorkerInit, WorkerReadyInfo, WorkerReply, WorkerRequest } from './workerProtocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('inferenceWorker must run in a worker thread');
@@ -20,15 +21,15 @@ function post(msg: WorkerReply, transfer: ArrayBuffer[] = []): void {
 
 async function main(): Promise<void> {
   let session: ort.InferenceSession;
+  let ready: WorkerReadyInfo;
   try {
-    session = await ort.InferenceSession.create(init.modelBytes, {
-      intraOpNumThreads: init.threads,
-      interOpNumThreads: 1,
-      executionProviders: init.executionProviders,
-      graphOptimizationLevel: 'all',
-    });
+    const options = { intraOpNumThreads: init.threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' } as const;
+    const { session: created, ...info } = await createDeviceSession(init.devices, init.modelBytes, options, { name: init.inputName, dims: [1, 3, init.inputHeight, init.inputWidth] });
+    session = created;
+    ready = info;
   } catch (err) {
-    post({ type: 'init-error', error: { code: 'E_MODEL_CORRUPT', message: `onnxruntime cannot load ${init.modelPath}: ${(err as Error).message}`, expected: 'a model onnxruntime can load' } });
+    const error = isSegstreamError(err) ? err.toJSON() : { code: 'E_MODEL_CORRUPT', message: `onnxruntime cannot load ${init.modelPath}: ${(err as Error).message}`, expected: 'a model onnxruntime can load' };
+    post({ type: 'init-error', error });
     return;
   }
   const plane = init.inputWidth * init.inputHeight * 3;
@@ -96,7 +97,7 @@ async function main(): Promise<void> {
     }
   }
 
-  post({ type: 'ready' });
+  post({ type: 'ready', info: ready });
 }
 
 void main();

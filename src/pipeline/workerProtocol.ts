@@ -1,4 +1,4 @@
-import type { ChannelReply, WorkerHello } from '../core/index.js';
+import type { ChannelReply, InferenceDeviceInfo, InferenceDevice, WorkerHello } from '../core/index.js';
 import type { DecodeOptions, OutputLayout, RawDetections } from './candidates.js';
 
 /** Messages between the main thread and an inference worker (structured clone + transfer). */
@@ -16,8 +16,12 @@ export interface WorkerInit {
   decode: DecodeOptions;
   /** onnxruntime intra-op threads for this worker's session. */
   threads: number;
-  executionProviders: string[];
+  /** Devices to try in order (providers.ts); the first that works runs. */
+  devices: InferenceDevice[];
 }
+
+/** What a worker's 'ready' says: the device its session runs on and the ones that failed before it. */
+export type WorkerReadyInfo = Omit<InferenceDeviceInfo, 'requested'>;
 
 export type WorkerRequest =
   | { type: 'run'; id: number; images: Uint8Array[] }
@@ -47,4 +51,4 @@ export interface BatchOutput {
   inputs: Uint8Array[];
 }
 
-export type WorkerReply = WorkerHello | ChannelReply<BatchOutput>;
+export type WorkerReply = WorkerHello<WorkerReadyInfo> | ChannelReply<BatchOutput>;
