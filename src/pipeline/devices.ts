@@ -98,8 +98,8 @@ export function missingProviderLibraries(device: InferenceDevice): string[] | un
 /** What a device needs and how to get it: the second half of every "cannot use <device>" message. */
 export function deviceAdvice(device: InferenceDevice): string {
   if (device === 'cpu') return 'the CPU provider is part of onnxruntime-node';
-  const gpu = device === 'tensorrt' ? 'an NVIDIA GPU with CUDA 12, cuDNN 9 and TensorRT' : 'an NVIDIA GPU with CUDA 12 and cuDNN 9';
   if (device === 'webgpu') return "onnxruntime-node's Linux build carries the WebGPU provider, but it needs a GPU adapter (on Linux a GPU with a Vulkan driver)";
+  const gpu = device === 'tensorrt' ? 'an NVIDIA GPU with CUDA 12, cuDNN 9 and TensorRT' : 'an NVIDIA GPU with CUDA 12 and cuDNN 9';
   const missing = missingProviderLibraries(device);
   if (missing === undefined) return `it needs onnxruntime-node's CUDA build (install option --onnxruntime-node-install=cuda12) and ${gpu}`;
   if (missing.length > 0) {

@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   let ready: WorkerReadyInfo;
   try {
     const options = { intraOpNumThreads: init.threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' } as const;
-    const { session: created, ...info } = await createDeviceSession(init.devices, init.modelBytes, options, { name: init.inputName, dims: [1, 3, init.inputHeight, init.inputWidth] });
+    const { session: created, ...info } = await createDeviceSession(init.devices, init.modelBytes, options);
     session = created;
     ready = info;
   } catch (err) {

@@ -9,11 +9,12 @@ import { deviceUnavailableError, executionProvidersFor, failureReason, providerN
  * One onnxruntime session on the first requested device that works. It loads onnxruntime's
  * native binding, so only the inference worker imports it (the pipeline's index does not).
  *
- * A device "works" when its session is created and, for a GPU device, one run of a zero input
- * succeeds with at least one graph node on the device's provider: onnxruntime reports a
- * missing provider library or GPU adapter at creation, but other faults only at the first run,
- * and it places the nodes a provider does not support on the CPU without a word, so that
- * run is profiled and its nodes counted per provider.
+ * A device "works" when its session is created and, for a GPU device, one run on zero inputs
+ * (each of the model's inputs, of its own type and shape, symbolic dimensions 1) succeeds with
+ * at least one graph node on the device's provider: onnxruntime reports a missing provider
+ * library or GPU adapter at creation, but other faults only at the first run, and it places
+ * the nodes a provider does not support on the CPU without a word, so that run is profiled
+ * and its nodes counted per provider.
  */
 
 export interface DeviceSession {
@@ -25,12 +26,6 @@ export interface DeviceSession {
   nodes?: Record<string, number>;
 }
 
-/** The zero tensor a GPU device's probe run gets: the model's input name and a batch-1 shape. */
-export interface ProbeInput {
-  name: string;
-  dims: readonly number[];
-}
-
 export type SessionOptionsBase = Omit<ort.InferenceSession.SessionOptions, 'executionProviders' | 'enableProfiling' | 'profileFilePrefix'>;
 
 /**
@@ -38,7 +33,7 @@ export type SessionOptionsBase = Omit<ort.InferenceSession.SessionOptions, 'exec
  * when none of them works and none was the CPU; when the CPU itself fails, onnxruntime's own
  * error (the model cannot be loaded at all: the caller's E_MODEL_CORRUPT).
  */
-export async function createDeviceSession(devices: readonly InferenceDevice[], model: Uint8Array, options: SessionOptionsBase, probe: ProbeInput): Promise<DeviceSession> {
+export async function createDeviceSession(devices: readonly InferenceDevice[], model: Uint8Array, options: SessionOptionsBase): Promise<DeviceSession> {
   const unavailable: DeviceFailure[] = [];
   for (const device of devices) {
     if (device === 'cpu') {
@@ -49,7 +44,7 @@ export async function createDeviceSession(devices: readonly InferenceDevice[], m
     let session: ort.InferenceSession | undefined;
     try {
       session = await ort.InferenceSession.create(model, { ...options, executionProviders: executionProvidersFor(device), enableProfiling: true, profileFilePrefix: join(profileDir, 'probe') });
-      const nodes = await probeRun(session, probe, profileDir);
+      const nodes = await probeRun(session, profileDir);
       const on = providerNamesOf(device).reduce((n, p) => n + (nodes[p] ?? 0), 0);
       if (on === 0) throw new Error(`onnxruntime ran every node of the probe run elsewhere (${describeNodes(nodes)}), none on ${providerNamesOf(device).join(' or ')}`);
       return { session, device, unavailable, nodes };
@@ -63,14 +58,54 @@ export async function createDeviceSession(devices: readonly InferenceDevice[], m
   throw deviceUnavailableError(devices, unavailable);
 }
 
-/** One profiled run of a zero input; profiling ends with it. Nodes counted per provider. */
-export async function probeRun(session: ort.InferenceSession, probe: ProbeInput, profileDir: string): Promise<Record<string, number>> {
-  const size = probe.dims.reduce((a, b) => a * b, 1);
-  await session.run({ [probe.name]: new ort.Tensor('float32', new Float32Array(size), [...probe.dims]) });
+/** One run on zero inputs of a session created with profiling on; profiling ends with it. Nodes counted per provider. */
+export async function probeRun(session: ort.InferenceSession, profileDir: string): Promise<Record<string, number>> {
+  await session.run(zeroFeeds(session));
   session.endProfiling();
   const file = readdirSync(profileDir).find((f) => f.endsWith('.json'));
   if (file === undefined) throw new Error('onnxruntime wrote no profile for the probe run');
   return nodesPerProvider(JSON.parse(readFileSync(join(profileDir, file), 'utf8')) as unknown);
+}
+
+/** A zero tensor for every input of the session: its own type and shape, symbolic dimensions 1. */
+export function zeroFeeds(session: ort.InferenceSession): Record<string, ort.Tensor> {
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const input of session.inputMetadata) {
+    if (!input.isTensor) throw new Error(`probe run: input ${input.name} is not a tensor`);
+    const dims = input.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : 1));
+    const size = dims.reduce((a, b) => a * b, 1);
+    feeds[input.name] = new ort.Tensor(input.type, zeros(input.type, size), dims);
+  }
+  return feeds;
+}
+
+function zeros(type: ort.Tensor.Type, size: number): ort.Tensor.DataType {
+  switch (type) {
+    case 'float32':
+      return new Float32Array(size);
+    case 'float64':
+      return new Float64Array(size);
+    case 'float16':
+    case 'uint16':
+      return new Uint16Array(size);
+    case 'int16':
+      return new Int16Array(size);
+    case 'uint8':
+    case 'bool':
+      return new Uint8Array(size);
+    case 'int8':
+      return new Int8Array(size);
+    case 'int32':
+      return new Int32Array(size);
+    case 'uint32':
+      return new Uint32Array(size);
+    case 'int64':
+      return new BigInt64Array(size);
+    case 'uint64':
+      return new BigUint64Array(size);
+    default:
+      throw new Error(`probe run: no zero input of type ${type}`);
+  }
 }
 
 /** onnxruntime profile events -> kernel runs per execution provider (`args.provider` of each `Node` event that timed a kernel). */

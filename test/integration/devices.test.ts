@@ -6,7 +6,7 @@ import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SegstreamError } from '../../src/core/index.js';
 import { defaultEngineOptions, InferenceEngine, missingProviderLibraries, readModelFile, type EngineOptions } from '../../src/pipeline/index.js';
-import { createDeviceSession, nodesPerProvider, probeRun } from '../../src/pipeline/providers.js';
+import { createDeviceSession, nodesPerProvider, probeRun, zeroFeeds } from '../../src/pipeline/providers.js';
 import { TestClient } from '../helpers/wsClient.js';
 
 // Real onnxruntime-node 1.30 on this machine: no GPU, and its CUDA build not installed
@@ -17,13 +17,12 @@ const SHARED = join(ROOT, '../shared');
 const MODEL = join(SHARED, 'models/yolov8n-seg-320.onnx');
 const CLIP = join(SHARED, 'data/videos/urban_intersection_cctv.mp4');
 const DIR = mkdtempSync(join(tmpdir(), 'segstream-devices-'));
-const PROBE = { name: 'images', dims: [1, 3, 320, 320] } as const;
 const OPTIONS = { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' } as const;
 const CUDA_INSTALLED = missingProviderLibraries('cuda')?.length === 0;
 const engines: InferenceEngine[] = [];
 const modelBytes = (): Uint8Array => new Uint8Array(readFileSync(MODEL));
 /** What a WebGPU session does on this machine: tried once, here. */
-const WEBGPU: unknown = await createDeviceSession(['webgpu'], modelBytes(), OPTIONS, PROBE).then(
+const WEBGPU: unknown = await createDeviceSession(['webgpu'], modelBytes(), OPTIONS).then(
   async (got) => {
     await got.session.release();
     return got;
@@ -56,7 +55,7 @@ async function runsOnce(session: ort.InferenceSession): Promise<void> {
 
 describe('createDeviceSession (real onnxruntime)', () => {
   it.skipIf(CUDA_INSTALLED)('cuda: onnxruntime cannot load its provider; E_DEVICE_UNAVAILABLE says which files are missing and how to install them', async () => {
-    const err = await rejection(createDeviceSession(['cuda'], modelBytes(), OPTIONS, PROBE));
+    const err = await rejection(createDeviceSession(['cuda'], modelBytes(), OPTIONS));
     expect(err.code).toBe('E_DEVICE_UNAVAILABLE');
     expect(err.message).toMatch(/^cannot run inference on cuda: OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library; /);
     expect(err.message).toContain("onnxruntime-node's CUDA provider is not installed here (libonnxruntime_providers_shared.so, libonnxruntime_providers_cuda.so missing)");
@@ -67,7 +66,7 @@ describe('createDeviceSession (real onnxruntime)', () => {
   });
 
   it.skipIf(CUDA_INSTALLED)('tensorrt: the same, naming the TensorRT provider', async () => {
-    const err = await rejection(createDeviceSession(['tensorrt'], modelBytes(), OPTIONS, PROBE));
+    const err = await rejection(createDeviceSession(['tensorrt'], modelBytes(), OPTIONS));
     expect(err.code).toBe('E_DEVICE_UNAVAILABLE');
     expect(err.message).toMatch(/^cannot run inference on tensorrt: OrtSessionOptionsAppendExecutionProvider_TensorRT: Failed to load shared library; .*libonnxruntime_providers_tensorrt\.so/);
   });
@@ -85,7 +84,7 @@ describe('createDeviceSession (real onnxruntime)', () => {
   });
 
   it.skipIf(WEBGPU_WORKS || CUDA_INSTALLED)('a list falls back in order: webgpu, cuda, then the CPU, whose session computes; each failure is kept with its reason', async () => {
-    const got = await createDeviceSession(['webgpu', 'cuda', 'cpu'], modelBytes(), OPTIONS, PROBE);
+    const got = await createDeviceSession(['webgpu', 'cuda', 'cpu'], modelBytes(), OPTIONS);
     try {
       expect(got.device).toBe('cpu');
       expect(got.unavailable).toEqual([
@@ -101,14 +100,18 @@ describe('createDeviceSession (real onnxruntime)', () => {
 
   it("the CPU's own failure is onnxruntime's error, not E_DEVICE_UNAVAILABLE (the caller reports the model)", async () => {
     const broken = new TextEncoder().encode('not an onnx model at all'.repeat(20));
-    await expect(createDeviceSession(['cuda', 'cpu'], broken, OPTIONS, PROBE)).rejects.not.toBeInstanceOf(SegstreamError);
+    await expect(createDeviceSession(['cuda', 'cpu'], broken, OPTIONS)).rejects.not.toBeInstanceOf(SegstreamError);
   });
 
-  it("the probe's profile counts the nodes per execution provider (here on the CPU provider: all of them)", async () => {
+  it("the probe runs on zero inputs shaped as the model's, and its profile counts the nodes per execution provider (here on the CPU provider: all of them)", async () => {
     const dir = mkdtempSync(join(DIR, 'profile-'));
     const session = await ort.InferenceSession.create(modelBytes(), { ...OPTIONS, executionProviders: ['cpu'], enableProfiling: true, profileFilePrefix: join(dir, 'probe') });
     try {
-      const nodes = await probeRun(session, PROBE, dir);
+      // The probe's input: the model's own, its symbolic batch dimension 1.
+      const feeds = zeroFeeds(session);
+      expect(Object.keys(feeds)).toEqual(['images']);
+      expect([feeds['images']!.type, feeds['images']!.dims]).toEqual(['float32', [1, 3, 320, 320]]);
+      const nodes = await probeRun(session, dir);
       expect(Object.keys(nodes)).toEqual(['CPUExecutionProvider']);
       expect(nodes['CPUExecutionProvider']).toBeGreaterThan(100);
       // Profiling ended with the probe: later runs add nothing to the profile.
