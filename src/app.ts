@@ -90,6 +90,12 @@ export async function startApp(initial: Config, options: AppOptions = {}): Promi
     log.warn({ device: f.device, reason: f.reason, advice: deviceAdvice(f.device), requested: device.requested.join(','), using: device.device }, `inference device ${f.device} cannot be used, falling back to ${device.device}: ${f.reason}`);
   }
 
+  const onCpu = device.device === 'cpu' ? 0 : (device.nodes?.['CPUExecutionProvider'] ?? 0);
+  if (onCpu > 0) {
+    const all = Object.values(device.nodes ?? {}).reduce((a, b) => a + b, 0);
+    log.warn({ device: device.device, nodes: device.nodes }, `inference on ${device.device}: ${onCpu} of ${all} graph nodes run on the CPU (onnxruntime puts there what ${device.device} does not support)`);
+  }
+
   const metrics = createMetrics();
   metrics.inferenceDevice.set({ device: device.device, requested: device.requested.join(','), unavailable: device.unavailable.map((f) => f.device).join(',') }, 1);
   let clip: ClipThreadSelector | undefined;
