@@ -7,7 +7,7 @@ import { SegstreamError, silentLogger, type Logger } from './core/index.js';
 import { CameraManager, cameraApi, wireState, type CameraDiff, type CameraStatus } from './cameras/index.js';
 import { CameraStateStore, defaultModelPath, engineOptions, liveTrackerOptions, readCameraState, resolveCameras, type Config } from './config/index.js';
 import { createMetrics, type Metrics } from './metrics.js';
-import { InferenceEngine, inferLatest, readModelFile, type StageTimings } from './pipeline/index.js';
+import { deviceAdvice, InferenceEngine, inferLatest, readModelFile, type StageTimings } from './pipeline/index.js';
 import { dashboardRoutes, FrameMessages, PublishServer, type FrameBody } from './publish/index.js';
 import type { HelloMessage, JpegHeader, StatusMessage, TargetEndedMessage, TargetReattachedMessage } from './protocol/index.js';
 import type { TargetedFrame } from './cameraTargets.js';
@@ -84,9 +84,20 @@ export async function startApp(initial: Config, options: AppOptions = {}): Promi
   const tls = readTlsFiles(config);
   const { bytes, info } = await readModelFile(config.inference.model ?? defaultModelPath());
   const engine = await InferenceEngine.create(info, bytes, engineOptions(config.inference), log);
-  log.info({ model: info.path, classes: info.numClasses, input: `${info.inputWidth}x${info.inputHeight}`, batch: info.batch ?? 'dynamic' }, 'model loaded');
+  const device = engine.device;
+  log.info({ model: info.path, classes: info.numClasses, input: `${info.inputWidth}x${info.inputHeight}`, batch: info.batch ?? 'dynamic', device: device.device, ...(device.nodes ? { nodes: device.nodes } : {}) }, 'model loaded');
+  for (const f of device.unavailable) {
+    log.warn({ device: f.device, reason: f.reason, advice: deviceAdvice(f.device), requested: device.requested.join(','), using: device.device }, `inference device ${f.device} cannot be used, falling back to ${device.device}: ${f.reason}`);
+  }
+
+  const onCpu = device.device === 'cpu' ? 0 : (device.nodes?.['CPUExecutionProvider'] ?? 0);
+  if (onCpu > 0) {
+    const all = Object.values(device.nodes ?? {}).reduce((a, b) => a + b, 0);
+    log.warn({ device: device.device, nodes: device.nodes }, `inference on ${device.device}: ${onCpu} of ${all} graph nodes run on the CPU (onnxruntime puts there what ${device.device} does not support)`);
+  }
 
   const metrics = createMetrics();
+  metrics.inferenceDevice.set({ device: device.device, requested: device.requested.join(','), unavailable: device.unavailable.map((f) => f.device).join(',') }, 1);
   let clip: ClipThreadSelector | undefined;
   if (config.inference.clip) {
     try {
@@ -139,10 +150,11 @@ export async function startApp(initial: Config, options: AppOptions = {}): Promi
     {
       hello: (): Omit<HelloMessage, 'type' | 'protocol' | 'offers'> => ({
         model: { file: basename(info.path), classes: [...info.classNames], input: [info.inputWidth, info.inputHeight] },
+        inference: { device: device.device, requested: [...device.requested], unavailable: device.unavailable.map((f) => ({ ...f })) },
         cameras: cameras.list().map((c) => c.view()),
       }),
       // /healthz: the process serves; /readyz: it publishes every enabled camera (503 says which is down and why).
-      health: () => ({ ok: true, workers: engine.workerCount, cameras: cameras.list().map((c) => c.view()) }),
+      health: () => ({ ok: true, workers: engine.workerCount, inference: device, cameras: cameras.list().map((c) => c.view()) }),
       ready: () => readiness(cameras, engine.workerCount),
       cameraIds: () => cameras.ids(),
       handlers: { prompt: (m) => cameras.handlePrompt(m), 'prompt.clear': (m) => cameras.handlePrompt(m) },

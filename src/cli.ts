@@ -17,7 +17,7 @@ import {
   configSchema,
   type Config,
 } from './config/index.js';
-import { createLogger, isSegstreamError, SegstreamError, type Logger } from './core/index.js';
+import { createLogger, INFERENCE_DEVICES, isSegstreamError, SegstreamError, type Logger } from './core/index.js';
 import { parseSourceSpec } from './ingest/index.js';
 import { readModelFile } from './pipeline/index.js';
 import { DEFAULT_MOT_FPS, motCommand } from './tracking/index.js';
@@ -59,6 +59,17 @@ const NUMERIC_OPTIONS: readonly [flag: string, path: string, help: string][] = [
   ['--max-clients <n>', 'server.maxClients', 'most open WebSocket connections; more are refused with HTTP 503 E_TOO_MANY_CLIENTS'],
 ];
 
+/**
+ * `--device <list>`, for every command that runs the model: its value is checked by
+ * parseDeviceList (through parseConfig for `run`: E_CONFIG naming inference.device).
+ */
+function deviceOption(): Option {
+  return new Option(
+    '--device <list>',
+    `inference devices in order of preference, comma-separated, of ${INFERENCE_DEVICES.join(', ')}: the first that works runs; cuda,cpu falls back to the CPU when CUDA cannot be used (logged, shown in hello and /metrics); CUDA and TensorRT need onnxruntime-node's CUDA build (README, GPU)`,
+  ).default(DEFAULTS.inference.device);
+}
+
 /** '--max-det <n>' -> 'maxDet', as commander names the option. */
 function camel(flag: string): string {
   const long = flag.split(/[ ,]+/).find((p) => p.startsWith('--'))!.slice(2).replace(/^no-/, '');
@@ -96,7 +107,7 @@ function runConfig(run: Command, opts: Record<string, unknown>): Config {
     ['agnosticNms', 'inference.agnosticNms', () => true],
     ['tracking', 'tracking.enabled', (v) => v !== false],
     ['trackCameraMotion', 'tracking.cameraMotion', () => true],
-    ['provider', 'inference.device', (v) => v],
+    ['device', 'inference.device', (v) => v],
     ['token', 'server.token', (v) => v],
     ['allowOrigin', 'server.allowOrigins', (v) => v],
     ['allowHost', 'server.allowHosts', (v) => v],
@@ -178,7 +189,7 @@ export function buildCli(): Command {
     .option('--agnostic-nms', 'class-agnostic NMS, as FastSAM everything mode')
     .option('--no-tracking', 'do not follow objects across frames (no ids, no prompts)')
     .option('--track-camera-motion', 'tracker: compensate camera shake and pans (moving cameras, dashcams)')
-    .addOption(new Option('--provider <name>', 'onnxruntime execution provider').choices(['cpu', 'webgpu', 'cuda']).default(DEFAULTS.inference.device))
+    .addOption(deviceOption())
     .option('--clip-image <path>', 'CLIP image encoder (ONNX) for text prompts')
     .option('--clip-text <path>', 'CLIP text encoder (ONNX) for text prompts')
     .option('--clip-merges <path>', 'CLIP BPE merges file (bpe_simple_vocab_16e6.txt[.gz])')

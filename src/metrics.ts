@@ -15,6 +15,7 @@ export interface Metrics extends CoreMetrics {
   sourceRestarts: Counter<'camera'>;
   latency: Histogram<'camera'>;
   inferenceSeconds: Histogram<'batch'>;
+  inferenceDevice: Gauge<'device' | 'requested' | 'unavailable'>;
   wsClients: Gauge;
   wsSkipped: Counter;
   wsHeartbeatTimeouts: Counter;
@@ -57,6 +58,12 @@ export function createMetrics(): Metrics {
     sourceRestarts: new Counter({ name: 'segstream_source_restarts_total', help: 'Times a live source was reconnected', labelNames: ['camera'], ...r }),
     latency: new Histogram({ name: 'segstream_latency_seconds', help: 'Capture to publish', labelNames: ['camera'], buckets: [0.01, 0.025, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2], ...r }),
     inferenceSeconds: new Histogram({ name: 'segstream_inference_seconds', help: 'session.run per batch', labelNames: ['batch'], buckets: [0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64], ...r }),
+    inferenceDevice: new Gauge({
+      name: 'segstream_inference_device_info',
+      help: 'Always 1: the device inference runs on (device), the devices asked for in order (requested) and those that could not be used before it (unavailable, empty without a fallback; the reasons are in the log and hello)',
+      labelNames: ['device', 'requested', 'unavailable'],
+      ...r,
+    }),
     wsClients: new Gauge({ name: 'segstream_ws_clients', help: 'Connected WebSocket clients', ...r }),
     wsSkipped: new Counter({ name: 'segstream_ws_messages_skipped_total', help: 'Messages (frames, events, replies) not sent to a client whose send buffer was full', ...r }),
     wsHeartbeatTimeouts: new Counter({ name: 'segstream_ws_heartbeat_timeouts_total', help: 'WebSocket connections closed because they answered no ping (RFC 6455) within a heartbeat interval', ...r }),

@@ -7,6 +7,7 @@ export type {
   ErrorMessage,
   FrameMessage,
   HelloMessage,
+  InferenceView,
   JpegHeader,
   JpegOptions,
   PongMessage,

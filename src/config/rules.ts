@@ -2,7 +2,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fieldPath, parseWith, SegstreamError } from '../core/index.js';
 import { DEFAULT_SOURCE_OPTIONS, resolveSource, sourceSpecOf, type CameraSourceOptions, type SourceSpec } from '../ingest/index.js';
-import type { EngineOptions } from '../pipeline/index.js';
+import { parseDeviceList, type EngineOptions } from '../pipeline/index.js';
 import { parseTrackerOptions, type TrackerOptionsInput } from '../tracking/index.js';
 import { configSchema, type CameraEntry, type Config, type InferenceConfig, type TrackingConfig } from './schema.js';
 
@@ -62,6 +62,11 @@ function checkRules(cfg: Config): void {
   }
   checkReadable('server.tlsCert', tlsCert);
   checkReadable('server.tlsKey', tlsKey);
+  try {
+    parseDeviceList(cfg.inference.device);
+  } catch (err) {
+    throw atField('inference.device', err);
+  }
   if (cfg.tracking.enabled) verifyTracking(cfg.tracking, cfg.inference.confidence);
   if (cameras.length > ingest.maxCameras) {
     throw fieldError('cameras', `${cameras.length} cameras, more than ingest.maxCameras`, `<= ${ingest.maxCameras}`, cameras.length);
@@ -188,13 +193,16 @@ export function engineOptions(inf: InferenceConfig): EngineOptions {
   // Several single-threaded sessions beat one session with every core: onnxruntime's
   // intra-op threads synchronise after every operator (on 2 cores: 2 sessions x 1 thread run
   // about 1.5x the frames of 1 session x 2 threads). Up to 4, each session's memory counting.
-  const workers = inf.workers !== 0 ? inf.workers : inf.device === 'cpu' ? Math.min(cores, 4) : 1;
+  const devices = parseDeviceList(inf.device);
+  // A GPU device in the list means one session (it is the first that works, or the CPU
+  // fallback runs single-session; say --workers to have more).
+  const workers = inf.workers !== 0 ? inf.workers : devices[0] === 'cpu' ? Math.min(cores, 4) : 1;
   return {
     workers,
     threadsPerWorker: inf.threads === 0 ? Math.max(1, Math.floor(cores / workers)) : inf.threads,
     maxBatch: inf.batch,
     batchWaitMs: inf.batchWaitMs,
-    executionProviders: [inf.device],
+    devices,
     decode: { confidence: inf.confidence, iouThreshold: inf.iou, agnostic: inf.agnosticNms, maxDetections: inf.maxDetections },
   };
 }

@@ -67,7 +67,14 @@ export const inferenceSchema = z
       .min(1)
       .optional()
       .describe('YOLOv8/YOLO11-seg or FastSAM ONNX file (default: models/yolov8n-seg-320.onnx, else ../shared/models/yolov8n-seg-320.onnx)'),
-    device: z.enum(['cpu', 'webgpu', 'cuda']).default('cpu').describe('onnxruntime execution provider'),
+    device: z
+      .string()
+      .min(1)
+      .max(64)
+      .default('cpu')
+      .describe(
+        'inference devices in order of preference, comma-separated, of cpu, cuda, tensorrt, webgpu: the first that works runs (cuda,cpu: CUDA, else the CPU, the fallback logged and shown in hello and /metrics); without a fallback, a device that cannot be used stops start-up (E_DEVICE_UNAVAILABLE)',
+      ),
     workers: int(0, 16)
       .default(0)
       .describe('inference worker threads, each its own onnxruntime session (0: on the CPU, one per core up to 4; on a GPU, 1)'),

@@ -1,4 +1,5 @@
 export * from './errors.js';
+export * from './devices.js';
 export * from './frame.js';
 export * from './geometry.js';
 export * from './detections.js';

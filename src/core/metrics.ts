@@ -41,6 +41,8 @@ export interface Metrics {
   readonly latency: HistogramMetric<'camera'>;
   /** session.run per batch, s. */
   readonly inferenceSeconds: HistogramMetric<'batch'>;
+  /** 1, labelled with the device inference runs on, the devices requested (comma list) and those that could not be used (comma list, empty: no fallback). */
+  readonly inferenceDevice: GaugeMetric<'device' | 'requested' | 'unavailable'>;
   readonly wsClients: GaugeMetric;
   /** Messages not sent to a client whose send buffer was full. */
   readonly wsSkipped: CounterMetric;

@@ -37,20 +37,25 @@ export function fromWireError(e: WireError, fallback: ErrorCode): SegstreamError
   return new SegstreamError(code, e.message, { expected: e.expected, actual: e.actual });
 }
 
-/** The start-up handshake every segstream worker sends: 'ready', or 'init-error'. */
-export type WorkerHello = { type: 'ready' } | { type: 'init-error'; error: WireError };
+/** The start-up handshake every segstream worker sends: 'ready' (with what it found out, `info`), or 'init-error'. */
+export type WorkerHello<I = undefined> = { type: 'ready'; info?: I } | { type: 'init-error'; error: WireError };
 
 /**
  * Spawns a module worker and waits for its handshake. Rejects with the worker's own error
  * (e.g. E_MODEL_CORRUPT) or, when it cannot start at all, `failCode`.
  */
 export function startModuleWorker(url: URL, workerData: unknown, failCode: ErrorCode, what: string): Promise<Worker> {
+  return startModuleWorkerWithInfo(url, workerData, failCode, what).then((started) => started.worker);
+}
+
+/** startModuleWorker, also resolving with the `info` of the worker's 'ready'. */
+export function startModuleWorkerWithInfo<I>(url: URL, workerData: unknown, failCode: ErrorCode, what: string): Promise<{ worker: Worker; info: I | undefined }> {
   const worker = spawnModuleWorker(url, { workerData });
   return new Promise((resolve, reject) => {
-    const onMessage = (msg: WorkerHello): void => {
+    const onMessage = (msg: WorkerHello<I>): void => {
       if (msg.type === 'ready') {
         done();
-        resolve(worker);
+        resolve({ worker, info: msg.info });
       } else if (msg.type === 'init-error') {
         done();
         void worker.terminate();

@@ -1,12 +1,12 @@
 import { availableParallelism } from 'node:os';
-import { SegstreamError, type Logger } from '../core/index.js';
+import { SegstreamError, type InferenceDevice, type InferenceDeviceInfo, type Logger } from '../core/index.js';
 import type { DecodeOptions } from './candidates.js';
 import type { ModelInfo } from './modelInfo.js';
 
 export type { BatchOutput } from './workerProtocol.js';
-import type { BatchOutput, WorkerImage, WorkerInit, WorkerRequest } from './workerProtocol.js';
+import type { BatchOutput, WorkerImage, WorkerInit, WorkerReadyInfo, WorkerRequest } from './workerProtocol.js';
 export type { WorkerImage } from './workerProtocol.js';
-import { siblingModule, startModuleWorker, WorkerChannel } from '../core/workers.js';
+import { siblingModule, startModuleWorkerWithInfo, WorkerChannel } from '../core/workers.js';
 
 export interface EngineOptions {
   /** Inference worker threads, each with its own onnxruntime session. */
@@ -17,7 +17,8 @@ export interface EngineOptions {
   maxBatch: number;
   /** A free worker waits up to this long for other cameras' frames (see inferLatest), ms. */
   batchWaitMs: number;
-  executionProviders: string[];
+  /** Inference devices in order of preference (parseDeviceList); the first that works runs. */
+  devices: InferenceDevice[];
   decode: DecodeOptions;
 }
 
@@ -27,7 +28,7 @@ export function defaultEngineOptions(): EngineOptions {
     threadsPerWorker: Math.max(1, availableParallelism()),
     maxBatch: 8,
     batchWaitMs: 0,
-    executionProviders: ['cpu'],
+    devices: ['cpu'],
     decode: { confidence: 0.25, iouThreshold: 0.7, agnostic: false, maxDetections: 300 },
   };
 }
@@ -48,6 +49,7 @@ export class InferenceEngine {
   private readonly recycled: ArrayBuffer[] = [];
   /** Images of a prototype buffer's batch not yet handed back. */
   private readonly protoUsers = new WeakMap<ArrayBuffer, number>();
+  private resolved: InferenceDeviceInfo | undefined;
 
   private constructor(info: ModelInfo, init: WorkerInit, batchWaitMs: number, private readonly log: Logger | undefined) {
     this.info = info;
@@ -72,7 +74,7 @@ export class InferenceEngine {
       layout: { numClasses: info.numClasses, numMasks: info.numMasks, numAnchors: info.numAnchors },
       decode: options.decode,
       threads: options.threadsPerWorker,
-      executionProviders: options.executionProviders,
+      devices: [...options.devices],
     };
     const engine = new InferenceEngine(info, init, options.batchWaitMs, log);
     try {
@@ -85,7 +87,12 @@ export class InferenceEngine {
   }
 
   private async startWorker(): Promise<WorkerChannel<BatchOutput>> {
-    const worker = await startModuleWorker(siblingModule(import.meta.url, 'inferenceWorker'), this.init, 'E_INFERENCE', 'inference worker');
+    const { worker, info } = await startModuleWorkerWithInfo<WorkerReadyInfo>(siblingModule(import.meta.url, 'inferenceWorker'), this.init, 'E_INFERENCE', 'inference worker');
+    // The first worker decides the device; every later one (restarts too) starts on it alone.
+    if (info && !this.resolved) {
+      this.resolved = { device: info.device, requested: [...this.init.devices], unavailable: info.unavailable, ...(info.nodes ? { nodes: info.nodes } : {}) };
+      this.init.devices = [info.device];
+    }
     const slot = new WorkerChannel<BatchOutput>(worker, 'E_INFERENCE', 'inference worker');
     worker.on('error', (err) => this.log?.error({ err }, 'inference worker crashed'));
     worker.on('exit', (code) => {
@@ -99,6 +106,11 @@ export class InferenceEngine {
       );
     });
     return slot;
+  }
+
+  /** The device every worker runs on, the devices asked for and why those before it could not be used. */
+  get device(): InferenceDeviceInfo {
+    return this.resolved ?? { device: this.init.devices[0]!, requested: [...this.init.devices], unavailable: [] };
   }
 
   /** Live workers (idle or busy). */

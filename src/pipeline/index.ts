@@ -1,5 +1,6 @@
 export * from './candidates.js';
 export * from './decodeMasks.js';
+export * from './devices.js';
 export * from './engine.js';
 export * from './inferLatest.js';
 export * from './masks.js';

@@ -5,10 +5,11 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
-import { toWireError, type Letterbox } from '../core/index.js';
+import { isSegstreamError, toWireError, type Letterbox } from '../core/index.js';
 import { selectDetections } from './candidates.js';
 import { letterboxInto, planLetterbox, type LetterboxPlan } from './preprocess.js';
-import type { ImageResult, WorkerInit, WorkerReply, WorkerRequest } from './workerProtocol.js';
+import { createDeviceSession } from './providers.js';
+import type { ImageResult, WorkerInit, WorkerReadyInfo, WorkerReply, WorkerRequest } from './workerProtocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('inferenceWorker must run in a worker thread');
@@ -20,18 +21,22 @@ function post(msg: WorkerReply, transfer: ArrayBuffer[] = []): void {
 
 async function main(): Promise<void> {
   let session: ort.InferenceSession;
+  let ready: WorkerReadyInfo;
   try {
-    session = await ort.InferenceSession.create(init.modelBytes, {
+    const options = {
       intraOpNumThreads: init.threads,
       interOpNumThreads: 1,
-      executionProviders: init.executionProviders,
       graphOptimizationLevel: 'all',
       // No spin-waiting between operators: spinning intra-op threads keep every core busy
       // (measured: 2 threads, 73 ms of CPU for a 37 ms run) and starve ffmpeg and the main thread.
       extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
-    });
+    } as const;
+    const { session: created, ...info } = await createDeviceSession(init.devices, init.modelBytes, options);
+    session = created;
+    ready = info;
   } catch (err) {
-    post({ type: 'init-error', error: { code: 'E_MODEL_CORRUPT', message: `onnxruntime cannot load ${init.modelPath}: ${(err as Error).message}`, expected: 'a model onnxruntime can load' } });
+    const error = isSegstreamError(err) ? err.toJSON() : { code: 'E_MODEL_CORRUPT', message: `onnxruntime cannot load ${init.modelPath}: ${(err as Error).message}`, expected: 'a model onnxruntime can load' };
+    post({ type: 'init-error', error });
     return;
   }
   const plane = init.inputWidth * init.inputHeight * 3;
@@ -126,7 +131,7 @@ async function main(): Promise<void> {
     }
   }
 
-  post({ type: 'ready' });
+  post({ type: 'ready', info: ready });
 }
 
 void main();

@@ -1,4 +1,4 @@
-import type { ChannelReply, Letterbox, WorkerHello } from '../core/index.js';
+import type { ChannelReply, InferenceDeviceInfo, InferenceDevice, Letterbox, WorkerHello } from '../core/index.js';
 import type { DecodeOptions, OutputLayout, RawDetections } from './candidates.js';
 
 /** Messages between the main thread and an inference worker (structured clone + transfer). */
@@ -19,7 +19,8 @@ export interface WorkerInit {
   decode: DecodeOptions;
   /** onnxruntime intra-op threads for this worker's session. */
   threads: number;
-  executionProviders: string[];
+  /** Devices to try in order (providers.ts); the first that works runs. */
+  devices: InferenceDevice[];
 }
 
 /** One picture to letterbox and run: packed RGB of `letterbox.frameWidth` x `letterbox.frameHeight`. */
@@ -27,6 +28,8 @@ export interface WorkerImage {
   data: Uint8Array;
   letterbox: Letterbox;
 }
+/** What a worker's 'ready' says: the device its session runs on and the ones that failed before it. */
+export type WorkerReadyInfo = Omit<InferenceDeviceInfo, 'requested'>;
 
 export type WorkerRequest =
   /**
@@ -63,4 +66,4 @@ export interface BatchOutput {
   inputs: Uint8Array[];
 }
 
-export type WorkerReply = WorkerHello | ChannelReply<BatchOutput>;
+export type WorkerReply = WorkerHello<WorkerReadyInfo> | ChannelReply<BatchOutput>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { INFERENCE_DEVICES } from '../core/devices.js';
 import { boxSchema, countSchema, errorBodySchema, intSchema, MASK_FORMATS, maskFormatSchema, requestIdSchema } from './common.js';
 import { jpegOptionsSchema } from './jpeg.js';
 import { PROTOCOL_VERSION } from './limits.js';
@@ -89,6 +90,17 @@ export const offersSchema = z.strictObject({
 export type Offers = z.infer<typeof offersSchema>;
 export const DEFAULT_OFFERS: Offers = { masks: [...MASK_FORMATS], jpeg: false, whep: false };
 
+const deviceSchema = z.enum(INFERENCE_DEVICES);
+
+export const inferenceViewSchema = z.strictObject({
+  device: deviceSchema.describe('The device inference runs on (every worker).'),
+  requested: z.array(deviceSchema).min(1).describe('The devices asked for (`--device`, `inference.device`), in order of preference.'),
+  unavailable: z
+    .array(z.strictObject({ device: deviceSchema, reason: z.string().describe("onnxruntime's reason, one line.") }))
+    .describe('The requested devices tried before `device` that could not be used; empty when the first one runs (no fallback).'),
+}).describe('Where inference runs, and the fallback if one happened.');
+export type InferenceView = z.infer<typeof inferenceViewSchema>;
+
 export const helloMessageSchema = z.strictObject({
   type: z.literal('hello'),
   protocol: z.literal(PROTOCOL_VERSION),
@@ -97,6 +109,7 @@ export const helloMessageSchema = z.strictObject({
     classes: z.array(z.string()).describe('Class names by class id.'),
     input: z.tuple([countSchema, countSchema]).describe('Model input size [width, height], px.'),
   }),
+  inference: inferenceViewSchema,
   cameras: z.array(cameraViewSchema).describe('The cameras running now.'),
   offers: offersSchema,
 }).describe('Sent once on connect.');

@@ -785,9 +785,9 @@ function withClientDropped(json: string, dropped: number): string {
   return json.endsWith('}') ? `${json.slice(0, -1)},"clientDropped":${dropped}}` : json;
 }
 
-/** A health answer without its details: lists become their lengths. */
-function brief(h: { ok: boolean; [k: string]: unknown }): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(h).map(([k, v]) => [k, Array.isArray(v) ? v.length : v]));
+/** A health answer without its details: lists become their lengths, in nested objects too (`inference.unavailable`). */
+function brief(h: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(h).map(([k, v]) => [k, Array.isArray(v) ? v.length : isObject(v) ? brief(v) : v]));
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -87,6 +87,7 @@ describe('an invalid configuration file: segstream run and check-config exit 2 n
     ['a refused camera URL', `cameras:\n${camera('gate')}${camera('yard')}${camera('bad', "'concat:/etc/passwd|x.mp4'")}`, /E_SOURCE_REFUSED: invalid configuration: cameras\[2\]\.url: .*concat: protocol is not allowed/],
     ['the reconnect rule', `ingest:\n  reconnectMinMs: 5000\n  reconnectMaxMs: 4000\ncameras:\n${camera('gate')}`, /E_CONFIG: invalid configuration: ingest\.reconnectMaxMs: /],
     ['a tracking rule', `tracking:\n  highScore: 0.7\n  newScore: 0.6\ncameras:\n${camera('gate')}`, /E_CONFIG: invalid configuration: tracking\.newScore: /],
+    ['an unknown inference device', `inference:\n  device: cuda,gpu\ncameras:\n${camera('gate')}`, /E_CONFIG: invalid configuration: inference\.device: unknown inference device 'gpu': valid devices are cpu, cuda, tensorrt, webgpu$/],
   ])('%s', async (_, text, pattern) => {
     const file = config(text);
     const run = await segstream(['run', '--config', file, '--model', MODEL, '--port', '0', '--log-level', 'info']);

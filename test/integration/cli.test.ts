@@ -81,7 +81,7 @@ describe('segstream CLI', () => {
   it('--help documents every run option', () => {
     const r = spawnSync(process.execPath, [...CLI, 'run', '--help'], { cwd: ROOT, encoding: 'utf8' });
     expect(r.status).toBe(0);
-    for (const opt of ['--source', '--media-root', '--no-tls-verify', '--tls-ca-file', '--model', '--port', '--host', '--fast', '--loop', '--workers', '--threads', '--batch', '--conf', '--iou', '--agnostic-nms', '--max-det', '--no-tracking', '--provider', '--log-level', '--track-high', '--track-new', '--track-max-age', '--target-memory', '--track-camera-motion', '--network-timeout', '--stall-timeout', '--reconnect-min', '--reconnect-max', '--max-message-bytes', '--max-buffered-bytes', '--slow-client-timeout', '--slow-client-close-grace', '--max-clients', '--clip-image', '--clip-text', '--clip-merges']) {
+    for (const opt of ['--source', '--media-root', '--no-tls-verify', '--tls-ca-file', '--model', '--port', '--host', '--fast', '--loop', '--workers', '--threads', '--batch', '--conf', '--iou', '--agnostic-nms', '--max-det', '--no-tracking', '--device', '--log-level', '--track-high', '--track-new', '--track-max-age', '--target-memory', '--track-camera-motion', '--network-timeout', '--stall-timeout', '--reconnect-min', '--reconnect-max', '--max-message-bytes', '--max-buffered-bytes', '--slow-client-timeout', '--slow-client-close-grace', '--max-clients', '--clip-image', '--clip-text', '--clip-merges']) {
       expect(r.stdout).toContain(opt);
     }
   });

@@ -151,6 +151,15 @@ describe('parseConfig: bounds, naming the field', () => {
 });
 
 describe('parseConfig: rules between fields', () => {
+  it('inference.device is a comma list of devices, checked by parseDeviceList: an unknown one names the field and the valid devices', () => {
+    expect(parseConfig({ inference: { device: 'cuda,cpu' } }).inference.device).toBe('cuda,cpu');
+    expect(engineOptions(parseConfig({ inference: { device: 'tensorrt, CUDA, cpu' } }).inference).devices).toEqual(['tensorrt', 'cuda', 'cpu']);
+    const err = expectFieldError({ inference: { device: 'cuda,gpu' } }, 'inference.device');
+    expect(err.message).toBe("invalid configuration: inference.device: unknown inference device 'gpu': valid devices are cpu, cuda, tensorrt, webgpu");
+    expect([err.expected, err.actual]).toEqual(['cpu, cuda, tensorrt, webgpu', 'gpu']);
+    expect(expectFieldError({ inference: { device: 'cpu,cuda' } }, 'inference.device').message).toMatch(/cpu must be the last inference device/);
+  });
+
   it('ingest.reconnectMaxMs below ingest.reconnectMinMs is refused naming ingest.reconnectMaxMs; equal is fine', () => {
     const err = expectFieldError({ ingest: { reconnectMinMs: 5000, reconnectMaxMs: 4000 } }, 'ingest.reconnectMaxMs');
     expect([err.expected, err.actual]).toEqual(['>= 5000', 4000]);
@@ -291,7 +300,7 @@ describe('engineOptions', () => {
       threadsPerWorker: 1,
       maxBatch: 4,
       batchWaitMs: 3,
-      executionProviders: ['cuda'],
+      devices: ['cuda'],
       decode: { confidence: 0.4, iouThreshold: 0.5, agnostic: true, maxDetections: 50 },
     });
   });

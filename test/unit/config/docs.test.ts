@@ -30,7 +30,7 @@ describe('docs/config.md', () => {
   it("gives each field its schema's exact default and bounds", () => {
     const doc = configMarkdown();
     expect(doc).toContain('| `server.port` | integer | `8080` | min 0, max 65535 |');
-    expect(doc).toContain('| `inference.device` | one of `cpu`, `webgpu`, `cuda` | `cpu` |');
+    expect(doc).toContain('| `inference.device` | string | `cpu` | length >= 1, length <= 64 | inference devices in order of preference, comma-separated, of cpu, cuda, tensorrt, webgpu');
     expect(doc).toContain('| `tracking.maxAge` | number | `1` | > 0, max 86400 |');
     expect(doc).toContain('| `ingest.mediaRoots` | list of string | `[]` | <= 64 items, each length >= 1 |');
     expect(doc).toContain('| `inference.model` | string | unset |');
