@@ -288,8 +288,10 @@ export function buildCli(): Command {
     .option('--max-det <n>', `most detections per image (default ${DEFAULTS.inference.maxDetections})`, num)
     .option('--agnostic-nms', 'class-agnostic NMS')
     .option('--batch <n>', `images per inference run (default ${DEFAULTS.inference.batch})`, num)
-    .option('--threads <n>', 'onnxruntime intra-op threads (0: the number of CPU cores)', num)
-    .action(async (inputs: string[], opts: { out: string; model?: string; conf?: number; iou?: number; maxDet?: number; agnosticNms?: boolean; batch?: number; threads?: number }) => {
+    .option('--workers <n>', 'inference worker threads (0: one per core up to 4 on the CPU, 1 on a GPU)', num)
+    .option('--threads <n>', 'onnxruntime intra-op threads per worker (0: the cores divided among the workers)', num)
+    .addOption(deviceOption())
+    .action(async (inputs: string[], opts: { out: string; model?: string; conf?: number; iou?: number; maxDet?: number; agnosticNms?: boolean; batch?: number; workers?: number; threads?: number; device: string }) => {
       const log = createLogger(process.env['SEGSTREAM_LOG_LEVEL'] ?? 'warn');
       try {
         const inference: Record<string, unknown> = {};
@@ -302,7 +304,9 @@ export function buildCli(): Command {
         set('maxDetections', opts.maxDet);
         set('agnosticNms', opts.agnosticNms);
         set('batch', opts.batch);
+        set('workers', opts.workers);
         set('threads', opts.threads);
+        set('device', opts.device);
         const config = withModel(parseConfig({ inference }));
         const summary = await segmentCommand({ inputs, out: opts.out, inference: config.inference, log });
         for (const f of summary.failed) process.stderr.write(`segstream: ${f.code}: ${f.message}\n`);

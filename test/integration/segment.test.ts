@@ -126,5 +126,9 @@ describe('segstream segment', () => {
     const conf = segment([folder, '--out', join(dir, 'x.json'), '--conf', '2']);
     expect(conf.status).toBe(2);
     expect(conf.stderr).toMatch(/E_CONFIG: .*inference\.confidence/);
+    // No CUDA build here: the device is refused naming how to get it (no silent CPU run).
+    const cuda = segment([join(COCO, '000000000009.jpg'), '--out', join(dir, 'x.json'), '--device', 'cuda']);
+    expect(cuda.status).toBe(2);
+    expect(cuda.stderr).toMatch(/E_DEVICE_UNAVAILABLE: cannot run inference on cuda: .*onnxruntime-node-install=cuda12/);
   }, 120_000);
 });
