@@ -158,6 +158,16 @@ describe('evaluateCoco (bbox) reproduces pycocotools on hand-computed cases', ()
     expect(boxIou(EMPTY, [60, 60, 30, 30], false)).toBe(100 / 900);
   });
 
+  it('a detection matched to a real ground truth does not move on to a crowd region', () => {
+    // A = [0,0,10,10]; crowd region [0,0,20,20]; detection [0,0,10,6]: IoU with A 0.6, with the
+    // crowd region (over the detection's area) 1. At 0.50, 0.55, 0.60 it stays with A (TP, AP 1);
+    // from 0.65 A is out of reach and the crowd region takes it (ignored; A missed: AP 0).
+    // mAP = 3/10. Were it allowed to move on to the crowd region, every threshold would give 0.
+    const s = box(gtOf([{ bbox: A }, { bbox: [0, 0, 20, 20], iscrowd: true }]), [det([0, 0, 10, 6], 0.9)]);
+    expect(s.map).toBeCloseTo(0.3, P);
+    expect(s.categories[0]!.numGt).toBe(1);
+  });
+
   it('no category with ground truth gives -1, as pycocotools', () => {
     expect(box(gtOf([]), [det(A, 0.9)]).map).toBe(-1);
   });
