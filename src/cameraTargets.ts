@@ -61,10 +61,11 @@ export class CameraTargets {
   }
 
   /**
-   * Tracks one frame (synchronous, main thread) at its media time (`frame.pts`) and annotates
-   * its objects with targets.
+   * Tracks one frame (synchronous, main thread) at its media time (`frame.pts`, or `clockMs`:
+   * the tracker's own clock, which motion gating keeps from running while the picture is
+   * frozen) and annotates its objects with targets.
    */
-  process(seg: SegmentedFrame): TargetedFrame {
+  process(seg: SegmentedFrame, clockMs = seg.frame.pts): TargetedFrame {
     const camera = seg.frame.camera;
     const tracker = this.trackers.get(camera);
     if (!tracker) return { seg, targets: new Map(), reattached: [], ended: [] };
@@ -78,7 +79,7 @@ export class CameraTargets {
       tracker.reset(true);
       ended.push(...registry.reset());
     }
-    const nowS = seg.frame.pts / 1000;
+    const nowS = clockMs / 1000;
     const tracked = inFrame(tracker.update(seg.detections, nowS), seg.frame.letterbox.srcWidth, seg.frame.letterbox.srcHeight);
     const { detections, sourceIndex } = attachTracks(seg.detections, tracked, tracker.lastDuplicates);
     const ann = registry.annotate(tracked, nowS);
@@ -88,6 +89,21 @@ export class CameraTargets {
     tracker.setPinned(registry.boundTrackIds());
     this.latest.set(camera, { frame: seg.frame, detections, sourceIndex, trackerFrame: tracker.frameCount });
     return { seg: { ...seg, detections }, targets: ann.assignments, reattached: ann.reattached, ended };
+  }
+
+  /**
+   * Track id -> target id for objects of an earlier result carried forward (motion gating):
+   * the targets as they are bound now, without stepping the tracker or the targets' clocks.
+   */
+  targetsOf(camera: string, detections: Detections): Map<number, number> {
+    const out = new Map<number, number>();
+    if (!this.trackers.has(camera)) return out;
+    const registry = this.registries.get(camera);
+    for (const id of detections.trackIds) {
+      const target = id >= 0 ? registry.targetOf(id) : undefined;
+      if (target !== undefined) out.set(id, target);
+    }
+    return out;
   }
 
   /** Ends every camera's targets (the camera is removed or restarts). */
