@@ -61,11 +61,10 @@ export class CameraTargets {
   }
 
   /**
-   * Tracks one frame (synchronous, main thread) at its media time (`frame.pts`, or `clockMs`:
-   * the tracker's own clock, which motion gating keeps from running while the picture is
-   * frozen) and annotates its objects with targets.
+   * Tracks one frame (synchronous, main thread) at its media time (`frame.pts`) and annotates
+   * its objects with targets.
    */
-  process(seg: SegmentedFrame, clockMs = seg.frame.pts): TargetedFrame {
+  process(seg: SegmentedFrame): TargetedFrame {
     const camera = seg.frame.camera;
     const tracker = this.trackers.get(camera);
     if (!tracker) return { seg, targets: new Map(), reattached: [], ended: [] };
@@ -79,7 +78,7 @@ export class CameraTargets {
       tracker.reset(true);
       ended.push(...registry.reset());
     }
-    const nowS = clockMs / 1000;
+    const nowS = seg.frame.pts / 1000;
     const tracked = inFrame(tracker.update(seg.detections, nowS), seg.frame.letterbox.srcWidth, seg.frame.letterbox.srcHeight);
     const { detections, sourceIndex } = attachTracks(seg.detections, tracked, tracker.lastDuplicates);
     const ann = registry.annotate(tracked, nowS);

@@ -265,7 +265,7 @@ export class Camera {
   /** Masks, this camera's score threshold, tracking and targets for one inferred frame (main thread). */
   process(item: InferredFrame): TargetedFrame {
     try {
-      const out = this.targets.process(decodeFrame(item, this.deps.model, this.current.confidence), this.gate.clockOf(item.frame));
+      const out = this.targets.process(decodeFrame(item, this.deps.model, this.current.confidence));
       this.gate.resolved(item.frame, out);
       return out;
     } catch (err) {

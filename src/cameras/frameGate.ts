@@ -19,9 +19,11 @@ export type GateStep<R> =
  *   carried forward: the held frame, or else the next frame, goes to inference instead.
  * - A frame whose source size differs from the reference's goes to inference (tracks and
  *   masks are in source px).
- * - The tracker's clock (`clockOf`) is the media time less the time spent in gated frames:
- *   while the picture does not change the objects do not move, so the Kalman filter is not
- *   asked to extrapolate them (and ages, target memory do not run) over that time.
+ *
+ * The tracker is not stepped for a carried frame (no stale detections counted as new matches,
+ * hits or label votes); the next inferred frame steps it by its own media time, so the gated
+ * stretch is a gap it predicts through like frames the scheduler dropped (README, "Motion
+ * gating", says why and what leaving that time out measured).
  */
 export class FrameGate<R> {
   private readonly gate: MotionGate;
@@ -32,10 +34,6 @@ export class FrameGate<R> {
   private referencePending = false;
   private last: { seq: number; result: R } | null = null;
   private held: Frame | null = null;
-  /** Media time spent in gated frames, ms (what the tracker's clock leaves out). */
-  private frozenMs = 0;
-  /** Media time of the newest frame published (inferred or gated), ms. */
-  private publishedPts: number | null = null;
   private gatedCount = 0;
 
   constructor(options: (MotionGateOptions & { enabled: boolean }) | null) {
@@ -61,11 +59,6 @@ export class FrameGate<R> {
   /** Frames published with a previous result's objects so far. */
   get gated(): number {
     return this.gatedCount;
-  }
-
-  /** The gate's counters (by reason) and the last share of changed cells. */
-  stats(): ReturnType<MotionGate['toJSON']> {
-    return this.gate.toJSON();
   }
 
   /** A frame from the camera's source. */
@@ -95,19 +88,10 @@ export class FrameGate<R> {
     return out;
   }
 
-  /**
-   * The tracker's clock for a frame about to be tracked, ms: its media time less the media time
-   * spent in gated frames so far (equal to `pts` while nothing was gated).
-   */
-  clockOf(frame: Frame): number {
-    return frame.pts - this.frozenMs;
-  }
-
   /** A frame that went to inference came back with its result (about to be published). */
   resolved(frame: Frame, result: R): void {
     if (frame.seq === this.referenceSeq) this.referencePending = false;
     if (this.last === null || frame.seq > this.last.seq) this.last = { seq: frame.seq, result };
-    this.publishedPts = Math.max(this.publishedPts ?? frame.pts, frame.pts);
   }
 
   /** A frame that went to inference left without a result (dropped, or its inference or tracking failed). */
@@ -128,17 +112,6 @@ export class FrameGate<R> {
     return [this.infer(held)];
   }
 
-  /** Forgets everything but the counters (the camera's source restarted with other geometry, or it is closed). */
-  reset(): GateStep<R>[] {
-    const out: GateStep<R>[] = [];
-    this.dropHeld(out);
-    this.gate.reset();
-    this.referencePending = false;
-    this.last = null;
-    this.referenceSeq = -1;
-    return out;
-  }
-
   private infer(frame: Frame): GateStep<R> {
     this.referenceSeq = frame.seq;
     this.referenceGeometry = geometryOf(frame);
@@ -147,9 +120,6 @@ export class FrameGate<R> {
   }
 
   private carry(frame: Frame): GateStep<R> {
-    // The time since the previous published frame was frozen: the tracker's clock skips it.
-    if (this.publishedPts !== null) this.frozenMs += Math.max(0, frame.pts - this.publishedPts);
-    this.publishedPts = frame.pts;
     this.gatedCount++;
     return { kind: 'gated', frame, from: this.last!.result };
   }

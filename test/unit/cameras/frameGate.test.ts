@@ -83,20 +83,6 @@ describe('FrameGate', () => {
     expect(show(g.offer(frame(1, 10, [1280, 720])))).toEqual(['infer:1']);
   });
 
-  it("leaves the gated frames' media time out of the tracker's clock", () => {
-    const g = new FrameGate<string>(ON);
-    const f0 = frame(0, 10);
-    g.offer(f0);
-    expect(g.clockOf(f0)).toBe(0);
-    g.resolved(f0, 'r0');
-    g.offer(frame(1, 10)); // pts 100, gated
-    g.offer(frame(2, 10)); // pts 200, gated
-    const f3 = frame(3, 60);
-    expect(show(g.offer(f3))).toEqual(['infer:3']);
-    // 200 ms frozen: the tracker sees frame 3 one frame interval after frame 0.
-    expect(g.clockOf(f3)).toBe(100);
-  });
-
   it('forces inference after maxSkipS of unchanged frames', () => {
     const g = new FrameGate<string>({ ...ON, maxSkipS: 0.3 });
     g.offer(frame(0, 10));
