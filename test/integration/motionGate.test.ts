@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type App } from '../../src/app.js';
 import { cameraConfig, parseConfig, type Config } from '../../src/config/index.js';
-import { decodeJpegMessage, type FrameMessage, type WireObject } from '../../src/protocol/index.js';
+import { decodeJpegMessage, frameMessageSchema, type FrameMessage, type WireObject } from '../../src/protocol/index.js';
 import { CCTV_640x480, countFrames, makeStillThenMovingClip } from '../helpers/media.js';
 import { TestClient } from '../helpers/wsClient.js';
 
@@ -62,6 +62,7 @@ describe('motion gating through the real service (ffmpeg, model, tracker, WebSoc
         continue;
       }
       expect(objectsOf(f), `seq ${f.seq}`).toEqual(objectsOf(last!));
+      expect(frameMessageSchema.parse(f)).toEqual(f);
       expect(f.pts).toBeGreaterThan(last!.pts);
     }
     const cars = still[0]!.objects.filter((o) => o.label === 'car' && o.id !== undefined);
