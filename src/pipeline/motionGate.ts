@@ -26,13 +26,13 @@ export interface MotionGateOptions {
 }
 
 /**
- * Defaults (docs/config.md, README "Motion gating" say why): a cell is 1/64 of the width, so
- * ~10x10 px at 640x480; its mean over >= 16 samples has sensor noise well under 1 grey level,
- * while compression flicker moves whole blocks by 1-4 levels: 10 levels stays above both, and
+ * Defaults (README "Motion gating" says why): a cell is 1/64 of the width, ~10x10 px at 640
+ * wide; its mean over >= 16 samples brings sensor noise (2-8 levels a pixel) under 2 levels,
+ * while compression flicker moves whole blocks by 1-4 levels: 10 levels stays above both and
  * below the contrast of almost any object with its background (>= 20). 0.2 % of the cells is
- * 5-6 cells (64x48 or 64x36): more than the few isolated blocks an encoder flickers, fewer than
- * an object of 1.5 x 1.5 cells leaves and enters when it moves by its own size. 1 s matches the
- * tracker's default `maxAge`: a still object that appears is seen within 1 s.
+ * 4-6 cells (64x36 to 64x48): more than an isolated flickering block or two, fewer than an
+ * object 1.5 cells wide leaves and enters when it moves by its own size. 1 s is the tracker's
+ * default `maxAge`: a still object that appears is seen within it.
  */
 export const DEFAULT_MOTION_GATE: MotionGateOptions = { threshold: 10, minChangedShare: 0.002, maxSkipS: 1 };
 
