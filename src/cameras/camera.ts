@@ -214,7 +214,7 @@ export class Camera {
     for (const step of steps) {
       if (step.kind === 'infer') this.deps.sink(step.frame);
       else if (step.kind === 'drop') this.noteDropped(step.frame.seq);
-      else {
+      else if (!this.closing) {
         const { frame, from } = step;
         this.deps.metrics.framesGated.inc({ camera: this.id });
         this.deps.gated?.({
