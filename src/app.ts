@@ -214,6 +214,7 @@ export async function startApp(initial: Config, options: AppOptions = {}): Promi
           onSlot: (camera, occupied) => cameras.get(camera)?.backpressure(occupied),
           onError: (frames, err) => {
             for (const f of frames) if (cameras.get(f.camera)) metrics.inferenceErrors.inc({ camera: f.camera });
+            for (const f of frames) cameras.get(f.camera)?.noteFailed(f.seq);
             log.error({ code: err.code, err: err.message, cameras: frames.map((f) => f.camera) }, 'inference failed');
           },
           onBatch: (size, inferenceMs) => metrics.inferenceSeconds.observe({ batch: String(size) }, inferenceMs / 1000),
@@ -239,6 +240,8 @@ export async function startApp(initial: Config, options: AppOptions = {}): Promi
         next: ({ cam, out }) => publish(cam, out),
         error: (err: unknown) => log.error({ err }, 'pipeline stopped'),
       }),
+    // Motion gating: frames kept from inference, published with the last result's objects.
+    cameras.gated$.subscribe(({ cam, out }) => publish(cam, out)),
   );
 
   function publish(cam: Camera, out: TargetedFrame): void {

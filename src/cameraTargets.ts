@@ -93,6 +93,21 @@ export class CameraTargets {
     return { seg: { ...seg, detections, timings: { ...seg.timings, trackingMs } }, targets: ann.assignments, reattached: ann.reattached, ended };
   }
 
+  /**
+   * Track id -> target id for objects of an earlier result carried forward (motion gating):
+   * the targets as they are bound now, without stepping the tracker or the targets' clocks.
+   */
+  targetsOf(camera: string, detections: Detections): Map<number, number> {
+    const out = new Map<number, number>();
+    if (!this.trackers.has(camera)) return out;
+    const registry = this.registries.get(camera);
+    for (const id of detections.trackIds) {
+      const target = id >= 0 ? registry.targetOf(id) : undefined;
+      if (target !== undefined) out.set(id, target);
+    }
+    return out;
+  }
+
   /** Ends every camera's targets (the camera is removed or restarts). */
   endAll(reason: 'removed' | 'restarted'): { camera: string; ended: EndedTarget[] }[] {
     return this.registries.cameras().map((camera) => ({ camera, ended: this.registries.get(camera).reset(reason) }));

@@ -101,6 +101,7 @@ function runConfig(run: Command, opts: Record<string, unknown>): Config {
     ['host', 'server.host', (v) => v],
     ['fast', 'ingest.realtime', () => false],
     ['loop', 'ingest.loop', () => true],
+    ['motionGate', 'ingest.motionGate.enabled', () => true],
     ['mediaRoot', 'ingest.mediaRoots', (v) => v],
     ['tlsVerify', 'ingest.tlsVerify', (v) => v !== false],
     ['tlsCaFile', 'ingest.tlsCaFile', (v) => v],
@@ -183,6 +184,7 @@ export function buildCli(): Command {
     .option('--tls-key <pem>', 'private key for --tls-cert')
     .option('--fast', 'read files as fast as possible instead of at their own frame rate')
     .option('--loop', 'restart files when they end (on by default for the built-in demo clip)')
+    .option('--motion-gate', "every camera's default: skip inference while its picture does not change (frames published with the last result's objects, flagged gated; ingest.motionGate, cameras[].motionGate)")
     .addOption(new Option('--media-root <dir>', 'local file sources must lie in this directory (after resolving links); repeatable; default: any file').argParser(collect))
     .option('--no-tls-verify', 'do not verify the certificates of https:// and rtmps:// sources (verified against the system CA store by default); also allows rtsps://, which ffmpeg cannot verify')
     .option('--tls-ca-file <path>', 'PEM CA certificates to verify TLS sources against instead of the system store')

@@ -10,6 +10,7 @@ export interface Metrics extends CoreMetrics {
   framesIn: Counter<'camera'>;
   framesDropped: Counter<'camera'>;
   framesProcessed: Counter<'camera'>;
+  framesGated: Counter<'camera'>;
   inferenceErrors: Counter<'camera'>;
   framesFailed: Counter<'camera'>;
   sourceRestarts: Counter<'camera'>;
@@ -52,7 +53,8 @@ export function createMetrics(): Metrics {
     registry,
     framesIn: new Counter({ name: 'segstream_frames_in_total', help: 'Frames delivered by ffmpeg', labelNames: ['camera'], ...r }),
     framesDropped: new Counter({ name: 'segstream_frames_dropped_total', help: 'Frames replaced by a newer one while inference was busy (latest wins)', labelNames: ['camera'], ...r }),
-    framesProcessed: new Counter({ name: 'segstream_frames_processed_total', help: 'Frames segmented and published', labelNames: ['camera'], ...r }),
+    framesProcessed: new Counter({ name: 'segstream_frames_processed_total', help: 'Frames published (segmented, or gated: see segstream_frames_gated_total)', labelNames: ['camera'], ...r }),
+    framesGated: new Counter({ name: 'segstream_frames_gated_total', help: "Frames motion gating published without inference because the camera's picture had not changed (the last result's objects carried forward)", labelNames: ['camera'], ...r }),
     inferenceErrors: new Counter({ name: 'segstream_inference_errors_total', help: 'Frames whose inference failed', labelNames: ['camera'], ...r }),
     framesFailed: new Counter({ name: 'segstream_frames_failed_total', help: 'Frames skipped because mask decoding or tracking threw (logged with the error)', labelNames: ['camera'], ...r }),
     sourceRestarts: new Counter({ name: 'segstream_source_restarts_total', help: 'Times a live source was reconnected', labelNames: ['camera'], ...r }),

@@ -92,7 +92,9 @@ export function cameraApi(opts: CameraApiOptions): ApiHandler {
       return manager.exclusive(async (ops) => {
         // Read inside the step: two PATCHes in a row each see the other's fields.
         const cam = ops.require(id);
-        const entry = parseWith(cameraSchema, { ...cam.config.entry, ...patch }, 'E_CONFIG', 'invalid camera:');
+        // motionGate is merged field by field too: a PATCH of its threshold keeps it enabled.
+        const motionGate = patch.motionGate ? { motionGate: { ...cam.config.entry.motionGate, ...patch.motionGate } } : {};
+        const entry = parseWith(cameraSchema, { ...cam.config.entry, ...patch, ...motionGate }, 'E_CONFIG', 'invalid camera:');
         if (patch.tlsCaFile !== undefined) checkCaFile(entry);
         const cfg = cameraConfig(entry, opts.config(), { field: 'camera', origin: 'api', requireMediaRoot: entry.url !== fileEntry(id)?.url });
         const restarted = await recorded(id, entry, () => ops.update(cfg));

@@ -11,6 +11,7 @@ import { CameraTargets, type EndedTarget, type TargetedFrame } from '../cameraTa
 import { CameraJpeg, DisplayRing, NO_JPEG_DEMAND, sceneOf, type JpegDemand, type OverlayDrawer } from '../overlay/index.js';
 import type { JpegHeader } from '../protocol/index.js';
 import { CameraVideo, type Wrtc } from '../webrtc/index.js';
+import { FrameGate, type GateStep } from './frameGate.js';
 
 /** What cameras need for their WHEP video (absent: no video). */
 export interface CameraVideoDeps {
@@ -38,8 +39,10 @@ export interface CameraDeps {
   readonly textSelector?: TextSelector;
   readonly metrics: Metrics;
   readonly log: Logger;
-  /** Every frame the camera's source delivers (the manager's merged stream). */
+  /** Every frame of the camera's source that goes to inference (the manager's merged stream). */
   readonly sink: (frame: Frame) => void;
+  /** Frames motion gating kept from inference, with the last result's objects: to publish as they are. */
+  readonly gated?: (out: TargetedFrame) => void;
   readonly video?: CameraVideoDeps;
 }
 
@@ -69,6 +72,10 @@ export class Camera {
   private readonly jpeg: CameraJpeg | null;
   private readonly statusSubject = new Subject<CameraStatus>();
   private readonly subs: Subscription[] = [];
+  /** Motion gating: which frames go to inference and which carry the last result forward. */
+  private readonly gate: FrameGate<TargetedFrame>;
+  private slotTaken = false;
+  private releaseQueued = false;
   private processed = 0;
   private dropped = 0;
   /** Wall-clock capture time of the newest published frame, ms epoch. */
@@ -89,6 +96,7 @@ export class Camera {
         new CameraSource(config.spec, { ...config.source, modelWidth: model.inputWidth, modelHeight: model.inputHeight, recheck: () => this.current.recheck() }, log)
       : null;
     this.targets = new CameraTargets([config.id], deps.trackerOptions, model.classNames, deps.textSelector);
+    this.gate = new FrameGate(config.motionGate);
     const v = deps.video;
     if (this.source && v && (config.source.displayMaxWidth ?? 0) > 0) {
       this.ring = new DisplayRing(v.ringFrames);
@@ -141,6 +149,7 @@ export class Camera {
   reconfigure(next: CameraConfig): void {
     if (!this.sameSource(next)) throw new Error(`camera ${this.id}: reconfigure() needs the same source; replace the camera instead`);
     this.current = next;
+    this.gate.configure(next.motionGate);
   }
 
   /** Status changes (the source's, then `removed`); completes when the camera is closed. */
@@ -169,7 +178,8 @@ export class Camera {
       }),
       source.frames$.subscribe((f) => {
         metrics.framesIn.inc({ camera: this.id });
-        sink(f);
+        if (this.gate.isEnabled || this.gate.holding) this.route(this.gate.offer(f));
+        else sink(f);
       }),
     );
     const ring = this.ring;
@@ -184,15 +194,65 @@ export class Camera {
     source.start();
   }
 
-  /** Files read as fast as possible wait for inference instead of dropping frames. */
+  /**
+   * Files read as fast as possible wait for inference instead of dropping frames: while the
+   * camera's scheduler slot is taken, and while motion gating holds a frame for a result.
+   */
   backpressure(occupied: boolean): void {
+    this.slotTaken = occupied;
+    this.applyFlow();
+  }
+
+  private applyFlow(): void {
     if (!this.source || this.config.source.realtime || this.config.spec.kind !== 'file') return;
-    if (occupied) this.source.pause();
+    if (this.slotTaken || this.gate.holding) this.source.pause();
     else this.source.resume();
+  }
+
+  /** Motion gating's decisions carried out: to the scheduler, published as gated, or dropped. */
+  private route(steps: readonly GateStep<TargetedFrame>[]): void {
+    for (const step of steps) {
+      if (step.kind === 'infer') this.deps.sink(step.frame);
+      else if (step.kind === 'drop') this.noteDropped(step.frame.seq);
+      else if (!this.closing) {
+        const { frame, from } = step;
+        this.deps.metrics.framesGated.inc({ camera: this.id });
+        this.deps.gated?.({
+          seg: { ...from.seg, frame, gated: true, timings: GATED_TIMINGS },
+          targets: this.targets.targetsOf(this.id, from.seg.detections),
+          reattached: [],
+          ended: [],
+        });
+      }
+    }
+    this.applyFlow();
+  }
+
+  /**
+   * A frame held for its reference's result goes once that result is published (the publish
+   * follows process() synchronously, so a microtask runs after it) or the reference is lost.
+   */
+  private releaseLater(): void {
+    if (this.releaseQueued || !this.gate.holding) return;
+    this.releaseQueued = true;
+    queueMicrotask(() => {
+      this.releaseQueued = false;
+      if (!this.closing) this.route(this.gate.release());
+    });
+  }
+
+  /** Inference failed for a frame of this camera (it gets no result). */
+  noteFailed(seq: number): void {
+    this.gate.lost(seq);
+    this.releaseLater();
   }
 
   /** A waiting frame of this camera was replaced by a newer one (latest wins); its display frame goes too. */
   noteDropped(seq?: number): void {
+    if (seq !== undefined) {
+      this.gate.lost(seq);
+      this.releaseLater();
+    }
     this.dropped++;
     this.deps.metrics.framesDropped.inc({ camera: this.id });
     if (seq !== undefined && this.ring) {
@@ -204,7 +264,16 @@ export class Camera {
 
   /** Masks, this camera's score threshold, tracking and targets for one inferred frame (main thread). */
   process(item: InferredFrame): TargetedFrame {
-    return this.targets.process(decodeFrame(item, this.deps.model, this.current.confidence));
+    try {
+      const out = this.targets.process(decodeFrame(item, this.deps.model, this.current.confidence));
+      this.gate.resolved(item.frame, out);
+      return out;
+    } catch (err) {
+      this.gate.lost(item.frame.seq);
+      throw err;
+    } finally {
+      this.releaseLater();
+    }
   }
 
   /** Counts one published frame. */
@@ -259,6 +328,11 @@ export class Camera {
     return this.processed;
   }
 
+  /** Of framesProcessed, those motion gating published without inference. */
+  get framesGated(): number {
+    return this.gate.gated;
+  }
+
   /** Seconds since the capture of the newest published frame; null before the first. */
   frameAgeS(now = Date.now()): number | null {
     return this.newestAt === undefined ? null : Math.max(0, now - this.newestAt) / 1000;
@@ -281,6 +355,7 @@ export class Camera {
       framesRead: this.source?.framesRead ?? 0,
       framesProcessed: this.processed,
       framesDropped: this.dropped,
+      framesGated: this.gate.gated,
       frameAgeS: this.frameAgeS(),
       origin: this.config.origin,
     };
@@ -306,7 +381,7 @@ export class Camera {
       const ended = this.targets.endAll(reason).flatMap((e) => e.ended);
       for (const s of this.subs) s.unsubscribe();
       const { metrics } = this.deps;
-      for (const m of [metrics.framesIn, metrics.framesDropped, metrics.framesProcessed, metrics.inferenceErrors, metrics.framesFailed, metrics.sourceRestarts, metrics.displayDropped, metrics.videoSkipped]) {
+      for (const m of [metrics.framesIn, metrics.framesDropped, metrics.framesProcessed, metrics.framesGated, metrics.inferenceErrors, metrics.framesFailed, metrics.sourceRestarts, metrics.displayDropped, metrics.videoSkipped]) {
         m.remove({ camera: this.id });
       }
       for (const overlay of ['true', 'false']) {
@@ -322,6 +397,9 @@ export class Camera {
     })());
   }
 }
+
+/** A gated frame's stage times: it ran through none of them. */
+const GATED_TIMINGS = { queueMs: 0, preprocessMs: 0, inferenceMs: 0, postprocessMs: 0, masksMs: 0, batchSize: 0 } as const;
 
 /** A camera state as clients see it: a stopped source is a camera being removed. */
 export function wireState(state: CameraState): WireCameraState {

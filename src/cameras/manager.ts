@@ -2,7 +2,7 @@ import { Subject, type Observable } from 'rxjs';
 import { nameSome, SegstreamError, summariseValue, type Frame } from '../core/index.js';
 import type { CameraConfig } from '../config/index.js';
 import { parsePromptMessage } from '../prompts/index.js';
-import type { EndedTarget } from '../cameraTargets.js';
+import type { EndedTarget, TargetedFrame } from '../cameraTargets.js';
 import { Camera, type CameraDeps, type CameraStatus } from './camera.js';
 
 /** What applying a new camera list did, by camera id. */
@@ -32,9 +32,16 @@ export interface CameraTargetsEnded {
   readonly ended: readonly EndedTarget[];
 }
 
+/** A frame motion gating kept from inference, ready to publish, and its camera. */
+export interface GatedFrame {
+  readonly cam: Camera;
+  readonly out: TargetedFrame;
+}
+
 /**
  * The cameras that run, added, replaced and removed at run time. Each camera's frames go into
- * one merged stream (`frames$`, for the scheduler); a removed camera's id goes out on
+ * one merged stream (`frames$`, for the scheduler), those motion gating keeps from inference
+ * into another (`gated$`, to publish as they are); a removed camera's id goes out on
  * `forget$` so its frames still queued or in a worker are dropped. Changes run one at a time:
  * an API request or a reload does its checks, its change and its bookkeeping in one exclusive
  * step, so two never interleave; nothing one camera does reaches another.
@@ -42,6 +49,7 @@ export interface CameraTargetsEnded {
 export class CameraManager {
   private readonly cameras = new Map<string, Camera>();
   private readonly frames = new Subject<Frame>();
+  private readonly gatedFrames = new Subject<GatedFrame>();
   private readonly forgotten = new Subject<string>();
   private readonly statuses = new Subject<CameraStatus>();
   private readonly targetsEnded = new Subject<CameraTargetsEnded>();
@@ -67,6 +75,11 @@ export class CameraManager {
   /** Every camera's frames, merged. */
   get frames$(): Observable<Frame> {
     return this.frames.asObservable();
+  }
+
+  /** Every camera's frames that motion gating published without inference (the last result's objects). */
+  get gated$(): Observable<GatedFrame> {
+    return this.gatedFrames.asObservable();
   }
 
   /** Ids of cameras that stopped: their frames in the pipeline are stale. */
@@ -155,7 +168,7 @@ export class CameraManager {
       this.closed = true;
       await Promise.all(this.list().map((c) => c.close()));
       this.cameras.clear();
-      for (const s of [this.frames, this.forgotten, this.statuses, this.targetsEnded]) s.complete();
+      for (const s of [this.frames, this.gatedFrames, this.forgotten, this.statuses, this.targetsEnded]) s.complete();
     });
   }
 
@@ -164,7 +177,7 @@ export class CameraManager {
       throw new SegstreamError('E_CAMERA_EXISTS', `camera '${config.id}' exists already; PATCH or DELETE it`, { expected: 'a new camera id', actual: config.id });
     }
     if (this.cameras.size >= this.maxCameras) throw this.limitError(this.cameras.size + 1);
-    const cam = new Camera(config, { ...this.deps, sink: (f) => this.frames.next(f) });
+    const cam: Camera = new Camera(config, { ...this.deps, sink: (f) => this.frames.next(f), gated: (out) => this.gatedFrames.next({ cam, out }) });
     this.cameras.set(config.id, cam);
     cam.status$.subscribe((st) => this.statuses.next(st));
     cam.start();

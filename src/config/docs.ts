@@ -76,14 +76,25 @@ interface Row {
   description: string;
 }
 
-/** Rows for an object's properties; a nested object (inference.clip) gets a row, then one per field. */
+/**
+ * Rows for an object's properties; a nested object (inference.clip) gets a row, then one per
+ * field (a camera's nested object defaults field by field to the section's: motionGate).
+ */
 function rows(s: JsonSchema, prefix: string, defaultOf: (name: string, p: JsonSchema, required: boolean) => string): Row[] {
   const out: Row[] = [];
   for (const [name, p] of Object.entries(s.properties ?? {})) {
     const field = `${prefix}${name}`;
     const required = s.required?.includes(name) ?? false;
-    out.push({ field, type: typeOf(p), default: defaultOf(name, p, required), bounds: boundsOf(p), description: p.description ?? '' });
-    if (p.type === 'object' && p.properties) out.push(...rows(p, `${field}.`, (_, q, req) => (req ? `required with \`${field}\`` : q.default !== undefined ? code(q.default) : 'unset')));
+    const dflt = defaultOf(name, p, required);
+    out.push({ field, type: typeOf(p), default: dflt, bounds: boundsOf(p), description: p.description ?? '' });
+    const fallback = /^default: `(.+)`$/.exec(dflt)?.[1];
+    if (p.type === 'object' && p.properties) {
+      out.push(
+        ...rows(p, `${field}.`, (k, q, req) =>
+          req ? `required with \`${field}\`` : q.default !== undefined ? code(q.default) : fallback !== undefined ? `default: \`${fallback}.${k}\`` : 'unset',
+        ),
+      );
+    }
   }
   return out;
 }
@@ -126,6 +137,8 @@ ingest:
 cameras:
   - id: gate
     url: rtsp://10.0.0.21:554/stream1
+    motionGate:
+      enabled: true     # no inference while the picture does not change
   - id: yard
     url: rtsps://10.0.0.22/live
     tlsVerify: false    # ffmpeg cannot verify rtsps://

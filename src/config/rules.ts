@@ -4,7 +4,7 @@ import { fieldPath, parseWith, SegstreamError } from '../core/index.js';
 import { DEFAULT_SOURCE_OPTIONS, resolveSource, sourceSpecOf, type CameraSourceOptions, type SourceSpec } from '../ingest/index.js';
 import { parseDeviceList, type EngineOptions } from '../pipeline/index.js';
 import { parseTrackerOptions, type TrackerOptionsInput } from '../tracking/index.js';
-import { configSchema, type CameraEntry, type Config, type InferenceConfig, type TrackingConfig } from './schema.js';
+import { configSchema, type CameraEntry, type Config, type InferenceConfig, type MotionGateConfig, type TrackingConfig } from './schema.js';
 
 /** Where a camera came from: the configuration (file or flags) or the HTTP API. */
 export type CameraOrigin = 'config' | 'api';
@@ -20,6 +20,8 @@ export interface CameraConfig {
   /** Least detection score this camera publishes. */
   readonly confidence: number;
   readonly source: Omit<CameraSourceOptions, 'modelWidth' | 'modelHeight'>;
+  /** Motion gating: the camera's own fields over ingest.motionGate. Changes in place. */
+  readonly motionGate: MotionGateConfig;
   readonly origin: CameraOrigin;
   /** The entry it was made from (what the API shows and the state file keeps). */
   readonly entry: CameraEntry;
@@ -130,10 +132,16 @@ export function cameraConfig(entry: CameraEntry, cfg: Config, opts: { field: str
     enabled: entry.enabled,
     confidence: entry.confidence ?? inference.confidence,
     source,
+    motionGate: { ...ingest.motionGate, ...definedOf(entry.motionGate ?? {}) },
     origin: opts.origin ?? 'config',
     entry,
     recheck: () => resolveSource(configured, policy),
   };
+}
+
+/** The fields of `o` that are set (an explicit undefined does not hide a default). */
+function definedOf<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 function checkReadable(field: string, path: string | undefined): void {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_MOTION_GATE } from '../pipeline/index.js';
 
 /**
  * The configuration of `segstream run`, one zod schema per section. Every field has a
@@ -103,6 +104,36 @@ export const trackingSchema = z
   })
   .describe('tracking, one tracker per camera');
 
+/** Motion gating's fields; a camera's own are all optional (unset: the ingest section's). */
+const motionGateShape = {
+  enabled: z.boolean().describe("skip inference while the camera's picture does not change: such frames are published with the last result's objects, flagged `gated`"),
+  threshold: z
+    .number()
+    .min(0)
+    .max(255)
+    .describe("a cell of the 64-cell-wide grey thumbnail changed when its mean differs from the last inferred frame's by more than this, grey levels (0-255); above sensor noise and compression flicker"),
+  minChangedShare: unit().describe('the picture changed when more than this share of the cells changed, 0..1'),
+  maxSkipS: z.number().min(0.01).max(3600).describe('longest media time without inference while gated, s (new still objects and lighting are seen within it)'),
+};
+
+export const motionGateSchema = z
+  .strictObject({
+    enabled: motionGateShape.enabled.default(false),
+    threshold: motionGateShape.threshold.default(DEFAULT_MOTION_GATE.threshold),
+    minChangedShare: motionGateShape.minChangedShare.default(DEFAULT_MOTION_GATE.minChangedShare),
+    maxSkipS: motionGateShape.maxSkipS.default(DEFAULT_MOTION_GATE.maxSkipS),
+  })
+  .describe('motion gating: every camera\'s default (off); a camera\'s own motionGate fields override it');
+
+const cameraMotionGateSchema = z
+  .strictObject({
+    enabled: motionGateShape.enabled.optional(),
+    threshold: motionGateShape.threshold.optional(),
+    minChangedShare: motionGateShape.minChangedShare.optional(),
+    maxSkipS: motionGateShape.maxSkipS.optional(),
+  })
+  .describe("this camera's motion gating; unset fields come from ingest.motionGate");
+
 /** What one camera may set for itself; the `ingest` section gives every camera's default. */
 const cameraOptionShape = {
   realtime: z.boolean().describe('play files at their own frame rate, as a camera would (false: as fast as possible)'),
@@ -140,6 +171,7 @@ export const ingestSchema = z
     displayRingFrames: int(1, 64)
       .default(8)
       .describe('WHEP video: display frames held per camera until their segmentation result comes (frames whose result never comes are dropped and counted)'),
+    motionGate: motionGateSchema.prefault({}),
   })
   .describe('sources: defaults for every camera, and the rules for what may be opened');
 
@@ -159,6 +191,7 @@ export const cameraSchema = z
     fastRetryWindowMs: cameraOptionShape.fastRetryWindowMs.optional(),
     tlsVerify: cameraOptionShape.tlsVerify.optional(),
     tlsCaFile: cameraOptionShape.tlsCaFile,
+    motionGate: cameraMotionGateSchema.optional(),
   })
   .describe('one camera; unset options come from the ingest section');
 
@@ -184,6 +217,7 @@ export type ServerConfig = z.output<typeof serverSchema>;
 export type InferenceConfig = z.output<typeof inferenceSchema>;
 export type TrackingConfig = z.output<typeof trackingSchema>;
 export type IngestConfig = z.output<typeof ingestSchema>;
+export type MotionGateConfig = z.output<typeof motionGateSchema>;
 export type CameraEntry = z.output<typeof cameraSchema>;
 export type CameraEntryInput = z.input<typeof cameraSchema>;
 export type CameraPatch = z.output<typeof cameraPatchSchema>;

@@ -34,6 +34,8 @@ export interface Metrics {
   readonly framesIn: CounterMetric<'camera'>;
   readonly framesDropped: CounterMetric<'camera'>;
   readonly framesProcessed: CounterMetric<'camera'>;
+  /** Frames motion gating published without inference (the last result carried forward). */
+  readonly framesGated: CounterMetric<'camera'>;
   readonly inferenceErrors: CounterMetric<'camera'>;
   readonly framesFailed: CounterMetric<'camera'>;
   readonly sourceRestarts: CounterMetric<'camera'>;

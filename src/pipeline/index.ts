@@ -5,6 +5,7 @@ export * from './engine.js';
 export * from './inferLatest.js';
 export * from './masks.js';
 export * from './modelInfo.js';
+export * from './motionGate.js';
 export * from './nms.js';
 export * from './preprocess.js';
 export * from './scheduler.js';

@@ -24,4 +24,9 @@ export interface SegmentedFrame {
   readonly detections: Detections;
   readonly classNames: readonly string[];
   readonly timings: StageTimings;
+  /**
+   * True for a frame motion gating kept from inference: `detections` are the last inferred
+   * frame's, carried forward (timings all 0).
+   */
+  readonly gated?: boolean;
 }

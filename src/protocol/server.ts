@@ -58,6 +58,10 @@ export const frameMessageSchema = z.strictObject({
   objects: z.array(wireObjectSchema),
   dropped: countSchema.describe('Frames of this camera dropped so far because the pipeline was behind (the camera\'s, the same for every client).'),
   latencyMs: intSchema.describe('Capture -> message built, ms.'),
+  gated: z
+    .literal(true)
+    .describe("Present (true) when motion gating kept this frame from inference (the camera's picture had not changed): its objects are the last inferred frame's, carried forward unchanged (boxes, masks, ids, labels; targets as they are now).")
+    .optional(),
   clientDropped: countSchema.describe('Messages (frames, events, replies) this client missed so far because its send buffer was full.'),
 }).describe('One per processed frame and camera the client subscribes to.');
 export type FrameMessage = z.infer<typeof frameMessageSchema>;
@@ -77,6 +81,7 @@ export const cameraViewSchema = z.strictObject({
   framesRead: countSchema,
   framesProcessed: countSchema,
   framesDropped: countSchema,
+  framesGated: countSchema.describe('Of framesProcessed, those motion gating published without inference (objects carried forward).'),
   frameAgeS: z.number().min(0).nullable().describe('Age of the newest published frame, s; null before the first.'),
   origin: z.enum(['config', 'api']),
 }).describe('A camera as hello, GET /api/cameras and /healthz show it (credentials in url as ***).');

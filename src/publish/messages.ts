@@ -13,6 +13,8 @@ export interface FrameInput {
   readonly detections: Detections;
   /** Class names by class id (the model's). */
   readonly classNames: readonly string[];
+  /** The frame skipped inference (motion gating): its objects are the last inferred frame's. */
+  readonly gated?: boolean;
 }
 
 export interface FrameMessageOptions {
@@ -102,6 +104,7 @@ export function frameMessage(input: FrameInput, options: FrameMessageOptions, fo
     objects,
     dropped: options.dropped,
     latencyMs: Math.round(options.now - frame.timestamp),
+    ...(input.gated ? { gated: true as const } : {}),
   };
 }
 

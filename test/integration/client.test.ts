@@ -7,7 +7,7 @@ import { createMetrics } from '../../src/metrics.js';
 import { DEFAULT_PUBLISH_OPTIONS, PublishServer } from '../../src/publish/index.js';
 
 const HELLO: HelloMessage = { type: 'hello', protocol: 1, model: { file: 'm.onnx', classes: ['person', 'car'], input: [320, 320] }, inference: { device: 'cpu', requested: ['cpu'], unavailable: [] }, cameras: [
-    { id: 'cam0', kind: 'rtsp', url: 'rtsp://h/s', enabled: true, state: 'streaming', width: 640, height: 480, fps: 30, restarts: 0, framesRead: 10, framesProcessed: 9, framesDropped: 1, frameAgeS: 0.1, origin: 'config' },
+    { id: 'cam0', kind: 'rtsp', url: 'rtsp://h/s', enabled: true, state: 'streaming', width: 640, height: 480, fps: 30, restarts: 0, framesRead: 10, framesProcessed: 9, framesDropped: 1, framesGated: 0, frameAgeS: 0.1, origin: 'config' },
   ],
   offers: { masks: ['rle', 'polygons', 'none'], jpeg: false, whep: false },
 };

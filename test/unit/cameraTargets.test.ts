@@ -112,6 +112,19 @@ describe('CameraTargets', () => {
     }
   });
 
+  it("targetsOf gives the targets bound now to an earlier result's tracks, without stepping anything", async () => {
+    const t = new CameraTargets(['cam0'], {}, ['person', 'bicycle', 'car']);
+    let last = t.process(frameWithCar(0, 100));
+    for (let i = 1; i < 3; i++) last = t.process(frameWithCar(i, 100 + 2 * i));
+    const id = last.seg.detections.trackIds[0]!;
+    expect(t.targetsOf('cam0', last.seg.detections).size).toBe(0);
+    await t.handle({ type: 'prompt', camera: 'cam0', points: [[120, 110, 1]] });
+    expect([...t.targetsOf('cam0', last.seg.detections)]).toEqual([[id, 1]]);
+    // The prompt was answered on the same frame: the tracker did not move.
+    expect(await t.handle({ type: 'prompt', camera: 'cam0', points: [[120, 110, 1]] })).toMatchObject({ seq: 2 });
+    expect(new CameraTargets(['cam0'], null, ['car']).targetsOf('cam0', last.seg.detections).size).toBe(0);
+  });
+
   it('a newer prompt taking all tracks of a target ends it as replaced', async () => {
     const t = new CameraTargets(['cam0'], {}, ['person', 'bicycle', 'car']);
     for (let i = 0; i < 3; i++) t.process(frameWithCar(i, 100 + 2 * i));

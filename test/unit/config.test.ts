@@ -34,7 +34,7 @@ describe('parseConfig: defaults', () => {
       server: { host: '0.0.0.0', port: 8080, maxMessageBytes: 16 * 1024, maxBufferedBytes: 4 * 1024 * 1024, slowClientTimeoutMs: 10_000, slowClientCloseGraceMs: 10_000, maxClients: 256, whep: true, whepMaxViewersPerCamera: 16, whepMaxViewers: 64, heartbeatIntervalMs: 15_000, allowOrigins: [], allowHosts: [] },
       inference: { device: 'cpu', workers: 0, threads: 0, batch: 8, batchWaitMs: 0, confidence: 0.25, iou: 0.7, agnosticNms: false, maxDetections: 300 },
       tracking: { enabled: true, highScore: 0.5, newScore: 0.6, maxAge: 1, targetMemory: 10, cameraMotion: false },
-      ingest: { realtime: true, loop: false, networkTimeoutS: 10, stallTimeoutS: 15, reconnectMinMs: 1000, reconnectMaxMs: 30_000, fastRetryWindowMs: 30_000, tlsVerify: true, mediaRoots: [], maxCameras: 64, inferenceMaxWidth: 1280, displayMaxWidth: 1280, displayRingFrames: 8 },
+      ingest: { realtime: true, loop: false, networkTimeoutS: 10, stallTimeoutS: 15, reconnectMinMs: 1000, reconnectMaxMs: 30_000, fastRetryWindowMs: 30_000, tlsVerify: true, mediaRoots: [], maxCameras: 64, inferenceMaxWidth: 1280, displayMaxWidth: 1280, displayRingFrames: 8, motionGate: { enabled: false, threshold: 10, minChangedShare: 0.002, maxSkipS: 1 } },
       cameras: [],
     });
   });
@@ -74,6 +74,26 @@ describe('the WHEP video settings', () => {
     expect(configError({ server: { whepMaxViewersPerCamera: 0 } }).message).toContain('server.whepMaxViewersPerCamera');
     expect(configError({ ingest: { displayMaxWidth: 8 } }).message).toContain('ingest.displayMaxWidth');
     expect(configError({ ingest: { displayRingFrames: 65 } }).message).toContain('ingest.displayRingFrames');
+  });
+});
+
+describe('motion gating settings', () => {
+  it('are off by default for every camera; a camera takes ingest.motionGate under its own fields', () => {
+    const cfg = parseConfig({
+      cameras: [cam('a'), cam('b', { motionGate: { enabled: true, maxSkipS: 2 } }), cam('c', { motionGate: {} })],
+      ingest: { motionGate: { threshold: 6 } },
+    });
+    const [a, b, c] = resolveCameras(cfg);
+    expect(a!.motionGate).toEqual({ enabled: false, threshold: 6, minChangedShare: 0.002, maxSkipS: 1 });
+    expect(b!.motionGate).toEqual({ enabled: true, threshold: 6, minChangedShare: 0.002, maxSkipS: 2 });
+    expect(c!.motionGate).toEqual(a!.motionGate);
+  });
+
+  it('refuse values out of bounds and unknown keys, naming the field', () => {
+    expect(configError({ ingest: { motionGate: { threshold: 300 } } }).message).toContain('ingest.motionGate.threshold');
+    expect(configError({ cameras: [cam('a', { motionGate: { minChangedShare: 2 } })] }).message).toContain('cameras[0].motionGate.minChangedShare');
+    expect(configError({ cameras: [cam('a', { motionGate: { maxSkipS: 0 } })] }).message).toContain('maxSkipS');
+    expect(configError({ cameras: [cam('a', { motionGate: { on: true } })] }).message).toContain('on');
   });
 });
 

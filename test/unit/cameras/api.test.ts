@@ -61,6 +61,23 @@ describe('cameraApi', () => {
     expect(JSON.parse(readFileSync(statePath, 'utf8'))).toEqual({ version: 1, cameras: { a: { id: 'a', confidence: 0.5, loop: true } } });
   });
 
+  it("PATCH motionGate changes a camera's gating in place (restarted: false), kept in the state; bad values are 400s naming the field", async () => {
+    const statePath = join(DIR, 'gate.state.json');
+    const { manager, call } = setup({ cameras: [off('a')] }, statePath);
+    await manager.apply(resolveCameras(parseConfig({ cameras: [off('a')] })));
+    const before = manager.require('a');
+    expect(await call('PATCH', '/api/cameras/a', { motionGate: { enabled: true, maxSkipS: 2 } })).toMatchObject({ status: 200, body: { restarted: false, camera: { framesGated: 0 } } });
+    expect(manager.require('a')).toBe(before);
+    expect(before.config.motionGate).toEqual({ enabled: true, threshold: 10, minChangedShare: 0.002, maxSkipS: 2 });
+    expect(JSON.parse(readFileSync(statePath, 'utf8')).cameras.a).toEqual({ id: 'a', motionGate: { enabled: true, maxSkipS: 2 } });
+    // A second PATCH changes only the fields it names.
+    expect(await call('PATCH', '/api/cameras/a', { motionGate: { threshold: 6 } })).toMatchObject({ status: 200, body: { restarted: false } });
+    expect(before.config.motionGate).toEqual({ enabled: true, threshold: 6, minChangedShare: 0.002, maxSkipS: 2 });
+    expect(await call('PATCH', '/api/cameras/a', { motionGate: { threshold: 999 } })).toMatchObject({ status: -1, body: { code: 'E_CONFIG', message: expect.stringContaining('motionGate.threshold') } });
+    expect(await call('POST', '/api/cameras', off('b', { motionGate: { enabled: true } }))).toMatchObject({ status: 201 });
+    expect(manager.require('b').config.motionGate.enabled).toBe(true);
+  });
+
   it('a POST and a DELETE sent together leave the state and the cameras agreeing', async () => {
     const statePath = join(DIR, 'race.state.json');
     const { manager, call, store } = setup({}, statePath);

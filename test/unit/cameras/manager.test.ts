@@ -64,6 +64,17 @@ describe('CameraManager', () => {
     expect(m.ids()).toEqual(['a']);
   });
 
+  it('changes a camera motion gating in place (no restart), and shows its gated frames in its view', async () => {
+    const { m } = manager();
+    await m.add(cam({ id: 'a' }));
+    const a = m.require('a');
+    expect(a.config.motionGate.enabled).toBe(false);
+    expect(await m.update(cam({ id: 'a', motionGate: { enabled: true, threshold: 5 } }))).toBe(false);
+    expect(m.require('a')).toBe(a);
+    expect(a.config.motionGate).toMatchObject({ enabled: true, threshold: 5 });
+    expect(a.view().framesGated).toBe(0);
+  });
+
   it('runs changes one at a time: a remove issued while an add waits sees the add', async () => {
     const { m } = manager();
     const added = m.add(cam({ id: 'a' }));

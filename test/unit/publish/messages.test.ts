@@ -46,6 +46,14 @@ describe('frameMessage', () => {
     expect(msg).toMatchObject({ type: 'frame', camera: 'gate', seq: 17, pts: 567, timestamp: 1_000_000, width: W, height: H, dropped: 3, latencyMs: 42 });
   });
 
+  it('says gated: true only for a frame motion gating kept from inference (the field is absent otherwise), and stays valid', () => {
+    expect('gated' in msg).toBe(false);
+    const gated = frameMessage({ ...seg([4, -1]), gated: true }, { dropped: 0, now: 1_000_001 });
+    expect(gated.gated).toBe(true);
+    expect(gated.objects.map((o) => o.id)).toEqual([4, undefined]);
+    expect(frameMessageSchema.safeParse({ ...gated, clientDropped: 0 }).success).toBe(true);
+  });
+
   it('labels objects from classNames, falling back to class<id>', () => {
     expect(msg.objects.map((o) => [o.label, o.classId])).toEqual([
       ['car', 1],
