@@ -10,7 +10,7 @@ const run = promisify(execFile);
 const NO_PIXELS = new Uint8Array(0);
 
 /**
- * Decodes a file with the project's ingest (ffmpeg letterbox, as fast as possible) and runs
+ * Decodes a file with the project's ingest (as fast as possible) and runs
  * the model on every frame with the engine's worker threads; returns one SegmentedFrame per
  * frame, in order, without pixels. Nothing is dropped: the source pauses while `queueHigh`
  * frames wait for inference. `limitMs`: frames at or after this media time are not read.
@@ -66,7 +66,7 @@ export async function segmentFile(
       const batch = queue.splice(0, engine.maxBatch);
       if (queue.length < queueHigh) source.resume();
       // session.run happens in the engine's worker thread; masks are assembled here.
-      const out = await engine.run(batch.map((f) => f.data));
+      const out = await engine.run(batch.map((f) => ({ data: f.data, letterbox: f.letterbox })));
       batch.forEach((frame, i) => {
         const image = out.images[i];
         if (!image) throw new Error(`inference returned ${out.images.length} results for ${batch.length} frames`);
