@@ -59,7 +59,7 @@ export class TestClient {
       });
       got++;
     }
-    return this.messages.filter(isFrame).slice(start) as unknown as FrameMessage[];
+    return this.messages.filter(isFrame).slice(start, start + n) as unknown as FrameMessage[];
   }
   close(): void {
     this.ws.close();

@@ -168,7 +168,9 @@ describe('cameras added, changed and removed at run time (API and reload) while 
     const detected = frames.flatMap((f) => f.objects.filter((o) => !o.predicted));
     expect(detected.length).toBeGreaterThan(0);
     for (const o of detected) expect(o.score).toBeGreaterThanOrEqual(0.6);
-    const lastSeq = Math.max(...seqs(client, 'c'));
+    // The newest seq of this camera's current instance (not the highest ever: an earlier camera
+    // of this id may have counted further).
+    const lastSeq = seqs(client, 'c').at(-1)!;
     const restarted = await api('PATCH', '/api/cameras/c', { realtime: false, loop: false });
     expect([restarted.status, restarted.json['restarted']]).toEqual([200, true]);
     expect(app.cameras.get('c')).not.toBe(camC);
