@@ -10,23 +10,15 @@ import { performance } from 'node:perf_hooks';
 import sharp from 'sharp';
 import { computeLetterbox, SegstreamError, toSegstreamError, type Frame, type Logger } from './core/index.js';
 import { engineOptions, type InferenceConfig } from './config/index.js';
+import type { CocoResult as EvalCocoResult } from './eval/index.js';
 import { decodeFrame, InferenceEngine, readModelFile, type ModelInfo } from './pipeline/index.js';
 import { encodeMask } from './publish/rle.js';
 
 /** Still-image files a folder is read for (others in it are skipped). */
 const IMAGE_EXT = new Set(['.jpg', '.jpeg', '.png', '.webp', '.bmp', '.tif', '.tiff']);
 
-/** One detection in COCO's results format (plus the file and class names). */
-export interface CocoResult {
-  image_id: number;
-  file_name: string;
-  category_id: number;
-  category_name: string;
-  /** x, y, width, height, source px. */
-  bbox: [number, number, number, number];
-  score: number;
-  segmentation: { size: [number, number]; counts: string };
-}
+/** One detection as `segment` writes it: COCO's results format with every field, RLE as a string. */
+export type CocoResult = Required<Omit<EvalCocoResult, 'segmentation'>> & { segmentation: { size: [number, number]; counts: string } };
 
 export interface SegmentSummary {
   images: number;

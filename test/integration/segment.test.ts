@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeRle } from '../../src/publish/rle.js';
-import { imageIdOf } from '../../src/segmentCommand.js';
+import { imageIdOf, type CocoResult } from '../../src/segmentCommand.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const COCO = join(ROOT, '../shared/data/seg/coco128-seg/images/train2017');
@@ -24,15 +24,7 @@ function segment(args: string[]): { status: number | null; stdout: string; stder
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-interface Result {
-  image_id: number;
-  file_name: string;
-  category_id: number;
-  category_name: string;
-  bbox: [number, number, number, number];
-  score: number;
-  segmentation: { size: [number, number]; counts: string };
-}
+type Result = CocoResult;
 
 describe('segstream segment', () => {
   let results: Result[];
