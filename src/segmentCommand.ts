@@ -148,7 +148,15 @@ export async function segmentCommand(opts: SegmentOptions): Promise<SegmentSumma
         data: image.data,
         letterbox: computeLetterbox(image.width, image.height, info.inputWidth, info.inputHeight),
       }));
-      const res = await engine.run(frames.map((f) => ({ data: f.data, letterbox: f.letterbox })));
+      let res;
+      try {
+        res = await engine.run(frames.map((f) => ({ data: f.data, letterbox: f.letterbox })));
+      } catch (err) {
+        // A failed run (a worker that died is replaced) costs its images, not the others.
+        const e = toSegstreamError(err, 'E_INFERENCE');
+        for (const { file } of decoded) failed.push({ file, code: e.code, message: `inference failed for ${file}: ${e.message}` });
+        return;
+      }
       for (const [i, frame] of frames.entries()) {
         const image = res.images[i]!;
         const seg = decodeFrame({ frame: { ...frame, data: res.inputs[i]! }, image, timings: { ...res.timings, queueMs: 0, batchSize: frames.length } }, info);
@@ -161,12 +169,14 @@ export async function segmentCommand(opts: SegmentOptions): Promise<SegmentSumma
     // its worker (a batch starts only when a worker is idle, as engine.run requires).
     const running = new Set<Promise<void>>();
     for (let start = 0; start < files.length; start += batch) {
-      while (running.size >= engine.workerCount) await Promise.race(running);
+      // At least one batch at a time, even while a dead worker is being replaced.
+      while (running.size > 0 && running.size >= engine.workerCount) await Promise.race(running);
       const p: Promise<void> = runBatch(start).finally(() => running.delete(p));
       running.add(p);
     }
     await Promise.all(running);
     for (const r of perBatch) results.push(...r);
+    failed.sort((a, b) => files.indexOf(a.file) - files.indexOf(b.file));
   } finally {
     await engine.close();
   }

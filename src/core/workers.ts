@@ -134,7 +134,13 @@ export class WorkerChannel<T> {
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage(message(id), transfer as Transferable[]);
+      try {
+        this.worker.postMessage(message(id), transfer as Transferable[]);
+      } catch (err) {
+        // Not sent (e.g. a buffer that cannot be transferred): the worker stays free.
+        this.pending.delete(id);
+        reject(toSegstreamError(err, this.errorCode));
+      }
     });
   }
 

@@ -406,7 +406,13 @@ export class CameraSource {
         if (settled) return;
         if (!assembler.inStep) return fail('E_SOURCE_FAILED', 'ffmpeg frames and frame reports no longer correspond');
         if (displayAssembler && !displayAssembler.inStep) return fail('E_SOURCE_FAILED', 'ffmpeg display frames and frame reports no longer correspond');
-        if (!sync.inStep) return fail('E_SOURCE_FAILED', 'ffmpeg frame reports and frames no longer correspond');
+        if (!sync.inStep || assembler.expectedFrames > 64) return fail('E_SOURCE_FAILED', 'ffmpeg frame reports and frames no longer correspond');
+        // Each frame is as large as its own report says (a frame cut at another's size would
+        // mean the outputs slipped apart).
+        for (const p of pairs) {
+          const model = inferenceSize(p.info.width, p.info.height, inferenceMaxWidth);
+          if (p.data.length !== frameByteLength(model.width, model.height, 'rgb24')) return fail('E_SOURCE_FAILED', 'ffmpeg frames and frame reports no longer correspond');
+        }
         if (pairs.length === 0) return;
         outbox.push(...pairs);
         if (holdTimer === undefined) drain();
@@ -427,6 +433,7 @@ export class CameraSource {
           if (settled) return;
           const fact = report.push(line);
           if (fact?.kind === 'frame') {
+            if (fact.frame.width <= 0 || fact.frame.height <= 0) return fail('E_SOURCE_FAILED', `ffmpeg reported a ${fact.frame.width}x${fact.frame.height} frame`);
             const pairs = sync.pushInfo(fact.frame);
             const model = inferenceSize(fact.frame.width, fact.frame.height, inferenceMaxWidth);
             for (const d of assembler.expect(frameByteLength(model.width, model.height, 'rgb24'))) pairs.push(...sync.pushData(d));

@@ -154,6 +154,7 @@ export function inferLatest(runner: BatchRunner, hooks: InferLatestHooks = {}): 
           }
           const unbusy = (): void => {
             for (const f of frames) {
+              if ((forgottenAt.get(f.camera) ?? -1) > sentAt) continue;
               const n = (busy.get(f.camera) ?? 1) - 1;
               if (n > 0) busy.set(f.camera, n);
               else busy.delete(f.camera);
@@ -231,6 +232,7 @@ export function inferLatest(runner: BatchRunner, hooks: InferLatestHooks = {}): 
         lastSeen.delete(camera);
         running.delete(camera);
         held.delete(camera);
+        busy.delete(camera);
         if (sentAts.length > 0) forgottenAt.set(camera, ++forgets);
         maybeComplete();
       });

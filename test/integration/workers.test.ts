@@ -36,6 +36,17 @@ describe('worker handshake and WorkerChannel (real worker threads)', () => {
     }
   });
 
+  it('a request that cannot be sent (DataCloneError) rejects and leaves the worker free', async () => {
+    const c = await channel();
+    try {
+      await expect(c.request((id) => ({ type: 'double', id, value: 1, notCloneable: () => 0 }))).rejects.toMatchObject({ code: 'E_INFERENCE' });
+      expect(c.inFlight).toBe(0);
+      expect(await c.request((id) => ({ type: 'double', id, value: 5 }))).toBe(10);
+    } finally {
+      await c.close();
+    }
+  });
+
   it('rejects every waiting request with its error code when the worker dies, and refuses new ones', async () => {
     const c = await channel();
     const waiting = c.request((id) => ({ type: 'hang', id }));
