@@ -171,12 +171,13 @@ describe('cameras added, changed and removed at run time (API and reload) while 
     // The newest seq of this camera's current instance (not the highest ever: an earlier camera
     // of this id may have counted further).
     const lastSeq = seqs(client, 'c').at(-1)!;
+    const before = client.messages.length;
     const restarted = await api('PATCH', '/api/cameras/c', { realtime: false, loop: false });
     expect([restarted.status, restarted.json['restarted']]).toEqual([200, true]);
     expect(app.cameras.get('c')).not.toBe(camC);
     // The restarted camera is a new stream: its frames count from 0 again (a frame of the old one
     // may still be on its way over the socket).
-    await client.next((m) => m.type === 'frame' && m['camera'] === 'c' && (m['seq'] as number) < lastSeq, 5000);
+    await client.next((m) => m.type === 'frame' && m['camera'] === 'c' && (m['seq'] as number) < lastSeq && client.messages.indexOf(m) >= before, 5000);
     await expectSteadyUntouched();
   });
 
