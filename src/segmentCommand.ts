@@ -4,18 +4,15 @@
  * then decodeFrame's boxes and masks), written in COCO's results format, which pycocotools'
  * `loadRes` reads.
  */
-import { readdir, stat, writeFile } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
+import { stat, writeFile } from 'node:fs/promises';
+import { basename, extname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import sharp from 'sharp';
 import { computeLetterbox, SegstreamError, toSegstreamError, type Frame, type Logger } from './core/index.js';
 import { engineOptions, type InferenceConfig } from './config/index.js';
-import type { CocoResult as EvalCocoResult } from './eval/index.js';
+import { listImages as listFolderImages, type CocoResult as EvalCocoResult } from './eval/index.js';
 import { decodeFrame, InferenceEngine, readModelFile, type ModelInfo } from './pipeline/index.js';
 import { encodeMask } from './publish/rle.js';
-
-/** Still-image files a folder is read for (others in it are skipped). */
-const IMAGE_EXT = new Set(['.jpg', '.jpeg', '.png', '.webp', '.bmp', '.tif', '.tiff']);
 
 /** One detection as `segment` writes it: COCO's results format with every field, RLE as a string. */
 export type CocoResult = Required<Omit<EvalCocoResult, 'segmentation'>> & { segmentation: { size: [number, number]; counts: string } };
@@ -41,10 +38,8 @@ export async function listImages(inputs: readonly string[]): Promise<string[]> {
     } catch (err) {
       throw new SegstreamError('E_SOURCE_UNREADABLE', `cannot read ${input}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { expected: 'an image file or a folder of images' });
     }
-    if (st.isDirectory()) {
-      const names = (await readdir(input)).filter((n) => IMAGE_EXT.has(extname(n).toLowerCase())).sort();
-      out.push(...names.map((n) => join(input, n)));
-    } else out.push(input);
+    if (st.isDirectory()) out.push(...listFolderImages(input));
+    else out.push(input);
   }
   return out;
 }
