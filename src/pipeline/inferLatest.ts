@@ -112,8 +112,6 @@ export function inferLatest(runner: BatchRunner, hooks: InferLatestHooks = {}): 
       const maxWaitMs = hooks.maxWaitMs ?? 0;
       /** Newest frame time per camera (performance.now()), for who may still send one. */
       const lastSeen = new Map<string, number>();
-      /** Frames per camera now in inference. */
-      const busy = new Map<string, number>();
       let waitTimer: NodeJS.Timeout | undefined;
       let waitOver = false;
       /** Whether a free worker should wait for more cameras' frames before it runs. */
@@ -123,7 +121,7 @@ export function inferLatest(runner: BatchRunner, hooks: InferLatestHooks = {}): 
         let expected = 0;
         for (const [camera, at] of lastSeen) {
           if (now - at > ACTIVE_MS) lastSeen.delete(camera);
-          else if (!busy.get(camera)) expected++;
+          else if (!running.get(camera)?.size) expected++;
         }
         return scheduler.size < Math.min(expected, runner.maxBatch);
       };
@@ -147,19 +145,10 @@ export function inferLatest(runner: BatchRunner, hooks: InferLatestHooks = {}): 
           waitOver = false;
           const frames = scheduler.take(runner.maxBatch);
           for (const f of frames) {
-            busy.set(f.camera, (busy.get(f.camera) ?? 0) + 1);
             const set = running.get(f.camera) ?? new Set<Frame>();
             set.add(f);
             running.set(f.camera, set);
           }
-          const unbusy = (): void => {
-            for (const f of frames) {
-              if ((forgottenAt.get(f.camera) ?? -1) > sentAt) continue;
-              const n = (busy.get(f.camera) ?? 1) - 1;
-              if (n > 0) busy.set(f.camera, n);
-              else busy.delete(f.camera);
-            }
-          };
           const sentAt = forgets;
           sentAts.push(sentAt);
           const start = performance.now();
@@ -168,7 +157,6 @@ export function inferLatest(runner: BatchRunner, hooks: InferLatestHooks = {}): 
           runner.run(frames.map((f) => ({ data: f.data, letterbox: f.letterbox }))).then(
             (out) => {
               inFlight--;
-              unbusy();
               finished(frames);
               if (closed) return;
               // Refill the worker before the results are processed downstream, so it never
@@ -198,7 +186,6 @@ export function inferLatest(runner: BatchRunner, hooks: InferLatestHooks = {}): 
             },
             (err: unknown) => {
               inFlight--;
-              unbusy();
               finished(frames);
               settled(sentAt);
               for (const f of frames) queuedAt.delete(f);
@@ -232,7 +219,6 @@ export function inferLatest(runner: BatchRunner, hooks: InferLatestHooks = {}): 
         lastSeen.delete(camera);
         running.delete(camera);
         held.delete(camera);
-        busy.delete(camera);
         if (sentAts.length > 0) forgottenAt.set(camera, ++forgets);
         maybeComplete();
       });
