@@ -237,8 +237,11 @@ export const ingestSchema = z
   })
   .describe('sources: defaults for every camera, and the rules for what may be opened');
 
-/** COCO's road users: a class outside them on the road is an `unknown` object. */
-export const ROAD_CLASSES = ['person', 'bicycle', 'car', 'motorcycle', 'bus', 'train', 'truck'] as const;
+/**
+ * COCO's road users and fixed road furniture (a zone over a traffic light would report it for
+ * ever): a class outside them in a zone is an `unknown` object (animals, bags, everything else).
+ */
+export const ROAD_CLASSES = ['person', 'bicycle', 'car', 'motorcycle', 'bus', 'train', 'truck', 'traffic light', 'stop sign', 'fire hydrant', 'parking meter'] as const;
 
 export const eventsSchema = z
   .strictObject({
@@ -251,7 +254,7 @@ export const eventsSchema = z
     maxBytes: int(1 << 20, 2 ** 48).default(1 << 30).describe('the history is kept under this size: the oldest ended events (snapshots first) go, bytes'),
     endSeconds: seconds().default(2).describe("an event ends once its condition has been false this long (a rule's endSeconds overrides), s: a detection missed for a frame or two does not end it"),
     minOverlap: z.number().gt(0).max(1).default(0.25).describe("an object is in a zone when at least this share of its mask lies inside (a zone's minOverlap overrides): a long truck partly on the shoulder counts"),
-    expectedClasses: z.array(z.string().min(1).max(64)).max(256).default([...ROAD_CLASSES]).describe('`unknown` rules: the classes of expected road users; any other class is unknown'),
+    expectedClasses: z.array(z.string().min(1).max(64)).max(256).default([...ROAD_CLASSES]).describe('`unknown` rules: the classes of expected road users and road furniture; any other class is unknown'),
     snapshotQuality: int(1, 100).default(80).describe('JPEG quality of event snapshots'),
     webhook: z
       .strictObject({

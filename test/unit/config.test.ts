@@ -40,7 +40,7 @@ describe('parseConfig: defaults', () => {
         maxBytes: 1 << 30,
         endSeconds: 2,
         minOverlap: 0.25,
-        expectedClasses: ['person', 'bicycle', 'car', 'motorcycle', 'bus', 'train', 'truck'],
+        expectedClasses: ['person', 'bicycle', 'car', 'motorcycle', 'bus', 'train', 'truck', 'traffic light', 'stop sign', 'fire hydrant', 'parking meter'],
         snapshotQuality: 80,
         health: { enabled: true, frozenS: 10, videoLostS: 5, obstructedS: 10, movedS: 5 },
         privacy: { enabled: false, classes: ['person'] },
