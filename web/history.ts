@@ -1,0 +1,94 @@
+import type { EventFields } from './events.js';
+
+/**
+ * The event history's queries and pages (`GET /events`): pure, tested without a browser;
+ * historyView.ts renders them.
+ */
+
+export interface HistoryFilters {
+  camera?: string;
+  zone?: string;
+  kind?: string;
+  /** ms since the epoch. */
+  since?: number;
+  until?: number;
+  limit: number;
+}
+
+export const DEFAULT_LIMIT = 20;
+/** The most events one page asks for. */
+export const MAX_LIMIT = 500;
+
+/** `/events?...` for these filters; empty and unset fields are left out. */
+export function historyUrl(f: HistoryFilters): string {
+  const q = new URLSearchParams();
+  if (f.camera) q.set('camera', f.camera);
+  if (f.zone) q.set('zone', f.zone);
+  if (f.kind) q.set('kind', f.kind);
+  if (f.since !== undefined) q.set('since', String(Math.floor(f.since)));
+  if (f.until !== undefined) q.set('until', String(Math.floor(f.until)));
+  q.set('limit', String(f.limit));
+  return `/events?${q.toString()}`;
+}
+
+/**
+ * The filters of the page after `page` (newest first): the same, up to the start of its last
+ * (oldest) event; undefined when the page was not full (nothing older). Events that started in
+ * the same ms as the last one come again when `until` is inclusive: `mergePage` drops them.
+ */
+export function nextPage(f: HistoryFilters, page: readonly EventFields[]): HistoryFilters | undefined {
+  const last = page[page.length - 1];
+  if (!last || page.length < f.limit) return undefined;
+  return { ...f, until: last.startedAt };
+}
+
+/** `page` after `shown`, without those already shown (by id). */
+export function mergePage<T extends Pick<EventFields, 'id'>>(shown: readonly T[], page: readonly T[]): T[] {
+  const ids = new Set(shown.map((e) => e.id));
+  return [...shown, ...page.filter((e) => !ids.has(e.id))];
+}
+
+const isNum = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v);
+const numOrNull = (v: unknown): boolean => v === null || isNum(v);
+
+/** One event of the history, or a TypeError naming the field that is not as expected. */
+export function parseEvent(v: unknown, where = 'event'): EventFields {
+  const e = v as Record<string, unknown> | null;
+  if (typeof e !== 'object' || e === null) throw new TypeError(`${where}: expected an object`);
+  const bad = (field: string, want: string): never => {
+    throw new TypeError(`${where}.${field}: expected ${want}`);
+  };
+  if (typeof e['id'] !== 'string') bad('id', 'a string');
+  if (typeof e['camera'] !== 'string') bad('camera', 'a string');
+  if (e['zone'] !== null && typeof e['zone'] !== 'string') bad('zone', 'a string or null');
+  if (!numOrNull(e['rule'])) bad('rule', 'a number or null');
+  if (typeof e['kind'] !== 'string') bad('kind', 'a string');
+  if (!Array.isArray(e['tracks']) || !e['tracks'].every(isNum)) bad('tracks', 'an array of numbers');
+  if (!Array.isArray(e['labels']) || !e['labels'].every((l) => typeof l === 'string')) bad('labels', 'an array of strings');
+  for (const f of ['startedAt', 'updatedAt', 'mediaStartS', 'mediaUpdatedS']) if (!isNum(e[f])) bad(f, 'a number');
+  for (const f of ['endedAt', 'mediaEndS']) if (!numOrNull(e[f])) bad(f, 'a number or null');
+  if (e['snapshot'] !== null && typeof e['snapshot'] !== 'string') bad('snapshot', 'a string or null');
+  return e as unknown as EventFields;
+}
+
+/** The events of a `GET /events` body, `{"events": [...]}`. */
+export function parseEventList(body: unknown): EventFields[] {
+  const events = (body as { events?: unknown } | null)?.events;
+  if (!Array.isArray(events)) throw new TypeError('expected an array in the body\'s "events"');
+  return events.map((e, i) => parseEvent(e, `events[${i}]`));
+}
+
+/**
+ * A `datetime-local` input's value ("2024-05-01T10:00", the browser's time zone) as ms since
+ * the epoch; undefined when empty or not a time.
+ */
+export function localTimeMs(value: string): number | undefined {
+  if (value.trim() === '') return undefined;
+  const ms = new Date(value).getTime();
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+/** The media time span of an event, "media 12.3-15.0 s" (open: "media from 12.3 s"). */
+export function mediaSpan(e: Pick<EventFields, 'mediaStartS' | 'mediaEndS'>): string {
+  return e.mediaEndS === null ? `media from ${e.mediaStartS.toFixed(1)} s` : `media ${e.mediaStartS.toFixed(1)}–${e.mediaEndS.toFixed(1)} s`;
+}
