@@ -134,11 +134,29 @@ ingest:
   reconnectMinMs: 1000
   reconnectMaxMs: 30000
   mediaRoots: [/srv/video]
+events:
+  db: /var/lib/segstream/events.db
+  maxAgeDays: 90
+  webhook:
+    url: https://ops.example.org/segstream   # each event POSTed as JSON
+  privacy:
+    enabled: true       # persons pixelated in snapshots and the video
 cameras:
   - id: gate
     url: rtsp://10.0.0.21:554/stream1
     motionGate:
       enabled: true     # no inference while the picture does not change
+    zones:
+      - name: shoulder
+        polygon: [[0, 400], [300, 300], [420, 300], [200, 720], [0, 720]]
+        rules:
+          - { kind: stopped, classes: [car, truck, bus], seconds: 30 }
+          - { kind: unknown, seconds: 10 }
+      - name: lane1
+        polygon: [[300, 300], [520, 300], [700, 720], [200, 720]]
+        rules:
+          - { kind: presence, classes: [person], seconds: 1 }
+          - { kind: count, classes: [car, truck, bus], above: 12, seconds: 60 }
   - id: yard
     url: rtsps://10.0.0.22/live
     tlsVerify: false    # ffmpeg cannot verify rtsps://

@@ -134,6 +134,68 @@ const cameraMotionGateSchema = z
   })
   .describe("this camera's motion gating; unset fields come from ingest.motionGate");
 
+/** Zone names: in event records, URLs' queries and the dashboard. */
+export const ZONE_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$/;
+
+const seconds = () => z.number().min(0).max(86_400);
+const classList = () =>
+  z
+    .array(z.string().min(1).max(64))
+    .max(128)
+    .optional()
+    .describe("model class names the rule applies to (e.g. car, truck, bus); absent or empty: every class");
+const ruleCommon = {
+  seconds: seconds().describe('the condition must hold this long (media time) before the event starts, s'),
+  endSeconds: seconds().optional().describe('the condition must be false this long before the event ends, s (default events.endSeconds)'),
+};
+const moveFields = {
+  maxMove: z.number().min(0).max(10).optional().describe("stopped: the object's smoothed mask centroid moved less than this share of its box diagonal over `seconds` (default 0.1)"),
+  maxMovePx: z.number().min(0).max(100_000).optional().describe('instead of maxMove: less than this many source px'),
+};
+
+export const ruleSchema = z
+  .discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('stopped'), classes: classList(), ...ruleCommon, ...moveFields }).describe('an object in the zone for `seconds` that moved less than maxMove: a stopped vehicle, a fallen load'),
+    z.strictObject({ kind: z.literal('presence'), classes: classList(), ...ruleCommon }).describe('an object of those classes in the zone for `seconds`: a person on the carriageway, an animal'),
+    z
+      .strictObject({ kind: z.literal('count'), classes: classList(), above: int(0, 10_000).describe('the event holds while more than this many objects are in the zone'), ...ruleCommon })
+      .describe('more than `above` objects in the zone for `seconds`: a queue'),
+    z
+      .strictObject({
+        kind: z.literal('unknown'),
+        expected: z.array(z.string().min(1).max(64)).max(128).optional().describe('classes of expected road users (default events.expectedClasses); any other class, or any object of a class-agnostic model, is unknown'),
+        ...ruleCommon,
+        ...moveFields,
+      })
+      .describe('an object of no road class, in the zone and stopped for `seconds`: debris, an obstacle'),
+  ])
+  .describe('one rule, by kind');
+
+const pointSchema = z.tuple([z.number().min(-100_000).max(100_000), z.number().min(-100_000).max(100_000)]);
+
+export const zoneSchema = z
+  .strictObject({
+    name: z.string().regex(ZONE_NAME_RE, 'zone names are 1-64 of A-Z a-z 0-9 space _ . -, starting with a letter or digit').describe("the zone's name, unique within its camera"),
+    polygon: z.array(pointSchema).min(3).max(256).describe('vertices [x, y] in source-frame px, in order (implicitly closed)'),
+    minOverlap: z.number().gt(0).max(1).optional().describe("an object is in the zone when at least this share of its mask lies inside (default events.minOverlap)"),
+    rules: z.array(ruleSchema).max(16).default([]).describe('rules evaluated on the tracked objects in the zone'),
+  })
+  .describe('a named polygon zone in source-frame px and its rules');
+
+/** A camera's zones: names unique (the error names the duplicate's index). */
+export const zonesSchema = z
+  .array(zoneSchema)
+  .max(32)
+  .superRefine((zones, ctx) => {
+    const seen = new Map<string, number>();
+    zones.forEach((zone, i) => {
+      const first = seen.get(zone.name);
+      if (first !== undefined) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `'${zone.name}' is already the name of zone ${first}` });
+      seen.set(zone.name, i);
+    });
+  })
+  .describe("the camera's zones and their rules (also PUT /api/cameras/<id>/zones)");
+
 /** What one camera may set for itself; the `ingest` section gives every camera's default. */
 const cameraOptionShape = {
   realtime: z.boolean().describe('play files at their own frame rate, as a camera would (false: as fast as possible)'),
@@ -175,6 +237,51 @@ export const ingestSchema = z
   })
   .describe('sources: defaults for every camera, and the rules for what may be opened');
 
+/** COCO's road users: a class outside them on the road is an `unknown` object. */
+export const ROAD_CLASSES = ['person', 'bicycle', 'car', 'motorcycle', 'bus', 'train', 'truck'] as const;
+
+export const eventsSchema = z
+  .strictObject({
+    db: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("the event history, SQLite (also --events-db); unset: `segstream run` keeps it in $XDG_DATA_HOME/segstream/events.db (else ~/.local/share/segstream/), an app started from code in memory"),
+    maxAgeDays: z.number().min(0.0001).max(36_500).default(30).describe('events that ended longer ago than this are deleted, days'),
+    maxBytes: int(1 << 20, 2 ** 48).default(1 << 30).describe('the history is kept under this size: the oldest ended events (snapshots first) go, bytes'),
+    endSeconds: seconds().default(2).describe("an event ends once its condition has been false this long (a rule's endSeconds overrides), s: a detection missed for a frame or two does not end it"),
+    minOverlap: z.number().gt(0).max(1).default(0.25).describe("an object is in a zone when at least this share of its mask lies inside (a zone's minOverlap overrides): a long truck partly on the shoulder counts"),
+    expectedClasses: z.array(z.string().min(1).max(64)).max(256).default([...ROAD_CLASSES]).describe('`unknown` rules: the classes of expected road users; any other class is unknown'),
+    snapshotQuality: int(1, 100).default(80).describe('JPEG quality of event snapshots'),
+    webhook: z
+      .strictObject({
+        url: z.string().min(1).max(4096).describe('http(s) URL each event message is POSTed to, as JSON (also --webhook)'),
+        secret: z.string().min(1).max(4096).optional().describe('HMAC-SHA256 key: requests carry x-segstream-signature (also --webhook-secret, SEGSTREAM_WEBHOOK_SECRET)'),
+        maxQueue: int(1, 100_000).default(1000).describe('messages waiting for the webhook; beyond this the oldest are dropped (counted, logged)'),
+        timeoutMs: int(100, 600_000).default(5000).describe('a request unanswered this long fails (and is retried), ms'),
+      })
+      .optional()
+      .describe('the webhook; never blocks the pipeline'),
+    health: z
+      .strictObject({
+        enabled: z.boolean().default(true).describe('camera health events: frozen picture, video lost, view obstructed, camera moved'),
+        frozenS: seconds().default(10).describe('frozen: the picture did not change beyond sensor noise this long, s'),
+        videoLostS: seconds().default(5).describe('video_lost: no frame this long, s'),
+        obstructedS: seconds().default(10).describe('obstructed: the view showed almost no detail this long, s'),
+        movedS: seconds().default(5).describe('moved: the view stayed shifted against its reference this long, s'),
+      })
+      .prefault({})
+      .describe('camera health checks'),
+    privacy: z
+      .strictObject({
+        enabled: z.boolean().default(false).describe("pixelate the masks of these classes in snapshots and in the WHEP overlay video"),
+        classes: z.array(z.string().min(1).max(64)).max(128).default(['person']).describe('classes whose masks are pixelated'),
+      })
+      .prefault({})
+      .describe('privacy masking'),
+  })
+  .describe('road events: rules, history, webhook, camera health');
+
 /** One camera: its id, URL and its own overrides of the `ingest` defaults. */
 export const cameraSchema = z
   .strictObject({
@@ -192,6 +299,7 @@ export const cameraSchema = z
     tlsVerify: cameraOptionShape.tlsVerify.optional(),
     tlsCaFile: cameraOptionShape.tlsCaFile,
     motionGate: cameraMotionGateSchema.optional(),
+    zones: zonesSchema.optional(),
   })
   .describe('one camera; unset options come from the ingest section');
 
@@ -210,6 +318,7 @@ export const configSchema = z.strictObject({
   inference: inferenceSchema.prefault({}),
   tracking: trackingSchema.prefault({}),
   ingest: ingestSchema.prefault({}),
+  events: eventsSchema.prefault({}),
   cameras: z.array(cameraSchema).max(1024).default([]).describe('the cameras, in order'),
 });
 
@@ -218,6 +327,8 @@ export type InferenceConfig = z.output<typeof inferenceSchema>;
 export type TrackingConfig = z.output<typeof trackingSchema>;
 export type IngestConfig = z.output<typeof ingestSchema>;
 export type MotionGateConfig = z.output<typeof motionGateSchema>;
+export type EventsConfig = z.output<typeof eventsSchema>;
+export type ZoneEntry = z.output<typeof zoneSchema>;
 export type CameraEntry = z.output<typeof cameraSchema>;
 export type CameraEntryInput = z.input<typeof cameraSchema>;
 export type CameraPatch = z.output<typeof cameraPatchSchema>;
@@ -225,4 +336,4 @@ export type Config = z.output<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
 
 /** The sections and their schemas, in the order docs/config.md shows them. */
-export const SECTIONS = { server: serverSchema, inference: inferenceSchema, tracking: trackingSchema, ingest: ingestSchema } as const;
+export const SECTIONS = { server: serverSchema, inference: inferenceSchema, tracking: trackingSchema, ingest: ingestSchema, events: eventsSchema } as const;

@@ -9,3 +9,4 @@ export * from './workers.js';
 export * from './validation.js';
 export * from './metrics.js';
 export * from './rateGate.js';
+export * from './eventKinds.js';

@@ -5,19 +5,9 @@ import type { MaskCrop } from '../core/index.js';
  * and the wire. Plain data only (no zod here: the schemas are the config's and the protocol's).
  */
 
-/** Rules evaluated on a zone's tracked objects. */
-export const RULE_KINDS = ['stopped', 'presence', 'count', 'unknown'] as const;
-export type RuleKind = (typeof RULE_KINDS)[number];
-
-/** Camera health: events of the camera itself, not of a zone (zone and rule null). */
-export const HEALTH_KINDS = ['frozen', 'video_lost', 'obstructed', 'moved'] as const;
-export type HealthKind = (typeof HEALTH_KINDS)[number];
-
-export type EventKind = RuleKind | HealthKind;
-export const EVENT_KINDS: readonly EventKind[] = [...RULE_KINDS, ...HEALTH_KINDS];
-
-export const EVENT_STATES = ['start', 'update', 'end'] as const;
-export type EventState = (typeof EVENT_STATES)[number];
+export { EVENT_KINDS, EVENT_STATES, HEALTH_KINDS, RULE_KINDS } from '../core/eventKinds.js';
+export type { EventKind, EventState, HealthKind, RuleKind } from '../core/eventKinds.js';
+import type { EventState, EventKind, HealthKind, RuleKind } from '../core/eventKinds.js';
 
 /** Fields every rule may set. Times are media seconds. */
 interface RuleBase {

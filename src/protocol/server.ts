@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { INFERENCE_DEVICES } from '../core/devices.js';
+import { EVENT_KINDS, EVENT_STATES } from '../core/eventKinds.js';
 import { boxSchema, countSchema, errorBodySchema, intSchema, MASK_FORMATS, maskFormatSchema, requestIdSchema } from './common.js';
 import { jpegOptionsSchema } from './jpeg.js';
 import { PROTOCOL_VERSION } from './limits.js';
@@ -192,6 +193,27 @@ export const subscribedMessageSchema = z.strictObject({
 }).describe('The answer to subscribe: the subscription now in force.');
 export type SubscribedMessage = z.infer<typeof subscribedMessageSchema>;
 
+export const eventMessageSchema = z.strictObject({
+  type: z.literal('event'),
+  state: z.enum(EVENT_STATES).describe('`start` once the condition held for its rule\'s seconds, `update` when its objects change, `end` once it has been false for the end time (or the camera, its zones or the service stopped).'),
+  id: z.string().min(1).describe('The event\'s id: the same in every message of it, in GET /events/<id> and in the webhook\'s body.'),
+  camera,
+  zone: z.string().nullable().describe('The zone\'s name; null for camera health events (frozen, video_lost, obstructed, moved).'),
+  rule: countSchema.nullable().describe('The rule\'s index in its zone\'s `rules`; null for camera health events.'),
+  kind: z.enum(EVENT_KINDS),
+  tracks: z.array(trackId).describe('The track ids the event is about (one for stopped, presence and unknown; those counted for count; none for health).'),
+  labels: z.array(z.string()).describe('Their labels, in the order of `tracks`.'),
+  startedAt: z.number().describe('When the condition began to hold, wall clock, ms since the epoch (the event fired its rule\'s seconds later).'),
+  updatedAt: z.number().describe('The last time the condition held, wall clock, ms since the epoch.'),
+  endedAt: z.number().nullable().describe('`end` only: the end (the last time it held), ms since the epoch; null while open.'),
+  mediaStartS: z.number().describe('startedAt on the camera\'s media clock (the frames\' pts), s.'),
+  mediaUpdatedS: z.number().describe('updatedAt on the media clock, s.'),
+  mediaEndS: z.number().nullable().describe('endedAt on the media clock, s; null while open.'),
+  snapshot: z.string().nullable().describe('Path of the JPEG taken when it started (GET, with the access token), or null when none was stored.'),
+  detail: z.record(z.string(), z.number()).optional().describe('What a health check measured (moved: dx, dy in source px).'),
+}).describe('A road event: a rule of a zone, or a camera health check, starting, changing or ending.');
+export type EventMessage = z.infer<typeof eventMessageSchema>;
+
 /** Every server -> client message. */
 export const serverMessageSchema = z.discriminatedUnion('type', [
   helloMessageSchema,
@@ -204,6 +226,7 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
   errorMessageSchema,
   pongMessageSchema,
   subscribedMessageSchema,
+  eventMessageSchema,
 ]);
 export type ServerMessage = z.infer<typeof serverMessageSchema>;
 export type ServerMessageType = ServerMessage['type'];

@@ -35,6 +35,16 @@ describe('parseConfig: defaults', () => {
       inference: { device: 'cpu', workers: 0, threads: 0, batch: 8, batchWaitMs: 0, confidence: 0.25, iou: 0.7, agnosticNms: false, maxDetections: 300 },
       tracking: { enabled: true, highScore: 0.5, newScore: 0.6, maxAge: 1, targetMemory: 10, cameraMotion: false },
       ingest: { realtime: true, loop: false, networkTimeoutS: 10, stallTimeoutS: 15, reconnectMinMs: 1000, reconnectMaxMs: 30_000, fastRetryWindowMs: 30_000, tlsVerify: true, mediaRoots: [], maxCameras: 64, inferenceMaxWidth: 1280, displayMaxWidth: 1280, displayRingFrames: 8, motionGate: { enabled: false, threshold: 10, minChangedShare: 0.002, maxSkipS: 1 } },
+      events: {
+        maxAgeDays: 30,
+        maxBytes: 1 << 30,
+        endSeconds: 2,
+        minOverlap: 0.25,
+        expectedClasses: ['person', 'bicycle', 'car', 'motorcycle', 'bus', 'train', 'truck'],
+        snapshotQuality: 80,
+        health: { enabled: true, frozenS: 10, videoLostS: 5, obstructedS: 10, movedS: 5 },
+        privacy: { enabled: false, classes: ['person'] },
+      },
       cameras: [],
     });
   });

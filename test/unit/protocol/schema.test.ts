@@ -26,7 +26,7 @@ describe('docs/protocol.schema.json', () => {
     const client = variants(defs['clientMessage']);
     const server = variants(defs['serverMessage']);
     expect(client.map(typeOf)).toEqual([...CLIENT_MESSAGE_TYPES]);
-    expect(server.map(typeOf)).toEqual(['hello', 'frame', 'status', 'prompt.ok', 'prompt.cleared', 'target.reattached', 'target.ended', 'error', 'pong', 'subscribed']);
+    expect(server.map(typeOf)).toEqual(['hello', 'frame', 'status', 'prompt.ok', 'prompt.cleared', 'target.reattached', 'target.ended', 'error', 'pong', 'subscribed', 'event']);
     for (const v of [...client, ...server]) expect(v['additionalProperties'], String(typeOf(v))).toBe(false);
   });
 
