@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Api, ApiError, errorOf, errorText } from '../../../web/api.js';
+import { Api, ApiError, dataUrl, errorOf, errorText, type CallInit } from '../../../web/api.js';
 
 describe('dashboard API calls', () => {
   it('errorOf takes the server\'s {error: {code, message}}, else the status and the body\'s start', () => {
@@ -12,8 +12,8 @@ describe('dashboard API calls', () => {
   });
 
   it('sends the token as a Bearer header (never in the URL) and JSON bodies with their type', async () => {
-    const calls: { url: string; init: RequestInit }[] = [];
-    const api = new Api('tok', async (url, init = {}) => {
+    const calls: { url: string; init: CallInit }[] = [];
+    const api = new Api('tok', async (url, init) => {
       calls.push({ url, init });
       return new Response(JSON.stringify({ zones: [] }), { status: 200, headers: { 'content-type': 'application/json' } });
     });
@@ -22,7 +22,7 @@ describe('dashboard API calls', () => {
     expect(calls[0]!.url).toBe('/api/cameras/road/zones');
     expect(calls[0]!.init.headers).toMatchObject({ authorization: 'Bearer tok' });
     expect(calls[1]!.init).toMatchObject({ method: 'PUT', body: '[{"name":"a"}]', headers: { authorization: 'Bearer tok', 'content-type': 'application/json' } });
-    const open = new Api(undefined, async (_url, init = {}) => {
+    const open = new Api(undefined, async (_url, init) => {
       calls.push({ url: _url, init });
       return new Response('{}');
     });
@@ -39,5 +39,14 @@ describe('dashboard API calls', () => {
     const err = await down.getJson('/events?limit=1').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApiError);
     expect(err).toMatchObject({ status: 0, code: 'E_NETWORK', message: 'GET /events: no answer (Failed to fetch)' });
+  });
+
+  it('images come as data: URLs of their bytes (the CSP allows data:); a body that is not an image is refused', async () => {
+    const bytes = new Uint8Array(70_000).map((_, i) => i % 251);
+    expect(dataUrl('image/jpeg', bytes)).toBe(`data:image/jpeg;base64,${Buffer.from(bytes).toString('base64')}`);
+    const api = new Api('t', async () => new Response(bytes, { headers: { 'content-type': 'image/jpeg' } }));
+    expect(await api.imageDataUrl('/events/e1/snapshot.jpg')).toBe(`data:image/jpeg;base64,${Buffer.from(bytes).toString('base64')}`);
+    const html = new Api('t', async () => new Response('<p>', { headers: { 'content-type': 'text/html' } }));
+    await expect(html.imageDataUrl('/events/e1/snapshot.jpg')).rejects.toMatchObject({ code: 'E_NOT_IMAGE' });
   });
 });
