@@ -31,15 +31,25 @@ export function historyUrl(f: HistoryFilters): string {
   return `/events?${q.toString()}`;
 }
 
+/** The most events the server returns for one GET /events. */
+const SERVER_MAX_LIMIT = 1000;
+
 /**
- * The filters of the page after `page` (newest first): the same, up to the start of its last
- * (oldest) event; undefined when the page was not full (nothing older). Events that started in
- * the same ms as the last one come again when `until` is inclusive: `mergePage` drops them.
+ * The query for the page after `shown` (every event shown so far, newest first by start):
+ * `until` one ms past the oldest one's start, so that whether the server's `until` is inclusive
+ * or not, no event of that ms is skipped; the events shown that this query returns again (those
+ * of the last two ms) are asked for on top of `limit`, and `mergePage` drops them.
  */
-export function nextPage(f: HistoryFilters, page: readonly EventFields[]): HistoryFilters | undefined {
-  const last = page[page.length - 1];
-  if (!last || page.length < f.limit) return undefined;
-  return { ...f, until: last.startedAt };
+export function olderQuery(f: HistoryFilters, shown: readonly EventFields[]): HistoryFilters | undefined {
+  const last = shown[shown.length - 1];
+  if (!last) return undefined;
+  const again = shown.filter((e) => e.startedAt >= last.startedAt && e.startedAt <= last.startedAt + 1).length;
+  return { ...f, until: last.startedAt + 1, limit: Math.min(SERVER_MAX_LIMIT, f.limit + again) };
+}
+
+/** Whether older events may exist: the server filled the page it was asked for. */
+export function pageWasFull(query: HistoryFilters, page: readonly unknown[]): boolean {
+  return page.length >= query.limit;
 }
 
 /** `page` after `shown`, without those already shown (by id). */

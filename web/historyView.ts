@@ -1,7 +1,7 @@
 import { errorText, type Api } from './api.js';
 import { el } from './dom.js';
 import { durationText, kindText, placeText, type EventFields } from './events.js';
-import { DEFAULT_LIMIT, historyUrl, localTimeMs, MAX_LIMIT, mediaSpan, mergePage, nextPage, parseEventList, type HistoryFilters } from './history.js';
+import { DEFAULT_LIMIT, historyUrl, localTimeMs, MAX_LIMIT, mediaSpan, mergePage, olderQuery, pageWasFull, parseEventList, type HistoryFilters } from './history.js';
 
 /** The event kinds the filter offers (the server's EVENT_KINDS); the server refuses others. */
 const KINDS = ['presence', 'stopped', 'count', 'unknown', 'frozen', 'video_lost', 'obstructed', 'moved'] as const;
@@ -21,6 +21,8 @@ export class HistoryView {
   private readonly dialogImg: HTMLImageElement;
   private readonly dialogCaption: HTMLElement;
   private shown: EventFields[] = [];
+  /** The filters of the search shown (the page size the user asked for). */
+  private filtersShown: HistoryFilters | undefined;
   private next: HistoryFilters | undefined;
   /** Answers of an older query are dropped: only the newest query's pages are shown. */
   private generation = 0;
@@ -90,6 +92,8 @@ export class HistoryView {
     const f = this.filters();
     if (typeof f === 'string') return this.setStatus(f, true);
     this.shown = [];
+    this.filtersShown = f;
+    this.next = undefined;
     this.list.replaceChildren();
     await this.page(f, ++this.generation);
   }
@@ -114,7 +118,8 @@ export class HistoryView {
     const added = merged.slice(this.shown.length);
     this.shown = merged;
     for (const e of added) this.list.append(this.row(e));
-    this.next = added.length > 0 ? nextPage(f, page) : undefined;
+    // Nothing new on a full page would ask for the same again: stop there.
+    this.next = pageWasFull(f, page) && added.length > 0 ? olderQuery(this.filtersShown ?? f, this.shown) : undefined;
     this.more.hidden = this.next === undefined;
     this.more.disabled = false;
     this.setStatus(this.shown.length === 0 ? 'no events' : `${this.shown.length} event${this.shown.length === 1 ? '' : 's'}${this.next ? '' : ', no older ones'}`);

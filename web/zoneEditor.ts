@@ -18,8 +18,8 @@ import {
 /** Zone colours: normal, with an open event, selected; fill opacities 0..1. */
 const ZONE_RGB = '255, 214, 0';
 const ALERT_RGB = '255, 48, 48';
-const ZONE_FILL = 0.12;
-const ALERT_FILL = 0.28;
+const ZONE_FILL = 0.1;
+const ALERT_FILL = 0.18;
 
 /**
  * A tile's zones: loaded from `GET /api/cameras/<id>/zones`, drawn over the overlay (outline,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { EventFields } from '../../../web/events.js';
-import { historyUrl, localTimeMs, mediaSpan, mergePage, nextPage, parseEvent, parseEventList } from '../../../web/history.js';
+import { historyUrl, localTimeMs, mediaSpan, mergePage, olderQuery, pageWasFull, parseEvent, parseEventList } from '../../../web/history.js';
 
 const event = (id: string, startedAt: number, extra: Partial<EventFields> = {}): EventFields => ({
   id, camera: 'road', zone: 'lane', rule: 0, kind: 'presence', tracks: [1], labels: ['car'], startedAt, updatedAt: startedAt, endedAt: null, mediaStartS: 1, mediaUpdatedS: 2, mediaEndS: null, snapshot: `/events/${id}/snapshot.jpg`, ...extra,
@@ -13,11 +13,30 @@ describe('event history queries', () => {
     expect(historyUrl({ camera: '', zone: '', limit: 1 })).toBe('/events?limit=1');
   });
 
-  it('nextPage: the same filters up to the last event\'s start; none after a page that was not full', () => {
-    const page = [event('c', 300), event('b', 200)];
-    expect(nextPage({ camera: 'road', limit: 2 }, page)).toEqual({ camera: 'road', limit: 2, until: 200 });
-    expect(nextPage({ limit: 3 }, page)).toBeUndefined();
-    expect(nextPage({ limit: 2 }, [])).toBeUndefined();
+  it('olderQuery: the same filters up to 1 ms past the oldest start, asking on top for the shown events it returns again', () => {
+    expect(olderQuery({ camera: 'road', limit: 2 }, [event('c', 300), event('b', 200)])).toEqual({ camera: 'road', limit: 3, until: 201 });
+    // Three shown events started in the last two ms: an inclusive until returns them all again.
+    expect(olderQuery({ limit: 2 }, [event('d', 300), event('c', 201), event('b', 200), event('a', 200)])).toEqual({ limit: 5, until: 201 });
+    expect(olderQuery({ limit: 1000 }, [event('a', 1)])).toEqual({ limit: 1000, until: 2 });
+    expect(olderQuery({ limit: 2 }, [])).toBeUndefined();
+  });
+
+  it('paging with a page size of 1 moves on whether until is inclusive or exclusive', () => {
+    const all = [event('e', 500), event('d', 400), event('c', 400), event('b', 300), event('a', 100)];
+    for (const inclusive of [true, false]) {
+      const server = (q: { until?: number; limit: number }): EventFields[] =>
+        all.filter((e) => q.until === undefined || (inclusive ? e.startedAt <= q.until : e.startedAt < q.until)).slice(0, q.limit);
+      const base = { limit: 1 };
+      let shown: EventFields[] = [];
+      let q: { until?: number; limit: number } | undefined = base;
+      for (let pages = 0; q && pages < 10; pages++) {
+        const page = server(q);
+        const before = shown.length;
+        shown = mergePage(shown, page);
+        q = pageWasFull(q, page) && shown.length > before ? olderQuery(base, shown) : undefined;
+      }
+      expect(shown.map((e) => e.id), inclusive ? 'inclusive' : 'exclusive').toEqual(['e', 'd', 'c', 'b', 'a']);
+    }
   });
 
   it('mergePage drops events already shown (an inclusive until repeats the last one)', () => {
