@@ -1,6 +1,6 @@
 import { el } from './dom.js';
 import { durationText, eventLine, EventBook, type BookEntry, type EventUpdate } from './events.js';
-import { parseEventList, historyUrl } from './history.js';
+import { historyUrl, parseEvent, parseEventList } from './history.js';
 import { errorText, type Api } from './api.js';
 
 /** The "since" times are rewritten this often while something is listed, ms. */
@@ -35,7 +35,14 @@ export class EventsPanel {
     this.root = el('section', { class: 'events-panel' }, el('h3', {}, 'Events ', this.count), this.list, this.note);
   }
 
+  /** An `event` message (checked: one that is not as the protocol says is shown as ignored, not drawn). */
   onEvent(m: EventUpdate): void {
+    try {
+      parseEvent(m, 'event message');
+    } catch (err) {
+      this.note.textContent = `ignored: ${(err as Error).message}`;
+      return;
+    }
     if (this.book.apply(m, Date.now())) this.update();
   }
 
