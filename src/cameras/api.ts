@@ -1,5 +1,5 @@
 import { parseWith, SegstreamError, summariseValue } from '../core/index.js';
-import { CAMERA_ID_RE, cameraConfig, cameraPatchSchema, cameraSchema, type CameraEntry, type CameraStateStore, type Config } from '../config/index.js';
+import { CAMERA_ID_RE, cameraConfig, cameraPatchSchema, cameraSchema, zonesSchema, type CameraEntry, type CameraStateStore, type Config } from '../config/index.js';
 import type { CameraManager } from './manager.js';
 
 /** An HTTP request under /api, its JSON body parsed (undefined without one). */
@@ -30,7 +30,8 @@ export interface CameraApiOptions {
  * `/api/cameras`: GET lists the cameras (id, redacted URL, state, last error, size, fps,
  * frames read / processed / dropped, age of the newest published frame); POST adds one (201;
  * 409 E_CAMERA_EXISTS; 400 naming the bad field); `/api/cameras/<id>`: GET shows it, PATCH
- * changes its options (it restarts only if its source changes), DELETE removes it. Every
+ * changes its options (it restarts only if its source changes), DELETE removes it;
+ * `/api/cameras/<id>/zones`: GET its zones, PUT the whole list (in place). Every
  * change is recorded in the state store, so it outlives a restart and a reload.
  */
 export function cameraApi(opts: CameraApiOptions): ApiHandler {
@@ -77,7 +78,7 @@ export function cameraApi(opts: CameraApiOptions): ApiHandler {
         return { status: 201, body: { camera: cam.view() }, headers: { location: `/api/cameras/${entry.id}` } };
       });
     }
-    const m = /^\/api\/cameras\/([^/]+)$/.exec(path);
+    const m = /^\/api\/cameras\/([^/]+)(\/zones)?$/.exec(path);
     if (!m) return undefined;
     let id: string;
     try {
@@ -86,6 +87,20 @@ export function cameraApi(opts: CameraApiOptions): ApiHandler {
       return undefined;
     }
     if (!CAMERA_ID_RE.test(id)) return undefined;
+    if (m[2]) {
+      // /api/cameras/<id>/zones: the camera's zones as one list. A PUT replaces it (in place: the
+      // camera keeps running, its open events end) and is kept like any other camera change.
+      if (method === 'GET' || method === 'HEAD') return { status: 200, body: { zones: manager.require(id).config.zones } };
+      if (method !== 'PUT') return notAllowed('GET, HEAD, PUT');
+      const zones = parseWith(zonesSchema, body, 'E_CONFIG', 'invalid zones:');
+      return manager.exclusive(async (ops) => {
+        const cam = ops.require(id);
+        const entry = parseWith(cameraSchema, { ...cam.config.entry, zones }, 'E_CONFIG', 'invalid camera:');
+        const cfg = cameraConfig(entry, opts.config(), { field: 'camera', origin: cam.config.origin, requireMediaRoot: entry.url !== fileEntry(id)?.url });
+        await recorded(id, entry, () => ops.update(cfg));
+        return { status: 200, body: { zones: ops.require(id).config.zones } };
+      });
+    }
     if (method === 'GET' || method === 'HEAD') return { status: 200, body: { camera: manager.require(id).view() } };
     if (method === 'PATCH') {
       const patch = parseWith(cameraPatchSchema, body, 'E_CONFIG', 'invalid camera change:');

@@ -4,7 +4,7 @@ import { fieldPath, parseWith, SegstreamError } from '../core/index.js';
 import { DEFAULT_SOURCE_OPTIONS, resolveSource, sourceSpecOf, type CameraSourceOptions, type SourceSpec } from '../ingest/index.js';
 import { parseDeviceList, type EngineOptions } from '../pipeline/index.js';
 import { parseTrackerOptions, type TrackerOptionsInput } from '../tracking/index.js';
-import { configSchema, type CameraEntry, type Config, type InferenceConfig, type MotionGateConfig, type TrackingConfig } from './schema.js';
+import { configSchema, type CameraEntry, type Config, type InferenceConfig, type MotionGateConfig, type TrackingConfig, type ZoneEntry } from './schema.js';
 
 /** Where a camera came from: the configuration (file or flags) or the HTTP API. */
 export type CameraOrigin = 'config' | 'api';
@@ -22,6 +22,8 @@ export interface CameraConfig {
   readonly source: Omit<CameraSourceOptions, 'modelWidth' | 'modelHeight'>;
   /** Motion gating: the camera's own fields over ingest.motionGate. Changes in place. */
   readonly motionGate: MotionGateConfig;
+  /** Its zones and their rules (source px). Change in place: only the camera's events start over. */
+  readonly zones: readonly ZoneEntry[];
   readonly origin: CameraOrigin;
   /** The entry it was made from (what the API shows and the state file keeps). */
   readonly entry: CameraEntry;
@@ -116,6 +118,7 @@ export function cameraConfig(entry: CameraEntry, cfg: Config, opts: { field: str
     throw fieldError(field, 'reconnectMaxMs must be >= reconnectMinMs', `>= ${source.reconnectMinMs}`, source.reconnectMaxMs);
   }
   if (entry.tlsCaFile !== undefined) checkReadable(at('tlsCaFile'), entry.tlsCaFile);
+  verifyZones(entry.zones ?? [], at('zones'));
   const policy = { mediaRoots: ingest.mediaRoots, tlsVerify: source.tlsVerify, ...(opts.requireMediaRoot ? { requireMediaRoot: true } : {}) };
   let configured: SourceSpec;
   let spec: SourceSpec;
@@ -133,6 +136,7 @@ export function cameraConfig(entry: CameraEntry, cfg: Config, opts: { field: str
     confidence: entry.confidence ?? inference.confidence,
     source,
     motionGate: { ...ingest.motionGate, ...definedOf(entry.motionGate ?? {}) },
+    zones: entry.zones ?? [],
     origin: opts.origin ?? 'config',
     entry,
     recheck: () => resolveSource(configured, policy),
@@ -213,4 +217,15 @@ export function engineOptions(inf: InferenceConfig): EngineOptions {
     devices,
     decode: { confidence: inf.confidence, iouThreshold: inf.iou, agnostic: inf.agnosticNms, maxDetections: inf.maxDetections },
   };
+}
+
+/** Rules between a zone's fields: a movement limit is a share or pixels, not both. */
+export function verifyZones(zones: readonly ZoneEntry[], field: string): void {
+  zones.forEach((zone, i) => {
+    zone.rules.forEach((rule, j) => {
+      if ((rule.kind === 'stopped' || rule.kind === 'unknown') && rule.maxMove !== undefined && rule.maxMovePx !== undefined) {
+        throw fieldError(`${field}[${i}].rules[${j}].maxMovePx`, 'give maxMove (a share of the box diagonal) or maxMovePx, not both', 'one of them', 'both');
+      }
+    });
+  });
 }

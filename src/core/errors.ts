@@ -37,6 +37,8 @@ export const ERROR_CODES = [
   'E_PROMPT_NO_MATCH',
   'E_UNKNOWN_TARGET',
   'E_TARGET_LIMIT',
+  // road events
+  'E_UNKNOWN_EVENT',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

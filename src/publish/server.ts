@@ -122,6 +122,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case 'E_ORIGIN_REFUSED':
       return 403;
     case 'E_UNKNOWN_CAMERA':
+    case 'E_UNKNOWN_EVENT':
       return 404;
     case 'E_CAMERA_EXISTS':
     case 'E_CAMERA_LIMIT':
