@@ -186,7 +186,10 @@ export class ZoneEditor {
   /** A key on the tile in zones mode; true when it was the editor's. */
   key(key: string): boolean {
     if (!this.editing || this.pending) return false;
-    if (key === 'Enter' && !this.draft.empty) return this.closeDraft(), true;
+    if (key === 'Enter' && !this.draft.empty) {
+      this.closeDraft();
+      return true;
+    }
     if (key === 'Escape') {
       if (!this.draft.empty) {
         this.draft.clear();
