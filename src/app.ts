@@ -15,6 +15,7 @@ import { ClipThreadSelector } from './prompts/index.js';
 import { OverlayDrawer, type JpegDemand } from './overlay/index.js';
 import { loadWrtc, WhepServer } from './webrtc/index.js';
 import type { Camera } from './cameras/index.js';
+import { EventRecorder, EventStore, eventRoutes, WebhookSender, type EventOut } from './events/index.js';
 
 /** A WHEP video frame sent (overlay drawn): for benchmarks and monitoring. */
 export interface VideoFrameSent {
@@ -47,6 +48,10 @@ export interface App {
   readonly video$: Observable<VideoFrameSent>;
   /** The WHEP endpoint (`server.whep`), else undefined. */
   readonly whep: WhepServer | undefined;
+  /** The event history (SQLite: events.db, else in memory). */
+  readonly events: EventStore;
+  /** Road event messages as they go out (WebSocket, webhook, history). */
+  readonly events$: Observable<EventOut>;
   /**
    * The configuration running now: the last one reloaded, with the sections that need a
    * restart (server, inference, tracking, ingest.maxCameras) as the app started with them.
@@ -82,8 +87,19 @@ export async function startApp(initial: Config, options: AppOptions = {}): Promi
   // Every camera is checked (allow-list, media roots, the state's API changes) before anything starts.
   const cameraConfigs = resolveCameras(config, state.current, state.path);
   const tls = readTlsFiles(config);
-  const { bytes, info } = await readModelFile(config.inference.model ?? defaultModelPath());
-  const engine = await InferenceEngine.create(info, bytes, engineOptions(config.inference), log);
+  const evc = config.events;
+  // The history opens first: a path that cannot hold it stops the start (E_CONFIG naming it).
+  const history = EventStore.open(evc.db ?? ':memory:', { maxAgeS: evc.maxAgeDays * 86_400, maxBytes: evc.maxBytes, log });
+  let engine: InferenceEngine;
+  let info: Awaited<ReturnType<typeof readModelFile>>['info'];
+  try {
+    const model = await readModelFile(config.inference.model ?? defaultModelPath());
+    info = model.info;
+    engine = await InferenceEngine.create(info, model.bytes, engineOptions(config.inference), log);
+  } catch (err) {
+    history.close();
+    throw err;
+  }
   const device = engine.device;
   log.info({ model: info.path, classes: info.numClasses, input: `${info.inputWidth}x${info.inputHeight}`, batch: info.batch ?? 'dynamic', device: device.device, ...(device.nodes ? { nodes: device.nodes } : {}) }, 'model loaded');
   for (const f of device.unavailable) {
@@ -97,6 +113,44 @@ export async function startApp(initial: Config, options: AppOptions = {}): Promi
   }
 
   const metrics = createMetrics();
+  const webhook = evc.webhook
+    ? new WebhookSender(
+        { url: evc.webhook.url, ...(evc.webhook.secret === undefined ? {} : { secret: evc.webhook.secret }), maxQueue: evc.webhook.maxQueue, timeoutMs: evc.webhook.timeoutMs },
+        {
+          log,
+          delivered: () => metrics.webhook.inc({ result: 'delivered', reason: '' }),
+          failed: (reason) => metrics.webhook.inc({ result: 'failed', reason }),
+          dropped: (n) => metrics.webhook.inc({ result: 'dropped', reason: '' }, n),
+          retried: () => metrics.webhookRetries.inc(),
+        },
+      )
+    : undefined;
+  const eventsOut = new Subject<EventOut>();
+  const recorder = new EventRecorder({
+    history,
+    log,
+    send: (m) => {
+      metrics.events.inc({ camera: m.camera, kind: m.kind, state: m.state });
+      server.publishToCamera(m.camera, m);
+      webhook?.send(m);
+      eventsOut.next(m);
+    },
+    snapshotFailed: (camera, reason) => {
+      metrics.snapshotsFailed.inc({ camera });
+      log.warn({ camera, reason }, 'event snapshot not made');
+    },
+  });
+  const pruneHistory = (): void => {
+    try {
+      const pruned = history.prune();
+      if (pruned.byAge + pruned.bySize + pruned.snapshots > 0) log.info({ ...pruned }, 'event history pruned (retention)');
+    } catch (err) {
+      log.error({ err }, 'event history could not be pruned');
+    }
+  };
+  pruneHistory();
+  const pruneTimer = setInterval(pruneHistory, 10 * 60_000);
+  pruneTimer.unref();
   metrics.inferenceDevice.set({ device: device.device, requested: device.requested.join(','), unavailable: device.unavailable.map((f) => f.device).join(',') }, 1);
   let clip: ClipThreadSelector | undefined;
   if (config.inference.clip) {
@@ -127,6 +181,7 @@ export async function startApp(initial: Config, options: AppOptions = {}): Promi
       model: info,
       trackerOptions: config.tracking.enabled ? liveTrackerOptions(config.tracking, config.inference.confidence) : null,
       ...(clip ? { textSelector: clip } : {}),
+      events: { recorder, config: evc, classNames: info.classNames },
       metrics,
       log,
     },
@@ -181,6 +236,7 @@ export async function startApp(initial: Config, options: AppOptions = {}): Promi
       )
     : undefined;
   if (whep) server.route(whep.route());
+  for (const route of eventRoutes(history)) server.route(route);
   let address: AddressInfo;
   try {
     address = await server.listen();
@@ -189,6 +245,9 @@ export async function startApp(initial: Config, options: AppOptions = {}): Promi
     await engine.close();
     await clip?.close();
     await drawer?.close();
+    clearInterval(pruneTimer);
+    await webhook?.close();
+    history.close();
     throw err;
   }
   log.info({ port: address.port, host: address.address, tls: tls !== undefined, token: config.server.token !== undefined }, `listening: dashboard GET /, GET /healthz, /readyz, /metrics, /api/cameras, WebSocket /ws${whep ? ', WHEP POST /whep/<camera>' : ''}`);
@@ -257,6 +316,12 @@ export async function startApp(initial: Config, options: AppOptions = {}): Promi
     const publishMs = performance.now() - t0;
     const latencyMs = Date.now() - seg.frame.timestamp;
     cam.notePublished(seg.frame.timestamp, latencyMs);
+    // Zones and rules after the frame message: an event's start follows the frame it fired on.
+    try {
+      cam.events?.onFrame(out);
+    } catch (err) {
+      log.error({ err, camera }, 'event rules failed on a frame; frame skipped for events');
+    }
     published.next({ message, frames, timings: { ...seg.timings, publishMs }, latencyMs });
     // After the message: the video's drawing and the JPEG frames' run on the overlay thread.
     cam.sendVideo(out);
@@ -273,6 +338,8 @@ export async function startApp(initial: Config, options: AppOptions = {}): Promi
     published$: published.asObservable(),
     video$: videoSent.asObservable(),
     whep,
+    events: history,
+    events$: eventsOut.asObservable(),
     get config() {
       return config;
     },
@@ -308,6 +375,14 @@ export async function startApp(initial: Config, options: AppOptions = {}): Promi
     close: () =>
       (closing ??= (async () => {
         await cameras.close();
+        // The cameras' open events ended with them: their messages go out before the server closes.
+        await recorder.idle();
+        clearInterval(pruneTimer);
+        history.closeOpen();
+        history.close();
+        await webhook?.drain(2000);
+        await webhook?.close();
+        eventsOut.complete();
         whep?.close();
         for (const s of subs) s.unsubscribe();
         published.complete();

@@ -19,6 +19,7 @@ import {
 } from './config/index.js';
 import { createLogger, INFERENCE_DEVICES, isSegstreamError, SegstreamError, type Logger } from './core/index.js';
 import { parseSourceSpec } from './ingest/index.js';
+import { defaultEventsDbPath } from './events/index.js';
 import { readModelFile } from './pipeline/index.js';
 import { DEFAULT_MOT_FPS, motCommand } from './tracking/index.js';
 
@@ -114,6 +115,7 @@ function runConfig(run: Command, opts: Record<string, unknown>): Config {
     ['allowHost', 'server.allowHosts', (v) => v],
     ['tlsCert', 'server.tlsCert', (v) => v],
     ['tlsKey', 'server.tlsKey', (v) => v],
+    ['eventsDb', 'events.db', (v) => v],
   ];
   for (const [key, path, value] of flags) if (given(key)) setPath(over, path, value(opts[key]));
   const clipParts = [opts['clipImage'], opts['clipText'], opts['clipMerges']];
@@ -123,6 +125,7 @@ function runConfig(run: Command, opts: Record<string, unknown>): Config {
   if (opts['clipImage'] !== undefined) {
     setPath(over, 'inference.clip', { image: opts['clipImage'], text: opts['clipText'], merges: opts['clipMerges'], ...(opts['clipVocab'] === undefined ? {} : { vocab: opts['clipVocab'] }) });
   }
+  if (given('webhook')) setPath(over, 'events.webhook.url', opts['webhook']);
   const sources = opts['source'] as string[] | undefined;
   if (sources) over['cameras'] = sources.map((s, i) => {
     const { id, url } = parseSourceSpec(s, i);
@@ -131,8 +134,12 @@ function runConfig(run: Command, opts: Record<string, unknown>): Config {
   const file = opts['config'] as string | undefined;
   const base = file === undefined ? {} : readConfigFile(file);
   const raw = mergeConfig(base, over) as Record<string, unknown>;
+  // The secret (flag or SEGSTREAM_WEBHOOK_SECRET) signs a webhook's requests; without a webhook it has nothing to sign.
+  if (given('webhookSecret') && getPath(raw, 'events.webhook.url') !== undefined) setPath(raw, 'events.webhook.secret', opts['webhookSecret']);
   if (file === undefined && !sources) raw['cameras'] = [{ id: 'cam0', url: DEFAULT_SOURCE, ...(given('loop') ? {} : { loop: true }) }];
-  return withModel(parseConfig(raw));
+  const cfg = withModel(parseConfig(raw));
+  // The history outlives the run: under the user's data directory unless one is named.
+  return cfg.events.db === undefined ? { ...cfg, events: { ...cfg.events, db: defaultEventsDbPath() } } : cfg;
 }
 
 /** The configuration with its model path filled in (the first default that exists) when it names none. */
@@ -192,6 +199,9 @@ export function buildCli(): Command {
     .option('--no-tracking', 'do not follow objects across frames (no ids, no prompts)')
     .option('--track-camera-motion', 'tracker: compensate camera shake and pans (moving cameras, dashcams)')
     .addOption(deviceOption())
+    .option('--events-db <path>', `the road event history, SQLite (events.db; default ${defaultEventsDbPath().replace(process.env['HOME'] ?? '\u0000', '~')})`)
+    .option('--webhook <url>', 'POST every road event message (start, update, end) as JSON to this http(s) URL (events.webhook.url); retried with backoff, never blocks the pipeline')
+    .addOption(new Option('--webhook-secret <secret>', 'sign webhook requests: x-segstream-signature: sha256=HMAC(secret, timestamp.body) (docs/webhook.md)').env('SEGSTREAM_WEBHOOK_SECRET'))
     .option('--clip-image <path>', 'CLIP image encoder (ONNX) for text prompts')
     .option('--clip-text <path>', 'CLIP text encoder (ONNX) for text prompts')
     .option('--clip-merges <path>', 'CLIP BPE merges file (bpe_simple_vocab_16e6.txt[.gz])')

@@ -27,6 +27,10 @@ export interface Metrics extends CoreMetrics {
   whepSessions: Gauge;
   jpegEncoded: Counter<'camera' | 'overlay'>;
   jpegReplaced: Counter<'camera' | 'overlay'>;
+  events: Counter<'camera' | 'kind' | 'state'>;
+  snapshotsFailed: Counter<'camera'>;
+  webhook: Counter<'result' | 'reason'>;
+  webhookRetries: Counter;
   /** Wall-clock capture time (ms epoch) of each camera's newest published frame, read by segstream_frame_age_seconds. */
   newestPublished: Map<string, number>;
 }
@@ -76,5 +80,9 @@ export function createMetrics(): Metrics {
     whepSessions: new Gauge({ name: 'segstream_whep_sessions', help: 'Open WHEP sessions (viewers), all cameras', ...r }),
     jpegEncoded: new Counter({ name: 'segstream_jpeg_frames_encoded_total', help: 'JPEG frames encoded for WebSocket clients (subscribe jpeg), by camera and overlay drawn or not', labelNames: ['camera', 'overlay'], ...r }),
     jpegReplaced: new Counter({ name: 'segstream_jpeg_frames_replaced_total', help: 'JPEG frames not encoded: a newer frame replaced them while the previous one of the same camera and variant was encoded', labelNames: ['camera', 'overlay'], ...r }),
+    events: new Counter({ name: 'segstream_events_total', help: 'Road event messages sent (WebSocket, webhook, history), by camera, kind and state', labelNames: ['camera', 'kind', 'state'], ...r }),
+    snapshotsFailed: new Counter({ name: 'segstream_event_snapshots_failed_total', help: 'Event starts that went without a snapshot (drawing or encoding failed, or too many were being made)', labelNames: ['camera'], ...r }),
+    webhook: new Counter({ name: 'segstream_webhook_messages_total', help: 'Webhook messages by result: delivered, failed (reason: timeout, network, server_error, throttled, rejected, redirect), dropped (queue full: the oldest go; or the service stopping)', labelNames: ['result', 'reason'], ...r }),
+    webhookRetries: new Counter({ name: 'segstream_webhook_retries_total', help: 'Webhook requests retried after a failure', ...r }),
   };
 }

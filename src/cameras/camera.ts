@@ -12,6 +12,7 @@ import { CameraJpeg, DisplayRing, NO_JPEG_DEMAND, sceneOf, type JpegDemand, type
 import type { JpegHeader } from '../protocol/index.js';
 import { CameraVideo, type Wrtc } from '../webrtc/index.js';
 import { FrameGate, type GateStep } from './frameGate.js';
+import { CameraEvents, type CameraEventsDeps } from './cameraEvents.js';
 
 /** What cameras need for their WHEP video (absent: no video). */
 export interface CameraVideoDeps {
@@ -44,6 +45,8 @@ export interface CameraDeps {
   /** Frames motion gating kept from inference, with the last result's objects: to publish as they are. */
   readonly gated?: (out: TargetedFrame) => void;
   readonly video?: CameraVideoDeps;
+  /** Road events (zones, rules, health); absent: none. */
+  readonly events?: CameraEventsDeps;
 }
 
 /** A camera's status change, as WebSocket clients get it. */
@@ -82,6 +85,9 @@ export class Camera {
   private newestAt: number | undefined;
   private closing: Promise<EndedTarget[]> | undefined;
   private started = false;
+  /** Its zones' rules and health checks (with events deps), else null. */
+  readonly events: CameraEvents | null;
+  private healthTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private current: CameraConfig,
@@ -97,6 +103,7 @@ export class Camera {
       : null;
     this.targets = new CameraTargets([config.id], deps.trackerOptions, model.classNames, deps.textSelector);
     this.gate = new FrameGate(config.motionGate);
+    this.events = deps.events && this.source ? new CameraEvents(config.id, config.zones, deps.events) : null;
     const v = deps.video;
     if (this.source && v && (config.source.displayMaxWidth ?? 0) > 0) {
       this.ring = new DisplayRing(v.ringFrames);
@@ -150,6 +157,7 @@ export class Camera {
     if (!this.sameSource(next)) throw new Error(`camera ${this.id}: reconfigure() needs the same source; replace the camera instead`);
     this.current = next;
     this.gate.configure(next.motionGate);
+    this.events?.setZones(next.zones);
   }
 
   /** Status changes (the source's, then `removed`); completes when the camera is closed. */
@@ -175,6 +183,8 @@ export class Camera {
         if (st.state === 'reconnecting') metrics.sourceRestarts.inc({ camera: this.id });
         // `stopped` is the end of a camera being closed: clients are told `removed` instead.
         if (st.state !== 'stopped') this.statusSubject.next(st);
+        // A file played to its end: no frame will end its open events, so they end now.
+        if (st.state === 'ended') this.events?.endOpen();
       }),
       source.frames$.subscribe((f) => {
         metrics.framesIn.inc({ camera: this.id });
@@ -192,6 +202,14 @@ export class Camera {
       );
     }
     source.start();
+    if (this.events) {
+      const events = this.events;
+      // video_lost: a camera that delivers nothing (a file that played to its end is not lost).
+      this.healthTimer = setInterval(() => {
+        if (source.status.state !== 'ended') events.tick();
+      }, 1000);
+      this.healthTimer.unref();
+    }
   }
 
   /**
@@ -303,7 +321,7 @@ export class Camera {
     const video = this.video.viewerCount > 0;
     const jpegs = this.jpeg ? this.jpeg.wanted(display, this.deps.video?.jpeg?.demand(this.id) ?? NO_JPEG_DEMAND) : [];
     if (!video && jpegs.length === 0) return;
-    const scene = video || jpegs.includes('overlay') ? sceneOf(seg.detections, seg.classNames, targets, display.srcWidth, display.srcHeight) : null;
+    const scene = video || jpegs.includes('overlay') ? sceneOf(seg.detections, seg.classNames, targets, display.srcWidth, display.srcHeight, this.events ? { zones: this.events.outlines(), hidden: this.events.hiddenClasses } : {}) : null;
     let uses = Number(video) + jpegs.length;
     const picture = (): typeof display => (--uses === 0 ? display : { ...display, data: new Uint8Array(display.data) });
     for (const k of jpegs) this.jpeg!.offer(k, picture(), k === 'overlay' ? scene : null);
@@ -373,7 +391,10 @@ export class Camera {
    */
   close(reason: 'removed' | 'restarted' = 'removed'): Promise<EndedTarget[]> {
     return (this.closing ??= (async () => {
+      clearInterval(this.healthTimer);
       await this.source?.stop();
+      // Its open events end with it (at their last time).
+      this.events?.close();
       // Its viewers' sessions end with it (peers closed).
       this.video?.close();
       this.jpeg?.close();

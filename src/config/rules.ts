@@ -72,6 +72,7 @@ function checkRules(cfg: Config): void {
     throw atField('inference.device', err);
   }
   if (cfg.tracking.enabled) verifyTracking(cfg.tracking, cfg.inference.confidence);
+  verifyWebhook(cfg.events.webhook?.url);
   if (cameras.length > ingest.maxCameras) {
     throw fieldError('cameras', `${cameras.length} cameras, more than ingest.maxCameras`, `<= ${ingest.maxCameras}`, cameras.length);
   }
@@ -228,4 +229,18 @@ export function verifyZones(zones: readonly ZoneEntry[], field: string): void {
       }
     });
   });
+}
+
+/** The webhook is an http(s) URL (nothing else is ever requested). */
+function verifyWebhook(url: string | undefined): void {
+  if (url === undefined) return;
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
+    throw fieldError('events.webhook.url', 'the webhook must be an http:// or https:// URL', 'http(s)://host[:port]/path', parsed ? parsed.protocol : 'not a URL');
+  }
 }

@@ -59,6 +59,13 @@ export interface Metrics {
   /** JPEG frames (subscribe `jpeg`): encoded, and waiting ones replaced by a newer frame before their encode began, by camera and overlay ("true"/"false"). */
   readonly jpegEncoded: CounterMetric<'camera' | 'overlay'>;
   readonly jpegReplaced: CounterMetric<'camera' | 'overlay'>;
+  /** Road event messages sent, by camera, kind and state (start, update, end). */
+  readonly events: CounterMetric<'camera' | 'kind' | 'state'>;
+  /** Event starts that went without a snapshot (drawing or encoding failed, too many waiting). */
+  readonly snapshotsFailed: CounterMetric<'camera'>;
+  /** Webhook messages by outcome: delivered, failed (with reason), dropped (queue full or stopping); and retries. */
+  readonly webhook: CounterMetric<'result' | 'reason'>;
+  readonly webhookRetries: CounterMetric;
   /** Wall-clock capture time (ms epoch) of each camera's newest published frame, read by segstream_frame_age_seconds. */
   readonly newestPublished: Map<string, number>;
 }

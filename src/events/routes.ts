@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SegstreamError, summariseString } from '../core/index.js';
 import { EVENT_KINDS } from '../core/eventKinds.js';
+import { MAX_EVENT_LIST_LIMIT, type EventQuery } from './store.js';
 import type { RoadEvent } from './types.js';
 
 /** What the routes read: the history (store.ts). */
@@ -10,24 +11,12 @@ export interface EventQueryable {
   snapshot(id: string): Buffer | undefined;
 }
 
-export interface EventQuery {
-  camera?: string;
-  zone?: string;
-  kind?: string;
-  since?: number;
-  until?: number;
-  limit?: number;
-}
-
 /** The shape of one HTTP route of the server (publish's HttpRoute, structurally). */
 export interface EventRoute {
   readonly path: string;
   readonly prefix?: boolean;
   handle(req: IncomingMessage, res: ServerResponse, path: string): void;
 }
-
-/** Most events one GET /events returns. */
-export const MAX_EVENTS_LIMIT = 1000;
 
 /**
  * `GET /events?camera=&zone=&kind=&since=&until=&limit=` (newest first; since/until: ms since
@@ -106,7 +95,7 @@ export function parseEventQuery(params: URLSearchParams): EventQuery {
   const limit = params.get('limit');
   if (limit !== null && limit !== '') {
     const n = Number(limit);
-    if (!/^\d{1,5}$/.test(limit) || n < 1 || n > MAX_EVENTS_LIMIT) throw bad('limit', `an integer 1..${MAX_EVENTS_LIMIT}`, limit);
+    if (!/^\d{1,5}$/.test(limit) || n < 1 || n > MAX_EVENT_LIST_LIMIT) throw bad('limit', `an integer 1..${MAX_EVENT_LIST_LIMIT}`, limit);
     q.limit = n;
   }
   return q;

@@ -197,12 +197,15 @@ export class EventStore {
       throw new SegstreamError('E_CONFIG', `event store ${path}: ${what}: ${reason}`, { actual: path, cause: err });
     };
 
-    try {
-      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-      // Created here so that it (and SQLite's -wal and -shm, which copy its mode) is 0600.
-      closeSync(openSync(path, 'a', 0o600));
-    } catch (err) {
-      fail('cannot create the file', err);
+    // ':memory:': a history for this process only (an app started from code without a path).
+    if (path !== ':memory:') {
+      try {
+        mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+        // Created here so that it (and SQLite's -wal and -shm, which copy its mode) is 0600.
+        closeSync(openSync(path, 'a', 0o600));
+      } catch (err) {
+        fail('cannot create the file', err);
+      }
     }
 
     let db: Database.Database | undefined;
@@ -359,7 +362,7 @@ function migrate(db: Database.Database, path: string): void {
     db.pragma('auto_vacuum = INCREMENTAL');
   }
   const mode = db.pragma('journal_mode = WAL', { simple: true });
-  if (mode !== 'wal') throw new Error(`the file system does not support WAL (journal_mode is ${String(mode)})`);
+  if (mode !== 'wal' && path !== ':memory:') throw new Error(`the file system does not support WAL (journal_mode is ${String(mode)})`);
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   for (let v = version; v < EVENT_SCHEMA_VERSION; v++) {

@@ -185,6 +185,17 @@ export class WebhookSender {
     if (!this.#busy) this.#loop = this.#run();
   }
 
+  /**
+   * Resolves once nothing waits and nothing is in flight, or after `ms` (whichever first): a
+   * short grace at shutdown for the last events (a receiver that is down does not hold it up longer).
+   */
+  async drain(ms: number): Promise<void> {
+    const until = Date.now() + ms;
+    while ((this.#queue.length > 0 || this.#current !== null) && !this.#closed && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
   /** Stops: the request in flight is aborted, retries cancelled, waiting messages dropped (counted). Safe twice. */
   close(): Promise<void> {
     if (this.#closing) return this.#closing;

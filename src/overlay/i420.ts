@@ -143,6 +143,81 @@ export function tintMask(img: I420Image, mask: MaskBitmap, sx: number, sy: numbe
   }
 }
 
+/**
+ * Privacy: every `block` x `block` cell (even, so chroma cells align) that the mask touches,
+ * scaled to the display as tintMask does, takes the cell's mean luma and chroma: no detail of
+ * the object is left, only its coarse colours.
+ */
+export function pixelateMask(img: I420Image, mask: MaskBitmap, sx: number, sy: number, block: number): void {
+  const { width: w, height: h, data } = img;
+  const b = Math.max(2, block & ~1);
+  if (mask.width <= 0 || mask.height <= 0) return;
+  const dx0 = clampInt(Math.floor((mask.x * sx) / b) * b, 0, w);
+  const dx1 = clampInt(Math.ceil((mask.x + mask.width) * sx), 0, w);
+  const dy0 = clampInt(Math.floor((mask.y * sy) / b) * b, 0, h);
+  const dy1 = clampInt(Math.ceil((mask.y + mask.height) * sy), 0, h);
+  const cw = w >> 1;
+  const uOff = w * h;
+  const vOff = uOff + cw * (h >> 1);
+  for (let by = dy0; by < dy1; by += b) {
+    const ey = Math.min(by + b, h);
+    for (let bx = dx0; bx < dx1; bx += b) {
+      const ex = Math.min(bx + b, w);
+      let hit = false;
+      for (let y = by; y < ey && !hit; y++) {
+        const my = Math.floor((y + 0.5) / sy) - mask.y;
+        if (my < 0 || my >= mask.height) continue;
+        for (let x = bx; x < ex; x++) {
+          const mx = Math.floor((x + 0.5) / sx) - mask.x;
+          if (mx >= 0 && mx < mask.width && mask.data[my * mask.width + mx] !== 0) {
+            hit = true;
+            break;
+          }
+        }
+      }
+      if (!hit) continue;
+      let sum = 0;
+      for (let y = by; y < ey; y++) for (let x = bx; x < ex; x++) sum += data[y * w + x]!;
+      const mean = Math.round(sum / ((ey - by) * (ex - bx)));
+      for (let y = by; y < ey; y++) data.fill(mean, y * w + bx, y * w + ex);
+      let su = 0;
+      let sv = 0;
+      let n = 0;
+      for (let cy = by >> 1; cy < ey >> 1; cy++) {
+        for (let cx = bx >> 1; cx < ex >> 1; cx++) {
+          su += data[uOff + cy * cw + cx]!;
+          sv += data[vOff + cy * cw + cx]!;
+          n++;
+        }
+      }
+      if (n === 0) continue;
+      const mu = Math.round(su / n);
+      const mv = Math.round(sv / n);
+      for (let cy = by >> 1; cy < ey >> 1; cy++) {
+        data.fill(mu, uOff + cy * cw + (bx >> 1), uOff + cy * cw + (ex >> 1));
+        data.fill(mv, vOff + cy * cw + (bx >> 1), vOff + cy * cw + (ex >> 1));
+      }
+    }
+  }
+}
+
+/** A closed polygon's outline, `t` px thick (squares along each edge), clipped to the picture. */
+export function strokePolygon(img: I420Image, pts: readonly (readonly [number, number])[], t: number, c: Yuv): void {
+  const limit = 4 * (img.width + img.height);
+  for (let k = 0; k < pts.length; k++) {
+    const [ax, ay] = pts[k]!;
+    const [bx, by] = pts[(k + 1) % pts.length]!;
+    if (![ax, ay, bx, by].every(Number.isFinite)) continue;
+    const steps = Math.min(Math.ceil(Math.max(Math.abs(bx - ax), Math.abs(by - ay)) / Math.max(1, t / 2)), limit);
+    for (let s = 0; s <= steps; s++) {
+      const f = steps === 0 ? 0 : s / steps;
+      const x = ax + (bx - ax) * f;
+      const y = ay + (by - ay) * f;
+      fillRect(img, x - t / 2, y - t / 2, x + t / 2, y + t / 2, c);
+    }
+  }
+}
+
 const clamp255 = (v: number): number => (v < 0 ? 0 : v > 255 ? 255 : v);
 
 /**

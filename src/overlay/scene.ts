@@ -1,6 +1,6 @@
 import type { Detections } from '../core/index.js';
 import { textWidth, GLYPH_HEIGHT } from './font.js';
-import { drawText, fillRect, rgbToYuv, strokeRect, tintMask, type I420Image, type MaskBitmap, type Yuv } from './i420.js';
+import { drawText, fillRect, pixelateMask, rgbToYuv, strokePolygon, strokeRect, tintMask, type I420Image, type MaskBitmap, type Yuv } from './i420.js';
 
 /** One object to draw, in source pixels. Plain data: it crosses to the overlay worker. */
 export interface OverlayObject {
@@ -14,6 +14,21 @@ export interface OverlayObject {
   readonly targetId: number;
   /** A tracker prediction (not detected in this frame). */
   readonly predicted: boolean;
+  /** Privacy: its mask is pixelated, not tinted. */
+  readonly hidden?: boolean;
+}
+
+/** A camera zone to outline, source px; `active` while one of its events is open. */
+export interface OverlayZone {
+  readonly name: string;
+  readonly polygon: readonly (readonly [number, number])[];
+  readonly active: boolean;
+}
+
+/** What sceneOf adds besides the objects: zones, and the classes privacy hides. */
+export interface SceneExtras {
+  readonly zones?: readonly OverlayZone[];
+  readonly hidden?: ReadonlySet<string> | null;
 }
 
 /** What is drawn on one frame: its objects and the source size their pixels are in. */
@@ -21,6 +36,7 @@ export interface OverlayScene {
   readonly srcWidth: number;
   readonly srcHeight: number;
   readonly objects: readonly OverlayObject[];
+  readonly zones?: readonly OverlayZone[];
 }
 
 /** Class colours (objects that are not targets): muted, so targets stand out. */
@@ -47,7 +63,7 @@ export function classColour(classId: number): Yuv {
  * A frame's published objects as a scene: label `<class> <track id>` (`*T<target> ...` for
  * targets), masks as they are (MaskCrop, source px). `targets`: track id -> target id.
  */
-export function sceneOf(detections: Detections, classNames: readonly string[], targets: ReadonlyMap<number, number>, srcWidth: number, srcHeight: number): OverlayScene {
+export function sceneOf(detections: Detections, classNames: readonly string[], targets: ReadonlyMap<number, number>, srcWidth: number, srcHeight: number, extras: SceneExtras = {}): OverlayScene {
   const objects: OverlayObject[] = [];
   for (let i = 0; i < detections.length; i++) {
     const classId = detections.classIds[i]!;
@@ -64,10 +80,17 @@ export function sceneOf(detections: Detections, classNames: readonly string[], t
       trackId,
       targetId,
       predicted: detections.predicted[i] === 1,
+      ...(extras.hidden?.has(name) ? { hidden: true } : {}),
     });
   }
-  return { srcWidth, srcHeight, objects };
+  return { srcWidth, srcHeight, objects, ...(extras.zones && extras.zones.length > 0 ? { zones: extras.zones } : {}) };
 }
+
+/** Zones: amber while nothing happens in them, red while one of their events is open. */
+const ZONE_IDLE = rgbToYuv(255, 200, 0);
+const ZONE_ACTIVE = rgbToYuv(255, 32, 32);
+/** Privacy cell side at 1x, display px (even). */
+const PRIVACY_BLOCK = 8;
 
 /** Luma of white and black text, limited range. */
 const WHITE = 235;
@@ -83,11 +106,23 @@ export function drawScene(img: I420Image, scene: OverlayScene): void {
   const sy = img.height / scene.srcHeight;
   // Font and lines grow with the picture: 1x up to 480 px high, 2x from 720.
   const scale = img.height >= 600 ? 2 : 1;
+  for (const o of scene.objects) if (o.hidden && o.mask) pixelateMask(img, o.mask, sx, sy, PRIVACY_BLOCK * scale);
+  for (const z of scene.zones ?? []) {
+    const pts = z.polygon.map(([x, y]) => [x * sx, y * sy] as const);
+    strokePolygon(img, pts, 2 * scale, z.active ? ZONE_ACTIVE : ZONE_IDLE);
+    const [lx, ly] = pts[0] ?? [0, 0];
+    const tw = textWidth(z.name, scale) + 4 * scale;
+    const th = (GLYPH_HEIGHT + 4) * scale;
+    const x = Math.max(0, Math.min(Math.round(lx), img.width - tw));
+    const y = Math.max(0, Math.min(Math.round(ly), img.height - th));
+    fillRect(img, x, y, x + tw, y + th, z.active ? ZONE_ACTIVE : ZONE_IDLE);
+    drawText(img, z.name, x + 2 * scale, y + 2 * scale, scale, BLACK);
+  }
   const ordered = [...scene.objects].sort((a, b) => Number(a.targetId >= 0) - Number(b.targetId >= 0));
   for (const o of ordered) {
     const target = o.targetId >= 0;
     const c = target ? targetColour(o.targetId) : classColour(o.classId);
-    if (o.mask) tintMask(img, o.mask, sx, sy, c, target ? 0.55 : o.predicted ? 0.2 : 0.35);
+    if (o.mask && !o.hidden) tintMask(img, o.mask, sx, sy, c, target ? 0.55 : o.predicted ? 0.2 : 0.35);
     const x0 = Math.round(o.box[0] * sx);
     const y0 = Math.round(o.box[1] * sy);
     const x1 = Math.round(o.box[2] * sx);

@@ -735,6 +735,17 @@ export class PublishServer {
   }
 
   /** Sends a non-frame event (camera status, ...) to all clients. */
+  /** Sends a camera's message (an event) to every client subscribed to that camera. */
+  publishToCamera(camera: string, msg: object): void {
+    const json = JSON.stringify(msg);
+    const now = Date.now();
+    for (const client of this.clients) {
+      if (client.cameras && !client.cameras.has(camera)) continue;
+      if (client.ws.readyState !== WebSocket.OPEN) continue;
+      this.deliver(client, json, now);
+    }
+  }
+
   broadcast(msg: object): void {
     const json = JSON.stringify(msg);
     const now = Date.now();
