@@ -96,7 +96,8 @@ export function cameraApi(opts: CameraApiOptions): ApiHandler {
       return manager.exclusive(async (ops) => {
         const cam = ops.require(id);
         const entry = parseWith(cameraSchema, { ...cam.config.entry, zones }, 'E_CONFIG', 'invalid camera:');
-        const cfg = cameraConfig(entry, opts.config(), { field: 'camera', origin: cam.config.origin, requireMediaRoot: entry.url !== fileEntry(id)?.url });
+        // The source is the one running (checked when it was set): only the zones change.
+        const cfg = cameraConfig(entry, opts.config(), { field: 'camera', origin: cam.config.origin });
         await recorded(id, entry, () => ops.update(cfg));
         return { status: 200, body: { zones: ops.require(id).config.zones } };
       });

@@ -182,11 +182,17 @@ export class CameraEvents {
 
   private recordHealth(transitions: readonly HealthTransition[], frame: Frame | null, hidden: MaskCrop[]): void {
     if (transitions.length === 0) return;
-    // Health runs on the monotonic clock.
+    // Health runs on the monotonic clock (a camera that sends nothing has no media time); its
+    // times go out on the camera's media clock, continued past its last frame.
     const nowMono = monoS();
     const nowWall = Date.now();
-    const clock: TransitionContext = { wallOf: (s) => nowWall - (nowMono - s) * 1000 };
-    for (const t of transitions) {
+    const last = this.last;
+    // Before the first frame the media clock is the monotonic one.
+    const media = (s: number): number => (last ? Math.max(0, last.pts / 1000 + (s - this.lastFrameS)) : s);
+    const mediaNow = media(nowMono);
+    const clock: TransitionContext = { wallOf: (s) => nowWall - (mediaNow - s) * 1000 };
+    for (const h of transitions) {
+      const t: HealthTransition = { ...h, startS: media(h.startS), lastS: media(h.lastS), ...(h.endS === undefined ? {} : { endS: media(h.endS) }) };
       const shot = t.state === 'start' && frame ? this.snapshotOf(frame, { polygon: null, objects: [], hidden }) : undefined;
       this.deps.recorder.health(this.camera, t, shot ? { ...clock, snapshot: shot } : clock);
     }

@@ -1,4 +1,7 @@
 export * from './types.js';
+export * from './zones.js';
+export * from './rules.js';
+export * from './health.js';
 export * from './store.js';
 export * from './webhook.js';
 export * from './recorder.js';

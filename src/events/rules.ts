@@ -91,6 +91,8 @@ interface Seen {
   readonly label: string;
   readonly box: readonly [number, number, number, number];
   readonly mask: MaskCrop | null;
+  /** The mask's set pixels (0 without a mask). */
+  readonly setPixels: number;
   readonly motion: TrackMotion;
 }
 
@@ -207,7 +209,7 @@ export class RuleEngine {
       let motion = this.tracks.get(o.track);
       if (motion === undefined) this.tracks.set(o.track, (motion = new TrackMotion(this.bucketS, this.smoothingS)));
       motion.add(t, x, y, Math.hypot(box[2] - box[0], box[3] - box[1]));
-      seen.push({ track: o.track, label: String(o.label), box, mask, motion });
+      seen.push({ track: o.track, label: String(o.label), box, mask, setPixels: m?.count ?? 0, motion });
     }
     return seen;
   }
@@ -316,7 +318,7 @@ function inZone(o: Seen, zone: PreparedZone): boolean {
   const bx2 = m === null ? x2 : Math.max(x2, m.x + m.width);
   const by2 = m === null ? y2 : Math.max(y2, m.y + m.height);
   if (!(bx2 >= p.minX && bx1 <= p.maxX && by2 >= p.minY && by1 <= p.maxY)) return false;
-  const s = m === null ? boxShareInPolygon(o.box, p) : maskShareInPolygon(m, p);
+  const s = m === null ? boxShareInPolygon(o.box, p) : maskShareInPolygon(m, p, o.setPixels);
   return s >= zone.minOverlap;
 }
 

@@ -104,7 +104,11 @@ export interface HealthTransition {
   readonly startS: number;
   readonly lastS: number;
   readonly endS?: number;
-  /** What was measured (e.g. the shift in px for `moved`), for the event's `detail`. */
+  /**
+   * What was measured, for the event's `detail`: `moved` { dx, dy }, the picture's shift as a
+   * share of its width and height (times the source size: px); `frozen` { meanDiff } (grey
+   * levels); `obstructed` { edges } (share of neighbouring thumbnail cells that differ).
+   */
   readonly detail?: Readonly<Record<string, number>>;
 }
 

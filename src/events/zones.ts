@@ -175,9 +175,10 @@ export function maskCentroid(mask: MaskCrop, fallback?: Box): [number, number] {
  * Share (0..1) of the mask's set pixels whose centres lie inside the polygon; 0 for an empty
  * mask. Per crop row the polygon's intervals at the row's centre line bound the columns to
  * count; crops clear of the polygon's bounding box are rejected, crops wholly inside accepted,
- * without scanlines.
+ * without scanlines. `setPixels`, the mask's set pixel count when the caller has it (from
+ * maskMoments), spares counting them again: only the pixels inside intervals are then read.
  */
-export function maskShareInPolygon(mask: MaskCrop, polygon: Polygon | PreparedPolygon): number {
+export function maskShareInPolygon(mask: MaskCrop, polygon: Polygon | PreparedPolygon, setPixels?: number): number {
   const p = asPrepared(polygon);
   const rows = usableRows(mask);
   if (rows === 0 || p.xs.length < 3) return 0;
@@ -188,12 +189,13 @@ export function maskShareInPolygon(mask: MaskCrop, polygon: Polygon | PreparedPo
     for (let i = 0, n = rows * w; i < n; i++) if (data[i] !== 0) return 1;
     return 0;
   }
-  let total = 0;
+  const known = setPixels !== undefined && Number.isInteger(setPixels) && setPixels >= 0;
+  let total = known ? setPixels : 0;
   let inside = 0;
   const c = p.crossings;
   for (let r = 0; r < rows; r++) {
     const base = r * w;
-    for (let i = base, end = base + w; i < end; i++) if (data[i] !== 0) total++;
+    if (!known) for (let i = base, end = base + w; i < end; i++) if (data[i] !== 0) total++;
     const cy = oy + r + 0.5;
     if (cy < p.minY || cy > p.maxY) continue;
     const k = scanline(p, cy);
@@ -204,7 +206,7 @@ export function maskShareInPolygon(mask: MaskCrop, polygon: Polygon | PreparedPo
       for (let i = base + from, end = base + to; i < end; i++) if (data[i] !== 0) inside++;
     }
   }
-  return total === 0 ? 0 : inside / total;
+  return total === 0 ? 0 : Math.min(1, inside / total);
 }
 
 /** Scanlines a box is cut into at most (one per px of height below this). */

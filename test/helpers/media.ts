@@ -108,16 +108,17 @@ export function frameIndexOf(frame: Frame): number {
 
 /**
  * A still stretch, then motion, encoded for real (H.264, so compression noise is there):
- * `stillFrames` copies of `src`'s first frame, then `src`'s first `movingS` seconds with
- * duplicated frames removed (mpdecimate: every moving frame differs from the one before),
- * at `fps`. Frame n of the output is seq n.
+ * `stillFrames` copies of `src`'s frame at `startS` (default its first), then `movingS` seconds
+ * of `src` from there with duplicated frames removed (mpdecimate: every moving frame differs
+ * from the one before), at `fps`. Frame n of the output is seq n.
  */
-export function makeStillThenMovingClip(src: string, dest: string, stillFrames: number, movingS: number, fps = 30): void {
+export function makeStillThenMovingClip(src: string, dest: string, stillFrames: number, movingS: number, fps = 30, startS = 0): void {
+  const from = startS > 0 ? `trim=start=${startS},setpts=PTS-STARTPTS,` : '';
   execFileSync(
     'ffmpeg',
     ['-hide_banner', '-loglevel', 'error', '-y', '-i', src, '-filter_complex',
-      `[0:v]trim=end_frame=1,loop=loop=${stillFrames - 1}:size=1:start=0,setpts=N/${fps}/TB[still];` +
-      `[0:v]trim=duration=${movingS},mpdecimate,setpts=N/${fps}/TB[moving];[still][moving]concat=n=2:v=1,format=yuv420p[v]`,
+      `[0:v]${from}trim=end_frame=1,loop=loop=${stillFrames - 1}:size=1:start=0,setpts=N/${fps}/TB[still];` +
+      `[0:v]${from}trim=duration=${movingS},mpdecimate,setpts=N/${fps}/TB[moving];[still][moving]concat=n=2:v=1,format=yuv420p[v]`,
       '-map', '[v]', '-r', String(fps), '-an', '-c:v', 'libx264', '-preset', 'ultrafast', '-movflags', '+faststart', dest],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );

@@ -20,10 +20,10 @@ const ROOT = mkdtempSync(join(tmpdir(), 'segstream-events-'));
 const MOVING = join(ROOT, 'moving.mp4');
 const PARKED = join(ROOT, 'parked.mp4');
 const FPS = 24;
-/** The road's first frame held for 15 s (a parked car), then 6 s of its traffic. */
+/** The road's frame at 2 s (two cars in full view) held for 15 s (parked cars), then 6 s of its traffic from there. */
 const STILL_S = 15;
 makeClip(ROAD, MOVING, 8);
-makeStillThenMovingClip(ROAD, PARKED, STILL_S * FPS, 6, FPS);
+makeStillThenMovingClip(ROAD, PARKED, STILL_S * FPS, 6, FPS, 2);
 afterAll(() => rmSync(ROOT, { recursive: true, force: true }));
 
 const VEHICLES = ['car', 'truck', 'bus'];
@@ -230,7 +230,7 @@ describe('a parked car (one frame held for 15 s, then traffic) through the stopp
     expect(old.get('old-one')).toBeDefined();
     old.close();
     app = await startApp(config({ events: { db, maxAgeDays: 30 } }, []));
-    const list = (await (await get(app, '/events?camera=parked&limit=1000')).json()) as { events: RoadEvent[] };
+    const list = (await (await get(app, '/events?camera=parked&kind=stopped&limit=1000')).json()) as { events: RoadEvent[] };
     const ids = new Set(first.map((e) => e.id));
     expect(new Set(list.events.map((e) => e.id))).toEqual(ids);
     for (const e of list.events) expect(e.endedAt).not.toBeNull();

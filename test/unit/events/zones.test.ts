@@ -3,6 +3,7 @@ import type { MaskCrop } from '../../../src/core/index.js';
 import {
   boxShareInPolygon,
   maskCentroid,
+  maskMoments,
   maskShareInPolygon,
   pointInPolygon,
   preparePolygon,
@@ -107,6 +108,7 @@ describe('maskShareInPolygon', () => {
       const m = crop(Math.floor(random() * 80) - 10, Math.floor(random() * 80) - 10, 1 + Math.floor(random() * 50), 1 + Math.floor(random() * 50), () => random() < 0.6);
       expect(maskShareInPolygon(m, polygon)).toBeCloseTo(directShare(m, polygon), 12);
       expect(maskShareInPolygon(m, preparePolygon(polygon))).toBeCloseTo(directShare(m, polygon), 12);
+      expect(maskShareInPolygon(m, polygon, maskMoments(m).count)).toBeCloseTo(directShare(m, polygon), 12);
     }
   });
 
