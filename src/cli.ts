@@ -30,6 +30,21 @@ const num = (v: string): number => {
 };
 const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
 
+/**
+ * The built-in demo's zone: its whole picture (640x480), so the dashboard shows road events out
+ * of the box: a vehicle stopped 10 s, a person present 2 s.
+ */
+const DEMO_ZONES = [
+  {
+    name: 'road',
+    polygon: [[0, 0], [640, 0], [640, 480], [0, 480]],
+    rules: [
+      { kind: 'stopped', classes: ['car', 'truck', 'bus', 'motorcycle'], seconds: 10 },
+      { kind: 'presence', classes: ['person'], seconds: 2 },
+    ],
+  },
+];
+
 /** The defaults every flag shows in --help: the schema's own. */
 const DEFAULTS: Config = configSchema.parse({});
 
@@ -136,7 +151,7 @@ function runConfig(run: Command, opts: Record<string, unknown>): Config {
   const raw = mergeConfig(base, over) as Record<string, unknown>;
   // The secret (flag or SEGSTREAM_WEBHOOK_SECRET) signs a webhook's requests; without a webhook it has nothing to sign.
   if (given('webhookSecret') && getPath(raw, 'events.webhook.url') !== undefined) setPath(raw, 'events.webhook.secret', opts['webhookSecret']);
-  if (file === undefined && !sources) raw['cameras'] = [{ id: 'cam0', url: DEFAULT_SOURCE, ...(given('loop') ? {} : { loop: true }) }];
+  if (file === undefined && !sources) raw['cameras'] = [{ id: 'cam0', url: DEFAULT_SOURCE, ...(given('loop') ? {} : { loop: true }), zones: DEMO_ZONES }];
   const cfg = withModel(parseConfig(raw));
   // The history outlives the run: under the user's data directory unless one is named.
   return cfg.events.db === undefined ? { ...cfg, events: { ...cfg.events, db: defaultEventsDbPath() } } : cfg;

@@ -26,6 +26,11 @@ describe('who imports whom', () => {
     expect(stages).toEqual([]);
   });
 
+  it('events imports no other stage: core, its own files and libraries only (its cores stay pure)', () => {
+    const stages = importsOf('events').filter(({ from }) => from.startsWith('../') && !from.startsWith('../core/'));
+    expect(stages).toEqual([]);
+  });
+
   it('other folders import the protocol through its index only', () => {
     const deep = ['app.ts', 'cameraTargets.ts'].flatMap((f) => [...readFileSync(join(SRC, f), 'utf8').matchAll(/from '(\.\/protocol\/[^']+)'/g)].map((m) => m[1]));
     for (const folder of ['publish', 'prompts', 'cameras']) deep.push(...importsOf(folder).map((i) => i.from).filter((f) => f.startsWith('../protocol/') && f !== '../protocol/index.js'));
