@@ -1,4 +1,6 @@
 import { connect, type CameraView, type SegstreamClient } from '../src/client/index.js';
+import { Api } from './api.js';
+import { HistoryView } from './historyView.js';
 import { CameraTile } from './tile.js';
 
 /** The access token is kept for this tab only (sessionStorage), never in the URL of the page. */
@@ -64,8 +66,47 @@ function wantVideo(client: SegstreamClient): boolean {
   return client.hello?.offers?.whep === true;
 }
 
+/** The Live and History tabs (arrow keys move between them, as tabs do). */
+function setUpTabs(onHistory: () => void): void {
+  const tabs = [...document.querySelectorAll<HTMLButtonElement>('nav.tabs [role="tab"]')];
+  const select = (tab: HTMLButtonElement): void => {
+    for (const t of tabs) {
+      const on = t === tab;
+      t.setAttribute('aria-selected', String(on));
+      t.tabIndex = on ? 0 : -1;
+      document.getElementById(t.getAttribute('aria-controls')!)!.hidden = !on;
+    }
+    if (tab.id === 'tab-history') onHistory();
+  };
+  for (const [i, tab] of tabs.entries()) {
+    tab.addEventListener('click', () => select(tab));
+    tab.addEventListener('keydown', (e) => {
+      const step = e.key === 'ArrowRight' ? 1 : e.key === 'ArrowLeft' ? -1 : 0;
+      if (!step) return;
+      const next = tabs[(i + step + tabs.length) % tabs.length]!;
+      next.focus();
+      select(next);
+    });
+  }
+}
+
+/** What opening the History tab does: set by each start (a new token, a new view). */
+let onHistoryTab = (): void => {};
+
 function start(token: string | undefined): SegstreamClient {
   const grid = $<HTMLElement>('#grid');
+  const api = new Api(token);
+  const historyRoot = $<HTMLElement>('#history');
+  historyRoot.replaceChildren();
+  const history = new HistoryView(historyRoot, api);
+  let searched = false;
+  // The first look at the tab lists the newest events; later ones keep what is shown.
+  onHistoryTab = () => {
+    if (searched) return;
+    searched = true;
+    void history.search();
+  };
+  if (!historyRoot.hidden) onHistoryTab();
   const banner = $<HTMLElement>('#connection');
   const empty = $<HTMLElement>('#empty');
   const tiles = new Map<string, CameraTile>();
@@ -77,7 +118,7 @@ function start(token: string | undefined): SegstreamClient {
       tile.onView(view);
       return tile;
     }
-    tile = new CameraTile(view, client, token);
+    tile = new CameraTile(view, client, token, api);
     tile.onNeedsJpeg = () => updateJpeg();
     tiles.set(view.id, tile);
     grid.append(tile.root);
@@ -102,7 +143,10 @@ function start(token: string | undefined): SegstreamClient {
       jpegOn = !want;
     });
   };
-  const showEmpty = (): void => void (empty.hidden = tiles.size > 0);
+  const showEmpty = (): void => {
+    empty.hidden = tiles.size > 0;
+    history.setCameras([...tiles.keys()]);
+  };
 
   client.on('hello', (hello) => {
     const ids = new Set(hello.cameras.map((c) => c.id));
@@ -114,6 +158,7 @@ function start(token: string | undefined): SegstreamClient {
   });
   client.on('frame', (m) => tiles.get(m.camera)?.onFrame(m));
   client.on('jpeg', (f) => tiles.get(f.header.camera)?.onJpeg(f));
+  client.on('event', (m) => tiles.get(m.camera)?.onEvent(m));
   client.on('status', (m) => {
     if (m.state === 'removed') remove(m.camera);
     else (tiles.get(m.camera) ?? add({ id: m.camera, state: m.state })).onStatus(m);
@@ -145,4 +190,5 @@ function start(token: string | undefined): SegstreamClient {
   return client;
 }
 
+setUpTabs(() => onHistoryTab());
 void getToken().then(start);

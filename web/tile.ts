@@ -11,9 +11,15 @@ import {
   type WhepSession,
   type WireObject,
 } from '../src/client/index.js';
+import type { Api } from './api.js';
 import { BACKGROUND, css } from './colors.js';
-import { gestureOf, type PointerDown } from './gesture.js';
+import { el } from './dom.js';
+import type { EventUpdate } from './events.js';
+import { EventsPanel } from './eventsPanel.js';
+import { gestureOf, toSource, type PointerDown } from './gesture.js';
 import { paintMasks, styleOf } from './masks.js';
+import { ZoneEditor } from './zoneEditor.js';
+import { SNAP_PX, type Point } from './zones.js';
 
 /** Frames counted for the processed rate, ms. */
 const FPS_WINDOW_MS = 2000;
@@ -25,13 +31,8 @@ const EVENT_LINES = 8;
 const RECENT_FRAMES = 60;
 /** Background (exclude) points waiting for the next click. */
 const EXCLUDE = [255, 40, 40] as const;
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  e.append(...children);
-  return e;
-}
+/** Objects an open event is about. */
+const IN_EVENT = [255, 48, 48] as const;
 
 const fmt = (v: number | undefined, digits: number): string => (v === undefined ? '-' : v.toFixed(digits));
 
@@ -73,11 +74,14 @@ export class CameraTile {
   onNeedsJpeg: ((needs: boolean) => void) | undefined;
   private closed = false;
   private listTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly zones: ZoneEditor;
+  private readonly events: EventsPanel;
 
   constructor(
     view: CameraView,
     private readonly client: SegstreamClient,
     private readonly token: string | undefined,
+    api: Api,
   ) {
     this.view = view;
     this.video = el('video', { muted: '', playsinline: '', autoplay: '' });
@@ -98,14 +102,23 @@ export class CameraTile {
     const form = el('form', { class: 'prompt' }, text, el('button', { type: 'submit' }, 'Find'), el('button', { type: 'button', class: 'clear' }, 'Clear targets'));
     this.objectList = el('ul', { class: 'objects' });
     this.eventList = el('ol', { class: 'events' });
+    const redraw = (): void => {
+      this.drawn = false;
+      this.schedule();
+    };
+    this.zones = new ZoneEditor(view.id, api, redraw, () => this.root.focus());
+    this.events = new EventsPanel(view.id, api, redraw);
     this.root = el(
       'section',
-      { class: 'tile', 'data-camera': view.id },
+      { class: 'tile', 'data-camera': view.id, 'aria-label': `camera ${view.id}` },
       el('header', {}, el('h2', {}, view.id), this.stateEl),
       this.stage,
       el('div', { class: 'stats' }, this.stats.fps, this.stats.latency, this.stats.dropped, this.stats.video),
+      this.zones.bar,
+      this.zones.panel,
       el('p', { class: 'hint' }, 'click: select · shift/right-click: exclude (then click) · drag: box · Esc: forget excluded points'),
       form,
+      this.events.root,
       this.objectList,
       this.eventList,
     );
@@ -122,6 +135,13 @@ export class CameraTile {
     this.resize(view.width ?? 640, view.height ?? 480);
     this.renderState();
     this.renderStats();
+    void this.zones.load();
+    void this.events.seed();
+  }
+
+  /** An `event` message of this camera. */
+  onEvent(m: EventUpdate): void {
+    this.events.onEvent(m);
   }
 
   get id(): string {
@@ -237,6 +257,9 @@ export class CameraTile {
     this.view = view;
     if (view.width && view.height) this.resize(view.width, view.height);
     this.renderState();
+    // Zones may have changed and events started or ended while the connection was down.
+    if (this.zones.reloadable && !this.zones.active) void this.zones.load();
+    void this.events.seed();
   }
 
   event(text: string): void {
@@ -249,6 +272,7 @@ export class CameraTile {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.listTimer);
+    this.events.close();
     this.backdrop?.bitmap.close();
     this.backdrop = undefined;
     void this.stopVideo('video: stopped');
@@ -288,17 +312,19 @@ export class CameraTile {
   }
 
   private renderObjects(objects: readonly WireObject[]): void {
+    const inEvent = this.events.book.openTracks();
     const rows = [...objects].sort((a, b) => Number(b.target !== undefined) - Number(a.target !== undefined) || (a.id ?? 1e9) - (b.id ?? 1e9));
     this.objectList.replaceChildren(
       ...rows.map((o) => {
         const { color } = styleOf(o);
-        const attrs: Record<string, string> = { class: o.target !== undefined ? 'target' : '' };
+        const alert = o.id !== undefined && inEvent.has(o.id);
+        const attrs: Record<string, string> = { class: [o.target !== undefined ? 'target' : '', alert ? 'in-event' : ''].join(' ').trim() };
         if (o.id !== undefined) attrs['data-track'] = String(o.id);
         if (o.target !== undefined) attrs['data-target'] = String(o.target);
         const swatch = el('span', { class: 'swatch' });
         // Through the CSSOM: the page's CSP refuses style attributes.
         swatch.style.backgroundColor = css(color);
-        const label = `${o.id === undefined ? '(new)' : `#${o.id}`} ${o.label} ${o.score.toFixed(2)} · mask ${fmt(o.maskScore, 2)}${o.target !== undefined ? ` · target ${o.target}` : ''}${o.predicted ? ' · predicted' : ''}`;
+        const label = `${o.id === undefined ? '(new)' : `#${o.id}`} ${o.label} ${o.score.toFixed(2)} · mask ${fmt(o.maskScore, 2)}${o.target !== undefined ? ` · target ${o.target}` : ''}${o.predicted ? ' · predicted' : ''}${alert ? ' · in an open event' : ''}`;
         return el('li', attrs, swatch, label);
       }),
     );
@@ -351,16 +377,19 @@ export class CameraTile {
     }
     const lw = Math.max(1, W / 400);
     ctx.font = `${Math.round(Math.max(10, W / 45))}px sans-serif`;
+    this.zones.draw(ctx, lw, this.events.book.openZones());
+    const inEvent = this.events.book.openTracks();
     ctx.textBaseline = 'bottom';
     for (const o of objects) {
       const [x1, y1, x2, y2] = o.box;
-      const { color } = styleOf(o);
+      const alert = o.id !== undefined && inEvent.has(o.id);
+      const color = alert ? IN_EVENT : styleOf(o).color;
       const target = o.target !== undefined;
       ctx.strokeStyle = css(color);
-      ctx.lineWidth = target ? lw * 3 : lw;
+      ctx.lineWidth = target || alert ? lw * 3 : lw;
       ctx.setLineDash(o.predicted ? [4 * lw, 3 * lw] : []);
       ctx.strokeRect(x1, y1, x2 - x1, y2 - y1);
-      const label = `${o.id === undefined ? '' : `#${o.id} `}${o.label}${target ? ` T${o.target}` : ''}`;
+      const label = `${o.id === undefined ? '' : `#${o.id} `}${o.label}${target ? ` T${o.target}` : ''}${alert ? ' !' : ''}`;
       ctx.fillStyle = css(color);
       ctx.fillText(label, x1 + 2, Math.max(ctx.measureText('M').width + 2, y1 - 2));
     }
@@ -396,6 +425,7 @@ export class CameraTile {
     const c = this.canvas;
     c.addEventListener('contextmenu', (e) => e.preventDefault());
     c.addEventListener('pointerdown', (e) => {
+      if (this.zones.active) return;
       if (e.button !== 0 && e.button !== 2) return;
       this.down = { clientX: e.clientX, clientY: e.clientY, button: e.button, shiftKey: e.shiftKey };
       c.setPointerCapture(e.pointerId);
@@ -431,8 +461,31 @@ export class CameraTile {
       this.down = undefined;
       this.dragBox.hidden = true;
     });
+    // Zones mode: clicks are corners, in source px through the displayed size.
+    const source = (e: MouseEvent): Point => toSource(e.clientX, e.clientY, c.getBoundingClientRect(), c.width, c.height);
+    c.addEventListener('click', (e) => {
+      if (!this.zones.active || e.button !== 0) return;
+      const r = c.getBoundingClientRect();
+      this.zones.click(source(e), r.width > 0 ? (SNAP_PX * c.width) / r.width : SNAP_PX, e.shiftKey);
+      this.root.focus({ preventScroll: true });
+    });
+    c.addEventListener('dblclick', (e) => {
+      if (!this.zones.active) return;
+      e.preventDefault();
+      this.zones.dblclick();
+    });
+    c.addEventListener('pointermove', (e) => {
+      if (this.zones.active) this.zones.move(source(e));
+    });
+    c.addEventListener('pointerleave', () => this.zones.move(undefined));
     this.root.tabIndex = 0;
     this.root.addEventListener('keydown', (e) => {
+      // Keys typed in the tile's inputs are theirs.
+      if (e.target !== this.root && e.target !== c) return;
+      if (this.zones.active) {
+        if (this.zones.key(e.key)) e.preventDefault();
+        return;
+      }
       if (e.key === 'Escape') {
         this.background = [];
         this.drawn = false;

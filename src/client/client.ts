@@ -9,6 +9,7 @@ import {
   type CameraView,
   type ClientMessage,
   type ErrorMessage,
+  type EventMessage,
   type FrameMessage,
   type HelloMessage,
   type JpegFrame,
@@ -88,6 +89,8 @@ export interface ClientEvents {
   subscribed: (m: SubscribedMessage) => void;
   /** A JPEG frame (subscribed with `jpeg`): its header and the JPEG bytes (not a ServerMessage: no `message` event). */
   jpeg: (f: JpegFrame) => void;
+  /** A road event of a camera the client subscribes to: `start`, `update`, `end`. */
+  event: (m: EventMessage) => void;
   /** Every error reply, also those that reject a request. */
   error: (m: ErrorMessage) => void;
   /** Every message, whatever its type. */

@@ -5,6 +5,7 @@ export type {
   ClientMessage,
   CocoRle,
   ErrorMessage,
+  EventMessage,
   FrameMessage,
   HelloMessage,
   InferenceView,
@@ -85,6 +86,7 @@ export const SERVER_MESSAGE_TYPES = [
   'pong',
   'subscribed',
   'error',
+  'event',
 ] as const satisfies readonly ServerMessageType[];
 
 /** A point: x, y (source px) and 1 = foreground, 0 = background. */

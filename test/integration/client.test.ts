@@ -221,6 +221,17 @@ describe('segstream/client against a WebSocket server the test controls (ws)', (
     expect(client.malformed).toBe(2);
   });
 
+  it("emits road events as 'event' (the message's own type), with every field as sent", async () => {
+    server = await ScriptedServer.start();
+    client = connect({ url: `ws://127.0.0.1:${server.port}/ws`, WebSocket });
+    await client.ready();
+    const sent = { type: 'event', state: 'start', id: 'e1', camera: 'cam0', zone: 'lane 1', rule: 0, kind: 'presence', tracks: [3], labels: ['car'], startedAt: 1000, updatedAt: 2000, endedAt: null, mediaStartS: 1, mediaUpdatedS: 2, mediaEndS: null, snapshot: '/events/e1/snapshot.jpg' };
+    const got = new Promise((r) => client!.on('event', r));
+    server.conns[0]!.ws.send(JSON.stringify(sent));
+    expect(await got).toEqual(sent);
+    expect(client.malformed).toBe(0);
+  });
+
   it('a throwing listener does not stop the other listeners or the client', async () => {
     server = await ScriptedServer.start();
     client = connect({ url: `ws://127.0.0.1:${server.port}/ws`, WebSocket });
