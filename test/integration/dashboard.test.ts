@@ -2,12 +2,13 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type App } from '../../src/app.js';
 import { decodeRle, type FrameMessage, type WireObject } from '../../src/client/index.js';
 import { parseConfig } from '../../src/config/index.js';
 import { BACKGROUND, TARGET_ALPHA, targetColor } from '../../web/colors.js';
+import { launchChromium } from '../helpers/browser.js';
 import { TestClient } from '../helpers/wsClient.js';
 import { WebSocket } from 'ws';
 
@@ -17,17 +18,6 @@ const MODEL = join(SHARED, 'models/yolov8n-seg-320.onnx');
 const CLIP = join(SHARED, 'data/videos/urban_intersection_cctv.mp4');
 const ARTIFACTS = join(REPO, 'test-artifacts');
 const TOKEN = 'dashboard-test-token';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--allow-loopback-in-peer-connection',
-];
 
 interface Canvas {
   seq: number;
@@ -83,7 +73,7 @@ describe('dashboard in headless Chromium (real app, model, clip)', () => {
         server: { host: '127.0.0.1', port: 0, token: TOKEN, whep: false },
       }),
     );
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    browser = await launchChromium({ webrtc: true });
     // A second client of the same stream: the frames the page draws, to check its pixels against.
     const ws = new WebSocket(`ws://127.0.0.1:${app.address.port}/ws?token=${TOKEN}`);
     watcher = new TestClient(ws);
@@ -314,7 +304,7 @@ describe('dashboard with the WHEP video and the JPEG frames (real app, wrtc, hea
         server: { host: '127.0.0.1', port: 0 },
       }),
     );
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    browser = await launchChromium({ webrtc: true });
   });
 
   afterAll(async () => {

@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type App } from '../../src/app.js';
 import { parseConfig } from '../../src/config/index.js';
+import { launchChromium } from '../helpers/browser.js';
 
 const REPO = join(import.meta.dirname, '../..');
 const SHARED = join(REPO, '../shared');
@@ -13,16 +14,6 @@ const MODEL = join(SHARED, 'models/yolov8n-seg-320.onnx');
 const CLIP = join(SHARED, 'data/videos/urban_intersection_cctv.mp4');
 const ARTIFACTS = join(REPO, 'test-artifacts');
 const TOKEN = 'dashboard-events-token';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const TILE = 'section.tile[data-camera="road"]';
 
 interface Shown {
@@ -73,7 +64,7 @@ describe('dashboard zones, live events and history in headless Chromium (real ap
       }),
     );
     base = `http://127.0.0.1:${app.address.port}`;
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
