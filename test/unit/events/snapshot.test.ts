@@ -97,6 +97,20 @@ describe('drawSnapshot', () => {
     expect(px(rgb, 40, 38, 28)).toEqual([100, 100, 100]);
   });
 
+  it('an edge to a vertex far off the picture is drawn without gaps where it crosses the picture', () => {
+    const frame = grey(40, 30);
+    const rgb = drawSnapshot(frame, {
+      ...empty,
+      polygon: [
+        [-100_000, 10],
+        [100_000, 10],
+        [0, 100_000],
+      ],
+    });
+    for (let x = 0; x < 40; x++) expect(px(rgb, 40, x, 10), `x ${x}`).toEqual(ZONE);
+    expect(px(rgb, 40, 20, 5)).toEqual([100, 100, 100]);
+  });
+
   it('a hidden mask leaves no detail: a checkerboard under it turns uniform per block, far pixels keep theirs', () => {
     const frame = checker(48, 48);
     // 24 x 24 mask at (12, 12): two 12 px blocks each way.
