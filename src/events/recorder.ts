@@ -110,6 +110,9 @@ export class EventRecorder {
     else if (ctx.snapshot) {
       try {
         shot = ctx.snapshot();
+        // Handled here at once: its job may run long after it settles (behind this camera's
+        // earlier starts), and a rejection left unhandled meanwhile ends the process.
+        shot.catch(() => undefined);
         lane.pending++;
       } catch (err) {
         this.deps.snapshotFailed?.(camera, (err as Error).message);

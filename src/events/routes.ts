@@ -69,6 +69,9 @@ function unknownEvent(id: string, what = 'is not in the history'): SegstreamErro
   return new SegstreamError('E_UNKNOWN_EVENT', `event '${summariseString(id, 80)}' ${what}`, { expected: 'the id of a recorded event', actual: summariseString(id, 80) });
 }
 
+/** The ISO 8601 forms Date.parse reads by the standard: a date, or a date and time with optional seconds, fraction and offset. */
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})?)?$/;
+
 const TEXT_PARAMS = ['camera', 'zone', 'kind'] as const;
 const KNOWN = new Set<string>([...TEXT_PARAMS, 'since', 'until', 'limit', 'token']);
 
@@ -88,7 +91,8 @@ export function parseEventQuery(params: URLSearchParams): EventQuery {
   for (const name of ['since', 'until'] as const) {
     const v = params.get(name);
     if (v === null || v === '') continue;
-    const t = /^\d{1,16}$/.test(v) ? Number(v) : Date.parse(v);
+    // Date.parse alone also takes V8's legacy forms: '-5' or 'hello 1' became dates in 2001.
+    const t = /^\d{1,16}$/.test(v) ? Number(v) : ISO_8601.test(v) ? Date.parse(v) : NaN;
     if (!Number.isFinite(t)) throw bad(name, 'ms since the epoch or an ISO 8601 time', v);
     q[name] = t;
   }

@@ -135,14 +135,42 @@ function drawPolyline(rgb: Uint8Array, width: number, height: number, pts: reado
     }
   };
   for (let k = 0; k < pts.length; k++) {
-    const [ax, ay] = pts[k]!;
-    const [bx, by] = pts[(k + 1) % pts.length]!;
-    if (![ax, ay, bx, by].every(Number.isFinite)) continue;
-    // Clip the walk to the picture's neighbourhood so a far-off vertex costs nothing.
-    const steps = Math.min(Math.ceil(Math.max(Math.abs(bx - ax), Math.abs(by - ay))), 4 * (width + height));
+    const [px, py] = pts[k]!;
+    const [qx, qy] = pts[(k + 1) % pts.length]!;
+    if (![px, py, qx, qy].every(Number.isFinite)) continue;
+    // Walk only the part of the edge near the picture, one step a px: a far-off vertex costs
+    // nothing (a step cap alone spread the steps apart into gaps).
+    const seg = clipSegment(px, py, qx, qy, -thickness, -thickness, width + thickness, height + thickness);
+    if (!seg) continue;
+    const [ax, ay, bx, by] = seg;
+    const steps = Math.ceil(Math.max(Math.abs(bx - ax), Math.abs(by - ay)));
     for (let s = 0; s <= steps; s++) {
       const f = steps === 0 ? 0 : s / steps;
       plot(Math.round(ax + (bx - ax) * f), Math.round(ay + (by - ay) * f));
     }
   }
+}
+
+/** The part of segment (ax, ay)-(bx, by) inside [x0, x1] x [y0, y1] (Liang-Barsky), or null. */
+function clipSegment(ax: number, ay: number, bx: number, by: number, x0: number, y0: number, x1: number, y1: number): [number, number, number, number] | null {
+  const dx = bx - ax;
+  const dy = by - ay;
+  let lo = 0;
+  let hi = 1;
+  for (const [p, q] of [
+    [-dx, ax - x0],
+    [dx, x1 - ax],
+    [-dy, ay - y0],
+    [dy, y1 - ay],
+  ] as const) {
+    if (p === 0) {
+      if (q < 0) return null;
+      continue;
+    }
+    const r = q / p;
+    if (p < 0) lo = Math.max(lo, r);
+    else hi = Math.min(hi, r);
+    if (lo > hi) return null;
+  }
+  return [ax + lo * dx, ay + lo * dy, ax + hi * dx, ay + hi * dy];
 }

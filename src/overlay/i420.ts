@@ -203,12 +203,16 @@ export function pixelateMask(img: I420Image, mask: MaskBitmap, sx: number, sy: n
 
 /** A closed polygon's outline, `t` px thick (squares along each edge), clipped to the picture. */
 export function strokePolygon(img: I420Image, pts: readonly (readonly [number, number])[], t: number, c: Yuv): void {
-  const limit = 4 * (img.width + img.height);
   for (let k = 0; k < pts.length; k++) {
-    const [ax, ay] = pts[k]!;
-    const [bx, by] = pts[(k + 1) % pts.length]!;
-    if (![ax, ay, bx, by].every(Number.isFinite)) continue;
-    const steps = Math.min(Math.ceil(Math.max(Math.abs(bx - ax), Math.abs(by - ay)) / Math.max(1, t / 2)), limit);
+    const [px, py] = pts[k]!;
+    const [qx, qy] = pts[(k + 1) % pts.length]!;
+    if (![px, py, qx, qy].every(Number.isFinite)) continue;
+    // Walk only the part of the edge near the picture: a far-off vertex costs nothing, and the
+    // steps stay one per t/2 px (a step cap alone spread them apart into gaps).
+    const seg = clipSegment(px, py, qx, qy, -t, -t, img.width + t, img.height + t);
+    if (!seg) continue;
+    const [ax, ay, bx, by] = seg;
+    const steps = Math.ceil(Math.max(Math.abs(bx - ax), Math.abs(by - ay)) / Math.max(1, t / 2));
     for (let s = 0; s <= steps; s++) {
       const f = steps === 0 ? 0 : s / steps;
       const x = ax + (bx - ax) * f;
@@ -216,6 +220,30 @@ export function strokePolygon(img: I420Image, pts: readonly (readonly [number, n
       fillRect(img, x - t / 2, y - t / 2, x + t / 2, y + t / 2, c);
     }
   }
+}
+
+/** The part of segment (ax, ay)-(bx, by) inside [x0, x1] x [y0, y1] (Liang-Barsky), or null. */
+function clipSegment(ax: number, ay: number, bx: number, by: number, x0: number, y0: number, x1: number, y1: number): [number, number, number, number] | null {
+  const dx = bx - ax;
+  const dy = by - ay;
+  let lo = 0;
+  let hi = 1;
+  for (const [p, q] of [
+    [-dx, ax - x0],
+    [dx, x1 - ax],
+    [-dy, ay - y0],
+    [dy, y1 - ay],
+  ] as const) {
+    if (p === 0) {
+      if (q < 0) return null;
+      continue;
+    }
+    const r = q / p;
+    if (p < 0) lo = Math.max(lo, r);
+    else hi = Math.min(hi, r);
+    if (lo > hi) return null;
+  }
+  return [ax + lo * dx, ay + lo * dy, ax + hi * dx, ay + hi * dy];
 }
 
 const clamp255 = (v: number): number => (v < 0 ? 0 : v > 255 ? 255 : v);
