@@ -351,9 +351,10 @@ export async function startApp(initial: Config, options: AppOptions = {}): Promi
         server: initial.server,
         inference: initial.inference,
         tracking: initial.tracking,
+        events: initial.events,
         ingest: { ...next.ingest, maxCameras: initial.ingest.maxCameras },
       };
-      const needsRestart: string[] = (['server', 'inference', 'tracking'] as const).filter((k) => JSON.stringify(next[k]) !== JSON.stringify(initial[k]));
+      const needsRestart: string[] = (['server', 'inference', 'tracking', 'events'] as const).filter((k) => JSON.stringify(next[k]) !== JSON.stringify(initial[k]));
       if (next.ingest.maxCameras !== initial.ingest.maxCameras) needsRestart.push('ingest.maxCameras');
       return cameras.exclusive(async (ops) => {
         // The state file read again inside the step: an API change cannot slip in between.
@@ -379,7 +380,6 @@ export async function startApp(initial: Config, options: AppOptions = {}): Promi
         await recorder.idle();
         clearInterval(pruneTimer);
         history.closeOpen();
-        history.close();
         await webhook?.drain(2000);
         await webhook?.close();
         eventsOut.complete();
@@ -388,6 +388,8 @@ export async function startApp(initial: Config, options: AppOptions = {}): Promi
         published.complete();
         videoSent.complete();
         await server.close();
+        // After the server: /events requests being answered still read it.
+        history.close();
         await drawer?.close();
         await engine.close();
         await clip?.close();

@@ -92,7 +92,9 @@ export function cameraApi(opts: CameraApiOptions): ApiHandler {
       // camera keeps running, its open events end) and is kept like any other camera change.
       if (method === 'GET' || method === 'HEAD') return { status: 200, body: { zones: manager.require(id).config.zones } };
       if (method !== 'PUT') return notAllowed('GET, HEAD, PUT');
-      const zones = parseWith(zonesSchema, body, 'E_CONFIG', 'invalid zones:');
+      // The bare list, or what GET answers ({"zones": [...]}), so a GET can be edited and sent back.
+      const list = body !== null && typeof body === 'object' && !Array.isArray(body) && Object.keys(body).length === 1 && 'zones' in body ? (body as { zones: unknown }).zones : body;
+      const zones = parseWith(zonesSchema, list, 'E_CONFIG', 'invalid zones:');
       return manager.exclusive(async (ops) => {
         const cam = ops.require(id);
         const entry = parseWith(cameraSchema, { ...cam.config.entry, zones }, 'E_CONFIG', 'invalid camera:');

@@ -188,6 +188,7 @@ export class Camera {
       }),
       source.frames$.subscribe((f) => {
         metrics.framesIn.inc({ camera: this.id });
+        this.events?.noteArrival();
         if (this.gate.isEnabled || this.gate.holding) this.route(this.gate.offer(f));
         else sink(f);
       }),

@@ -42,6 +42,8 @@ export class CameraEvents {
   private last: { pts: number; timestamp: number } | undefined;
   private lastSampleS = -Infinity;
   private lastFrameS: number;
+  /** Monotonic time the source last delivered a frame, s. */
+  private lastArrivalS = -Infinity;
   private closed = false;
   private readonly privacy: ReadonlySet<string> | null;
   /** Open events per zone name (for the overlay's highlight). */
@@ -80,6 +82,8 @@ export class CameraEvents {
     this.endRules();
     this.current = zones;
     this.engine = this.makeEngine(zones);
+    // New zones are drawn on the view as it is now: that is the reference a move is measured from.
+    if (this.health) this.recordHealth(this.health.resetReference(), null, []);
   }
 
   /** A published frame (inferred or gated): rules at its media time, health twice a second. */
@@ -109,11 +113,16 @@ export class CameraEvents {
     }
   }
 
-  /** Called about once a second while the camera runs: a camera that sends nothing is `video_lost`. */
+  /** A frame came from the source (published or not: inference may be behind). */
+  noteArrival(): void {
+    this.lastArrivalS = monoS();
+  }
+
+  /** Called about once a second while the camera runs: a camera whose source sends nothing is `video_lost`. */
   tick(): void {
     if (this.closed || !this.health) return;
     const now = monoS();
-    if (now - this.lastFrameS < 1) return;
+    if (now - Math.max(this.lastFrameS, this.lastArrivalS) < 1) return;
     this.recordHealth(this.health.noFrame(now), null, []);
   }
 

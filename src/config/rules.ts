@@ -120,6 +120,9 @@ export function cameraConfig(entry: CameraEntry, cfg: Config, opts: { field: str
   }
   if (entry.tlsCaFile !== undefined) checkReadable(at('tlsCaFile'), entry.tlsCaFile);
   verifyZones(entry.zones ?? [], at('zones'));
+  if (!cfg.tracking.enabled && (entry.zones ?? []).some((z) => z.rules.length > 0)) {
+    throw fieldError(at('zones'), 'zone rules follow tracked objects: they need tracking.enabled (no --no-tracking)', 'tracking on', 'tracking off');
+  }
   const policy = { mediaRoots: ingest.mediaRoots, tlsVerify: source.tlsVerify, ...(opts.requireMediaRoot ? { requireMediaRoot: true } : {}) };
   let configured: SourceSpec;
   let spec: SourceSpec;

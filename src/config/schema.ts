@@ -176,7 +176,12 @@ const pointSchema = z.tuple([z.number().min(-100_000).max(100_000), z.number().m
 export const zoneSchema = z
   .strictObject({
     name: z.string().regex(ZONE_NAME_RE, 'zone names are 1-64 of A-Z a-z 0-9 space _ . -, starting with a letter or digit').describe("the zone's name, unique within its camera"),
-    polygon: z.array(pointSchema).min(3).max(256).describe('vertices [x, y] in source-frame px, in order (implicitly closed)'),
+    polygon: z
+      .array(pointSchema)
+      .min(3)
+      .max(256)
+      .refine((pts) => Math.abs(pts.reduce((a, [x, y], i) => a + x * pts[(i + 1) % pts.length]![1] - pts[(i + 1) % pts.length]![0] * y, 0)) > 0, 'the polygon has no area (its points lie on one line)')
+      .describe('vertices [x, y] in source-frame px, in order (implicitly closed)'),
     minOverlap: z.number().gt(0).max(1).optional().describe("an object is in the zone when at least this share of its mask lies inside (default events.minOverlap)"),
     rules: z.array(ruleSchema).max(16).default([]).describe('rules evaluated on the tracked objects in the zone'),
   })

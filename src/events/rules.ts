@@ -81,6 +81,8 @@ interface EventState {
   run: Run;
   /** Set on start. */
   startS: number;
+  /** stopped, unknown: the smoothed position when the event started; it holds while the object stays within maxMove of it. */
+  anchor?: { x: number; y: number };
   tracks: readonly number[];
   labels: readonly string[];
 }
@@ -222,9 +224,10 @@ export class RuleEngine {
       let ev = rule.events.get(o.track);
       // Stopped: since when the object has been still (the history looks back at least `seconds`).
       const stillSince = rule.maxMove === null ? -Infinity : o.motion.stillSince(rule.maxMove(o.motion.diag));
-      // An open stopped event holds while the object stayed still over the last `seconds`; a
-      // pending one waits in the zone until it has.
-      if (ev?.run.open === true && !reached(t - stillSince, rule.seconds)) continue;
+      // An open stopped event holds while the object stays within maxMove of where it stopped
+      // (an occlusion that moves the mask's centroid for a moment does not end it, a car that
+      // drives off does); a pending one waits in the zone until it has been still `seconds`.
+      if (ev?.run.open === true && rule.maxMove !== null && ev.anchor && Math.hypot(o.motion.x - ev.anchor.x, o.motion.y - ev.anchor.y) > rule.maxMove(o.motion.diag)) continue;
       held.add(o.track);
       if (ev === undefined) {
         ev = { run: advance(undefined, true, t, rule.endS)!, startS: NaN, tracks: [o.track], labels: [o.label] };
@@ -234,7 +237,10 @@ export class RuleEngine {
       }
       if (!ev.run.open) {
         const startS = Math.max(ev.run.since, stillSince);
-        if (reached(t - startS, rule.seconds)) this.start(zone, rule, o.track, ev, startS, [o.track], [o.label], t, out);
+        if (reached(t - startS, rule.seconds)) {
+          this.start(zone, rule, o.track, ev, startS, [o.track], [o.label], t, out);
+          ev.anchor = { x: o.motion.x, y: o.motion.y };
+        }
       } else if (ev.labels[0] !== o.label) {
         ev.labels = [o.label];
         out.push(this.transition('update', zone, rule, o.track, ev, t));

@@ -72,6 +72,8 @@ const LOG_INTERVAL_MS = 10_000;
 interface Message {
   readonly id: string;
   readonly body: string;
+  /** An event's `update`: the first to go when the queue is full (its start and end matter more). */
+  readonly minor: boolean;
 }
 
 type Outcome =
@@ -101,7 +103,8 @@ export class WebhookSender {
 
   constructor(options: WebhookOptions, hooks: WebhookHooks = {}) {
     const url = WebhookSender.check(options.url);
-    this.#shownUrl = redactUrl(url.href);
+    // Logs show the origin only: Slack-style hooks carry their secret in the path.
+    this.#shownUrl = `${redactUrl(url.origin)}${url.pathname === '/' && url.search === '' ? '' : '/...'}`;
     this.#secrets = urlSecrets(url.href);
     if (url.username !== '' || url.password !== '') {
       const user = safeDecode(url.username);
@@ -174,9 +177,11 @@ export class WebhookSender {
       this.#emit('failed', 'unserialisable');
       return;
     }
-    this.#queue.push({ id: randomUUID(), body: text });
+    this.#queue.push({ id: randomUUID(), body: text, minor: (body as { state?: unknown }).state === 'update' });
     if (this.#queue.length > this.#o.maxQueue) {
-      this.#queue.shift();
+      // The oldest update if one waits (a receiver then still gets every start and end), else the oldest.
+      const minor = this.#queue.findIndex((q) => q.minor);
+      this.#queue.splice(minor >= 0 ? minor : 0, 1);
       this.#emit('dropped', 1);
       const suppressed = this.#throttle.admit('overflow');
       // This one and those dropped since the last line.

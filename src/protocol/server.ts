@@ -210,7 +210,7 @@ export const eventMessageSchema = z.strictObject({
   mediaUpdatedS: z.number().describe('updatedAt on the media clock, s.'),
   mediaEndS: z.number().nullable().describe('endedAt on the media clock, s; null while open.'),
   snapshot: z.string().nullable().describe('Path of the JPEG taken when it started (GET, with the access token), or null when none was stored.'),
-  detail: z.record(z.string(), z.number()).optional().describe('What a health check measured (moved: dx, dy in source px).'),
+  detail: z.record(z.string(), z.number()).optional().describe('What a health check measured (moved: dx, dy, the shift as shares of the picture\'s width and height; frozen: meanDiff; obstructed: edges).'),
 }).describe('A road event: a rule of a zone, or a camera health check, starting, changing or ending.');
 export type EventMessage = z.infer<typeof eventMessageSchema>;
 

@@ -111,6 +111,9 @@ export interface HttpRoute {
   handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> | void;
 }
 
+/** How far past maxBufferedBytes a client's buffer may grow with event messages, bytes. */
+const EVENT_HEADROOM_BYTES = 1 << 20;
+
 /** Largest /api request body, bytes. */
 const MAX_API_BODY_BYTES = 64 * 1024;
 
@@ -626,9 +629,9 @@ export class PublishServer {
    * (counted) and a client that stays over it for slowClientTimeoutMs is disconnected.
    * Every message type goes through here, so no client can make the server buffer without bound.
    */
-  private deliver(client: Client, json: string | Uint8Array, now: number): void {
+  private deliver(client: Client, json: string | Uint8Array, now: number, headroom = 0): void {
     if (client.ws.readyState !== WebSocket.OPEN) return;
-    if (client.ws.bufferedAmount > this.options.maxBufferedBytes) {
+    if (client.ws.bufferedAmount > this.options.maxBufferedBytes + headroom) {
       client.skipped++;
       this.metrics.wsSkipped.inc();
       client.slowSince ??= now;
@@ -735,14 +738,18 @@ export class PublishServer {
   }
 
   /** Sends a non-frame event (camera status, ...) to all clients. */
-  /** Sends a camera's message (an event) to every client subscribed to that camera. */
+  /**
+   * Sends a camera's message (an event) to every client subscribed to that camera. Events are
+   * few and small, and a client that missed an `end` would show the event open for ever: they
+   * are sent past a full send buffer, up to EVENT_HEADROOM_BYTES more (still bounded).
+   */
   publishToCamera(camera: string, msg: object): void {
     const json = JSON.stringify(msg);
     const now = Date.now();
     for (const client of this.clients) {
       if (client.cameras && !client.cameras.has(camera)) continue;
       if (client.ws.readyState !== WebSocket.OPEN) continue;
-      this.deliver(client, json, now);
+      this.deliver(client, json, now, EVENT_HEADROOM_BYTES);
     }
   }
 

@@ -305,6 +305,22 @@ describe('RuleEngine stopped', () => {
     }
   });
 
+  it('an open stopped event outlives a passing occlusion that shifts its mask centroid for a moment, and ends once its car drives off', () => {
+    const engine = new RuleEngine([zone([{ kind: 'stopped', seconds: 30 }])]);
+    // Parked at x 100 (box 100 x 60, diagonal ~117 px: maxMove 0.1 ~ 12 px); from t 40 to 41 a
+    // truck hides its left half (the mask's centroid jumps 25 px right); it drives off at t 60.
+    const at = (t: number): RuleObject[] => {
+      if (t >= 40 && t < 41) return [obj(3, 100, 100, { mask: rectMask(150, 100, 50, 60) })];
+      return [obj(3, t < 60 ? 100 : 100 + (t - 60) * 50)];
+    };
+    const trs = play(engine, 10, 0, 70, at);
+    expect(states(trs)).toEqual(['start road/0/3', 'end road/0/3']);
+    expect(trs[0]!.t).toBeCloseTo(30, 6);
+    // The end is the last time it held: just after it set off, not at the occlusion.
+    expect(trs[1]!.endS!).toBeGreaterThan(60);
+    expect(trs[1]!.endS!).toBeLessThan(61);
+  });
+
   it('keeps a stopped event through a few predicted frames without a mask', () => {
     const engine = new RuleEngine([zone([{ kind: 'stopped', seconds: 2 }])]);
     const trs = play(engine, 10, 0, 8, (t) => [obj(1, 100, 100, t > 4 && t < 5 ? { predicted: true, mask: null } : {})]);
