@@ -151,6 +151,9 @@ export async function startApp(initial: Config, options: AppOptions = {}): Promi
   pruneHistory();
   const pruneTimer = setInterval(pruneHistory, 10 * 60_000);
   pruneTimer.unref();
+  // Open events' last update refreshed in the history, so a crash loses at most this much of them.
+  const touchTimer = setInterval(() => recorder.touch(), 30_000);
+  touchTimer.unref();
   metrics.inferenceDevice.set({ device: device.device, requested: device.requested.join(','), unavailable: device.unavailable.map((f) => f.device).join(',') }, 1);
   let clip: ClipThreadSelector | undefined;
   if (config.inference.clip) {
@@ -246,6 +249,7 @@ export async function startApp(initial: Config, options: AppOptions = {}): Promi
     await clip?.close();
     await drawer?.close();
     clearInterval(pruneTimer);
+    clearInterval(touchTimer);
     await webhook?.close();
     history.close();
     throw err;
@@ -379,6 +383,7 @@ export async function startApp(initial: Config, options: AppOptions = {}): Promi
         // The cameras' open events ended with them: their messages go out before the server closes.
         await recorder.idle();
         clearInterval(pruneTimer);
+        clearInterval(touchTimer);
         history.closeOpen();
         await webhook?.drain(2000);
         await webhook?.close();

@@ -28,6 +28,9 @@ export interface TransitionContext {
   snapshot?: () => Promise<Buffer>;
 }
 
+/** Shortest media time between two update messages of one event, s. */
+export const UPDATE_MIN_INTERVAL_S = 5;
+
 /** Snapshots being made per camera beyond which a start goes without one (a storm of events). */
 const MAX_PENDING_SNAPSHOTS = 4;
 
@@ -49,6 +52,8 @@ interface CameraLane {
  */
 export class EventRecorder {
   private readonly open = new Map<string, RoadEvent>();
+  /** Media time of each open event's last sent start or update, s. */
+  private readonly lastSent = new Map<string, number>();
   private readonly lanes = new Map<string, CameraLane>();
 
   constructor(private readonly deps: EventRecorderDeps) {}
@@ -66,6 +71,23 @@ export class EventRecorder {
   /** A camera health check's transition. */
   health(camera: string, t: HealthTransition, ctx: TransitionContext): void {
     this.apply(camera, `${camera}\u0000h\u0000${t.kind}`, t, { zone: null, rule: null, kind: t.kind, tracks: [], labels: [], ...(t.detail ? { detail: { ...t.detail } } : {}) }, ctx);
+  }
+
+  /**
+   * Writes `now` as the last update of every open event whose start went out, in the history
+   * only (no message): an event open when the process dies is then closed, on the next start,
+   * near when it really stopped being seen rather than when it last changed. Called every 30 s.
+   */
+  touch(now = Date.now()): void {
+    for (const event of this.open.values()) {
+      const snapshot = this.shots.get(event.id);
+      if (snapshot === undefined && !this.started.has(event.id)) continue;
+      try {
+        this.deps.history?.upsert({ ...event, snapshot: snapshot ?? null, updatedAt: Math.max(event.updatedAt, now) });
+      } catch (err) {
+        this.deps.log.error({ err, event: event.id }, 'open event could not be refreshed in the history');
+      }
+    }
   }
 
   /** Resolves once every camera's messages so far went out. */
@@ -86,6 +108,12 @@ export class EventRecorder {
       if (t.state === 'update') {
         const event: RoadEvent = { ...before, ...what, updatedAt: Math.round(ctx.wallOf(t.lastS)), mediaUpdatedS: round3(t.lastS) };
         this.open.set(key, event);
+        // At most one update per event every UPDATE_MIN_INTERVAL_S of media time: a flickering
+        // label or a queue whose members come and go must not flood clients, history and
+        // webhook; the end carries the objects as they were last.
+        const last = this.lastSent.get(key) ?? before.mediaStartS;
+        if (t.lastS - last < UPDATE_MIN_INTERVAL_S) return;
+        this.lastSent.set(key, t.lastS);
         this.enqueue(camera, () => this.emit('update', event));
       } else this.finish(camera, key, { ...before, ...what }, t.endS ?? t.lastS, ctx);
       return;
@@ -104,6 +132,7 @@ export class EventRecorder {
       snapshot: null,
     };
     this.open.set(key, event);
+    this.lastSent.set(key, t.lastS);
     const lane = this.lane(camera);
     let shot: Promise<Buffer> | undefined;
     if (ctx.snapshot && lane.pending >= MAX_PENDING_SNAPSHOTS) this.deps.snapshotFailed?.(camera, `${MAX_PENDING_SNAPSHOTS} snapshots already being made`);
@@ -137,6 +166,7 @@ export class EventRecorder {
 
   private finish(camera: string, key: string, before: RoadEvent, endS: number, ctx: TransitionContext): void {
     this.open.delete(key);
+    this.lastSent.delete(key);
     const endedAt = Math.round(ctx.wallOf(endS));
     const event: RoadEvent = { ...before, updatedAt: endedAt, endedAt, mediaUpdatedS: round3(endS), mediaEndS: round3(endS) };
     this.enqueue(camera, () => {
@@ -151,7 +181,12 @@ export class EventRecorder {
    */
   private readonly shots = new Map<string, string>();
 
+  /** Events whose start went out and whose end has not. */
+  private readonly started = new Set<string>();
+
   private emit(state: EventState, event: RoadEvent): void {
+    if (state === 'start') this.started.add(event.id);
+    else if (state === 'end') this.started.delete(event.id);
     const out: RoadEvent = { ...event, snapshot: this.shots.get(event.id) ?? null };
     try {
       this.deps.history?.upsert(out);

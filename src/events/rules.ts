@@ -1,7 +1,7 @@
 import { advance, reached, type Run } from './hysteresis.js';
 import { HISTORY_BUCKETS, TrackMotion } from './trackMotion.js';
 import type { Rule, RuleKind, RuleObject, Transition, Zone } from './types.js';
-import { boxShareInPolygon, maskMoments, maskShareInPolygon, preparePolygon, saneBox, type PreparedPolygon } from './zones.js';
+import { boxShareInPolygon, maskMoments, maskRowPrefix, maskShareInPolygon, preparePolygon, saneBox, type PreparedPolygon } from './zones.js';
 import type { MaskCrop } from '../core/index.js';
 
 /**
@@ -96,6 +96,10 @@ interface Seen {
   /** The mask's set pixels (0 without a mask). */
   readonly setPixels: number;
   readonly motion: TrackMotion;
+  /** The mask's row prefix counts (maskRowPrefix), made once a second zone needs the mask's pixels counted. */
+  prefix?: Int32Array;
+  /** Zones that counted its mask so far this frame. */
+  counted: number;
 }
 
 /**
@@ -146,7 +150,9 @@ export class RuleEngine {
     // 62 spans per window: 64 buckets then reach back more than the window, however the
     // frames fall and the newest bucket is filled.
     this.bucketS = window / (HISTORY_BUCKETS - 2);
-    this.forgetS = Math.max(endSeconds, ...all.map((r) => Math.max(r.seconds, r.endS))) + FORGET_MARGIN_S;
+    // A track unseen longer than its rules' end time has no open or pending event left: its
+    // motion is forgotten then, so memory follows the objects on screen, not the rules' seconds.
+    this.forgetS = Math.max(endSeconds, ...all.map((r) => r.endS)) + FORGET_MARGIN_S;
   }
 
   /** Events open now. */
@@ -205,13 +211,15 @@ export class RuleEngine {
       if (m === null || m.count === 0) mask = null;
       const box = saneBox(o.box) ?? (mask === null ? null : ([mask.x, mask.y, mask.x + mask.width, mask.y + mask.height] as const));
       if (box === null) continue;
+      // Objects away from every zone take no part (no motion state is kept for them).
+      if (!this.zones.some((z) => box[2] >= z.polygon.minX && box[0] <= z.polygon.maxX && box[3] >= z.polygon.minY && box[1] <= z.polygon.maxY)) continue;
       ids.add(o.track);
       const x = mask === null ? (box[0] + box[2]) / 2 : m!.x;
       const y = mask === null ? (box[1] + box[3]) / 2 : m!.y;
       let motion = this.tracks.get(o.track);
       if (motion === undefined) this.tracks.set(o.track, (motion = new TrackMotion(this.bucketS, this.smoothingS)));
       motion.add(t, x, y, Math.hypot(box[2] - box[0], box[3] - box[1]));
-      seen.push({ track: o.track, label: String(o.label), box, mask, setPixels: m?.count ?? 0, motion });
+      seen.push({ track: o.track, label: String(o.label), box, mask, setPixels: m?.count ?? 0, motion, counted: 0 });
     }
     return seen;
   }
@@ -324,7 +332,7 @@ function inZone(o: Seen, zone: PreparedZone): boolean {
   const bx2 = m === null ? x2 : Math.max(x2, m.x + m.width);
   const by2 = m === null ? y2 : Math.max(y2, m.y + m.height);
   if (!(bx2 >= p.minX && bx1 <= p.maxX && by2 >= p.minY && by1 <= p.maxY)) return false;
-  const s = m === null ? boxShareInPolygon(o.box, p) : maskShareInPolygon(m, p, o.setPixels);
+  const s = m === null ? boxShareInPolygon(o.box, p) : maskShareInPolygon(m, p, o.setPixels, o.counted++ === 0 ? undefined : (o.prefix ??= maskRowPrefix(m)));
   return s >= zone.minOverlap;
 }
 

@@ -23,6 +23,30 @@ export interface PreparedPolygon {
   readonly maxY: number;
   /** Scratch for one scanline's crossings (at most one per edge). */
   readonly crossings: Float64Array;
+  /**
+   * Crossings of the pixel rows' centre lines (row r: y = r + 0.5), computed once per row and
+   * kept: a zone is fixed, masks come every frame. Rows 0..MAX_CACHED_ROW only, up to
+   * MAX_CACHED_CROSSINGS numbers in all (a hostile polygon is scanned afresh instead).
+   */
+  readonly rows: Map<number, Float64Array>;
+  cached: number;
+}
+
+const MAX_CACHED_ROW = 8192;
+const MAX_CACHED_CROSSINGS = 1 << 20;
+
+/** The crossings of row `row`'s centre line (see PreparedPolygon.rows): an array and its length. */
+function rowCrossings(p: PreparedPolygon, row: number): { c: Float64Array; k: number } {
+  const hit = p.rows.get(row);
+  if (hit) return { c: hit, k: hit.length };
+  const k = scanline(p, row + 0.5);
+  if (row >= 0 && row < MAX_CACHED_ROW && p.cached + k <= MAX_CACHED_CROSSINGS) {
+    const c = p.crossings.slice(0, k);
+    p.rows.set(row, c);
+    p.cached += k;
+    return { c, k };
+  }
+  return { c: p.crossings, k };
 }
 
 /** Non-finite vertices are dropped; fewer than 3 left gives a polygon that contains nothing. */
@@ -42,6 +66,8 @@ export function preparePolygon(polygon: Polygon): PreparedPolygon {
     maxX: bound(xs, Math.max),
     maxY: bound(ys, Math.max),
     crossings: new Float64Array(xs.length),
+    rows: new Map(),
+    cached: 0,
   };
 }
 
@@ -178,32 +204,57 @@ export function maskCentroid(mask: MaskCrop, fallback?: Box): [number, number] {
  * without scanlines. `setPixels`, the mask's set pixel count when the caller has it (from
  * maskMoments), spares counting them again: only the pixels inside intervals are then read.
  */
-export function maskShareInPolygon(mask: MaskCrop, polygon: Polygon | PreparedPolygon, setPixels?: number): number {
+/**
+ * Per row of the mask, the running count of set pixels: `prefix[r * (w + 1) + c]` is the number
+ * set in columns [0, c) of row r. Made once per object and frame, it makes each zone's count a
+ * lookup per crossing instead of a pass over the row's pixels.
+ */
+export function maskRowPrefix(mask: MaskCrop): Int32Array {
+  const rows = usableRows(mask);
+  const w = mask.width;
+  const out = new Int32Array(rows * (w + 1));
+  const { data } = mask;
+  for (let r = 0; r < rows; r++) {
+    let acc = 0;
+    const o = r * (w + 1);
+    const base = r * w;
+    for (let c = 0; c < w; c++) {
+      if (data[base + c] !== 0) acc++;
+      out[o + c + 1] = acc;
+    }
+  }
+  return out;
+}
+
+export function maskShareInPolygon(mask: MaskCrop, polygon: Polygon | PreparedPolygon, setPixels?: number, prefix?: Int32Array): number {
   const p = asPrepared(polygon);
   const rows = usableRows(mask);
   if (rows === 0 || p.xs.length < 3) return 0;
   const { x: ox, y: oy, width: w, data } = mask;
   // Pixel centres span [ox + 0.5, ox + w - 0.5] x [oy + 0.5, oy + rows - 0.5].
   if (ox + w - 0.5 < p.minX || ox + 0.5 > p.maxX || oy + rows - 0.5 < p.minY || oy + 0.5 > p.maxY) return 0;
-  if (rectInPolygon(p, ox, oy, ox + w, oy + rows)) {
+  // The quick accept tests every edge; with row counts at hand the rows are as cheap.
+  if (prefix === undefined && rectInPolygon(p, ox, oy, ox + w, oy + rows)) {
     for (let i = 0, n = rows * w; i < n; i++) if (data[i] !== 0) return 1;
     return 0;
   }
   const known = setPixels !== undefined && Number.isInteger(setPixels) && setPixels >= 0;
   let total = known ? setPixels : 0;
   let inside = 0;
-  const c = p.crossings;
+  const pre = prefix !== undefined && prefix.length === rows * (w + 1) ? prefix : undefined;
   for (let r = 0; r < rows; r++) {
     const base = r * w;
     if (!known) for (let i = base, end = base + w; i < end; i++) if (data[i] !== 0) total++;
     const cy = oy + r + 0.5;
     if (cy < p.minY || cy > p.maxY) continue;
-    const k = scanline(p, cy);
+    const { c, k } = Number.isInteger(oy) ? rowCrossings(p, oy + r) : { c: p.crossings, k: scanline(p, cy) };
     for (let e = 0; e + 1 < k; e += 2) {
       // Columns whose centre ox + col + 0.5 lies in [c[e], c[e + 1]).
       const from = Math.max(0, Math.ceil(c[e]! - ox - 0.5));
       const to = Math.min(w, Math.ceil(c[e + 1]! - ox - 0.5));
-      for (let i = base + from, end = base + to; i < end; i++) if (data[i] !== 0) inside++;
+      if (to <= from) continue;
+      if (pre) inside += pre[r * (w + 1) + to]! - pre[r * (w + 1) + from]!;
+      else for (let i = base + from, end = base + to; i < end; i++) if (data[i] !== 0) inside++;
     }
   }
   return total === 0 ? 0 : Math.min(1, inside / total);

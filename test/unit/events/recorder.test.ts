@@ -68,11 +68,41 @@ function rig(o: { history?: Partial<EventHistory> | null } = {}): Rig {
 
 const states = (sent: readonly EventOut[]): string[] => sent.map((m) => `${m.camera} ${m.state}`);
 
+describe('EventRecorder: touch', () => {
+  it('refreshes the last update of open events in the history only, never of ended ones, and sends nothing', async () => {
+    const r = rig();
+    r.rec.rule('cam', tr('start', 'road/0/7', { startS: 0, lastS: 1 }), ctx());
+    r.rec.rule('cam', tr('start', 'road/0/8', { tracks: [8], startS: 0, lastS: 1 }), ctx());
+    r.rec.rule('cam', tr('end', 'road/0/8', { tracks: [8], lastS: 2, endS: 2 }), ctx());
+    await r.rec.idle();
+    const before = r.sent.length;
+    r.rec.touch(EPOCH + 60_000);
+    expect(r.sent.length).toBe(before);
+    const [open, ended] = [r.sent[0]!, r.sent.find((m) => m.state === 'end')!];
+    expect(r.history.rows.get(open.id)).toMatchObject({ updatedAt: EPOCH + 60_000, endedAt: null });
+    expect(r.history.rows.get(ended.id)).toMatchObject({ updatedAt: EPOCH + 2000, endedAt: EPOCH + 2000 });
+  });
+});
+
+describe('EventRecorder: update coalescing', () => {
+  it('sends at most one update per event every 5 s of media time; the end carries the objects as they were last', async () => {
+    const { rec, sent } = rig();
+    rec.rule('cam', tr('start', undefined, { startS: 0, lastS: 1 }), ctx());
+    // A label flickering every 0.1 s for 12 s.
+    for (let i = 1; i <= 120; i++) rec.rule('cam', tr('update', undefined, { lastS: 1 + i / 10, labels: [i % 2 ? 'truck' : 'car'] }), ctx());
+    rec.rule('cam', tr('end', undefined, { lastS: 13, endS: 13, labels: ['bus'] }), ctx());
+    await rec.idle();
+    const updates = sent.filter((m) => m.state === 'update');
+    expect(updates.map((m) => m.mediaUpdatedS)).toEqual([6, 11]);
+    expect(sent.at(-1)).toMatchObject({ state: 'end', labels: ['bus'] });
+  });
+});
+
 describe('EventRecorder: ids and times', () => {
   it('one event keeps its id across start, update and end; the next start of the same key gets a new one', async () => {
     const { rec, sent } = rig();
     rec.rule('cam', tr('start'), ctx());
-    rec.rule('cam', tr('update', undefined, { tracks: [7, 8], lastS: 3 }), ctx());
+    rec.rule('cam', tr('update', undefined, { tracks: [7, 8], lastS: 8 }), ctx());
     rec.rule('cam', tr('end', undefined, { lastS: 4, endS: 4 }), ctx());
     rec.rule('cam', tr('start', undefined, { startS: 10, lastS: 11 }), ctx());
     await rec.idle();
@@ -90,14 +120,14 @@ describe('EventRecorder: ids and times', () => {
   it('wall-clock times come from wallOf (rounded to ms), media times are kept to the ms', async () => {
     const { rec, sent } = rig();
     rec.rule('cam', tr('start', undefined, { startS: 2.0004, lastS: 3.25 }), ctx());
-    rec.rule('cam', tr('update', undefined, { lastS: 4.5 }), ctx());
-    rec.rule('cam', tr('end', undefined, { lastS: 5, endS: 5.5 }), ctx());
+    rec.rule('cam', tr('update', undefined, { lastS: 9.5 }), ctx());
+    rec.rule('cam', tr('end', undefined, { lastS: 10, endS: 10.5 }), ctx());
     await rec.idle();
     const [start, update, end] = sent;
     expect(start).toMatchObject({ startedAt: EPOCH + 2000, updatedAt: EPOCH + 3250, endedAt: null, mediaStartS: 2, mediaUpdatedS: 3.25, mediaEndS: null });
-    expect(update).toMatchObject({ startedAt: EPOCH + 2000, updatedAt: EPOCH + 4500, endedAt: null, mediaUpdatedS: 4.5 });
+    expect(update).toMatchObject({ startedAt: EPOCH + 2000, updatedAt: EPOCH + 9500, endedAt: null, mediaUpdatedS: 9.5 });
     // The end is at endS, not at lastS.
-    expect(end).toMatchObject({ startedAt: EPOCH + 2000, updatedAt: EPOCH + 5500, endedAt: EPOCH + 5500, mediaEndS: 5.5, mediaUpdatedS: 5.5 });
+    expect(end).toMatchObject({ startedAt: EPOCH + 2000, updatedAt: EPOCH + 10500, endedAt: EPOCH + 10500, mediaEndS: 10.5, mediaUpdatedS: 10.5 });
   });
 
   it('an end without endS ends at its lastS', async () => {
@@ -167,7 +197,7 @@ describe('EventRecorder: snapshots and order', () => {
     const { rec, sent } = rig();
     rec.rule('cam', tr('start'), ctx(() => Promise.resolve(JPEG)));
     rec.rule('cam', tr('start', 'road/0/8', { tracks: [8] }), ctx());
-    rec.rule('cam', tr('update', undefined, { lastS: 3 }), ctx());
+    rec.rule('cam', tr('update', undefined, { lastS: 8 }), ctx());
     rec.rule('cam', tr('end', undefined, { endS: 4 }), ctx());
     rec.rule('cam', tr('end', 'road/0/8', { tracks: [8], endS: 4 }), ctx());
     await rec.idle();
@@ -180,7 +210,7 @@ describe('EventRecorder: snapshots and order', () => {
   it('upserts the row before putting the snapshot, then writes every message (the start again with its path)', async () => {
     const { rec, sent, calls } = rig();
     rec.rule('cam', tr('start'), ctx(() => Promise.resolve(JPEG)));
-    rec.rule('cam', tr('update', undefined, { lastS: 3 }), ctx());
+    rec.rule('cam', tr('update', undefined, { lastS: 8 }), ctx());
     rec.rule('cam', tr('end', undefined, { endS: 4 }), ctx());
     await rec.idle();
     const id = sent[0]!.id;
@@ -308,7 +338,7 @@ describe('EventRecorder: failures downstream', () => {
     };
     const { rec, sent, log } = rig({ history: { upsert: boom, putSnapshot: boom } });
     rec.rule('cam', tr('start'), ctx(() => Promise.resolve(JPEG)));
-    rec.rule('cam', tr('update', undefined, { lastS: 3 }), ctx());
+    rec.rule('cam', tr('update', undefined, { lastS: 8 }), ctx());
     rec.rule('cam', tr('end', undefined, { endS: 4 }), ctx());
     rec.rule('cam', tr('start', 'road/0/8'), ctx());
     await rec.idle();
