@@ -8,7 +8,7 @@ import type { CameraConfig } from '../config/index.js';
 import type { TextSelector } from '../prompts/index.js';
 import type { TrackerOptionsInput } from '../tracking/index.js';
 import { CameraTargets, type EndedTarget, type TargetedFrame } from '../cameraTargets.js';
-import { CameraJpeg, DisplayRing, NO_JPEG_DEMAND, sceneOf, type JpegDemand, type OverlayDrawer } from '../overlay/index.js';
+import { CameraJpeg, DisplayRing, NO_JPEG_DEMAND, sceneOf, type JpegDemand, type OverlayDrawer, type OverlayScene } from '../overlay/index.js';
 import type { JpegHeader } from '../protocol/index.js';
 import { CameraVideo, type Wrtc } from '../webrtc/index.js';
 import { FrameGate, type GateStep } from './frameGate.js';
@@ -325,7 +325,10 @@ export class Camera {
     const scene = video || jpegs.includes('overlay') ? sceneOf(seg.detections, seg.classNames, targets, display.srcWidth, display.srcHeight, this.events ? { zones: this.events.outlines(), hidden: this.events.hiddenClasses } : {}) : null;
     let uses = Number(video) + jpegs.length;
     const picture = (): typeof display => (--uses === 0 ? display : { ...display, data: new Uint8Array(display.data) });
-    for (const k of jpegs) this.jpeg!.offer(k, picture(), k === 'overlay' ? scene : null);
+    // Privacy holds on the clean picture too: its hidden objects pixelated, nothing drawn.
+    const hidden = this.events?.hiddenClasses;
+    const cleanScene = hidden && jpegs.includes('clean') ? privacyScene(seg.detections, seg.classNames, targets, display.srcWidth, display.srcHeight, hidden) : null;
+    for (const k of jpegs) this.jpeg!.offer(k, picture(), k === 'overlay' ? scene : cleanScene);
     if (video) this.video.offer(picture(), scene!);
   }
 
@@ -418,6 +421,13 @@ export class Camera {
       return ended;
     })());
   }
+}
+
+/** The objects privacy hides, to pixelate on a clean picture (null when there are none). */
+function privacyScene(detections: TargetedFrame['seg']['detections'], classNames: readonly string[], targets: ReadonlyMap<number, number>, w: number, h: number, hidden: ReadonlySet<string>): OverlayScene | null {
+  const all = sceneOf(detections, classNames, targets, w, h, { hidden });
+  const objects = all.objects.filter((o) => o.hidden);
+  return objects.length === 0 ? null : { srcWidth: w, srcHeight: h, objects, privacyOnly: true };
 }
 
 /** A gated frame's stage times: it ran through none of them. */

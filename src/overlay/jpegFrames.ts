@@ -70,11 +70,12 @@ export class CameraJpeg {
     return out;
   }
 
-  /** Encodes `frame` (its buffer is handed over: do not use it after) in one variant; scene null for the clean one. */
+  /** Encodes `frame` (its buffer is handed over: do not use it after) in one variant; for the clean one, scene null or privacyOnly. */
   offer(variant: 'clean' | 'overlay', frame: DisplayFrame, scene: OverlayScene | null): void {
     if (this.closed) return;
     const v = this.variants[variant];
-    const job = { frame, scene: v.overlay ? scene : null };
+    // The clean variant draws nothing but what privacy hides (a privacyOnly scene).
+    const job = { frame, scene: v.overlay || scene?.privacyOnly ? scene : null };
     if (v.busy) {
       if (v.waiting) this.events.replaced?.(v.overlay);
       v.waiting = job;

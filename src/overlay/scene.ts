@@ -37,6 +37,8 @@ export interface OverlayScene {
   readonly srcHeight: number;
   readonly objects: readonly OverlayObject[];
   readonly zones?: readonly OverlayZone[];
+  /** Only pixelate the hidden objects (privacy on a clean picture): no boxes, labels or zones. */
+  readonly privacyOnly?: boolean;
 }
 
 /** Class colours (objects that are not targets): muted, so targets stand out. */
@@ -107,6 +109,7 @@ export function drawScene(img: I420Image, scene: OverlayScene): void {
   // Font and lines grow with the picture: 1x up to 480 px high, 2x from 720.
   const scale = img.height >= 600 ? 2 : 1;
   for (const o of scene.objects) if (o.hidden && o.mask) pixelateMask(img, o.mask, sx, sy, PRIVACY_BLOCK * scale);
+  if (scene.privacyOnly) return;
   for (const z of scene.zones ?? []) {
     const pts = z.polygon.map(([x, y]) => [x * sx, y * sy] as const);
     strokePolygon(img, pts, 2 * scale, z.active ? ZONE_ACTIVE : ZONE_IDLE);

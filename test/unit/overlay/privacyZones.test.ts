@@ -300,3 +300,21 @@ describe('scenes with zones and privacy', () => {
     expect(Y(hidden, 16, 36)).toBe(classColour(0).y);
   });
 });
+
+describe('drawScene with privacyOnly (the clean JPEG with privacy on)', () => {
+  it('pixelates the hidden objects and draws nothing else: no box, no label', () => {
+    const img = checker(64, 64);
+    const before = new Uint8Array(img.data);
+    // A person's mask over 16..47 x 16..47 whose box reaches out to 8..55.
+    const mask: MaskBitmap = { x: 16, y: 16, width: 32, height: 32, data: new Uint8Array(32 * 32).fill(1) };
+    const person = { box: [8, 8, 56, 56] as const, mask, label: 'person 1', classId: 0, trackId: 1, targetId: -1, predicted: false, hidden: true };
+    drawScene(img, { srcWidth: 64, srcHeight: 64, objects: [person], privacyOnly: true });
+    // Inside: 8x8 cells of one value each (the checkerboard's mean).
+    const cell = Y(img, 16, 16);
+    for (let y = 16; y < 24; y++) for (let x = 16; x < 24; x++) expect(Y(img, x, y)).toBe(cell);
+    expect(cell).toBeGreaterThan(100);
+    expect(cell).toBeLessThan(150);
+    // The box's edge and the label's place are as they were.
+    for (const [x, y] of [[8, 8], [9, 30], [55, 30], [30, 55], [12, 2]] as const) expect(Y(img, x, y)).toBe(before[y * 64 + x]);
+  });
+});
