@@ -103,7 +103,7 @@ export class Camera {
       : null;
     this.targets = new CameraTargets([config.id], deps.trackerOptions, model.classNames, deps.textSelector);
     this.gate = new FrameGate(config.motionGate);
-    this.events = deps.events && this.source ? new CameraEvents(config.id, config.zones, deps.events) : null;
+    this.events = deps.events && this.source ? new CameraEvents(config.id, config.zones, { ...deps.events, log }) : null;
     const v = deps.video;
     if (this.source && v && (config.source.displayMaxWidth ?? 0) > 0) {
       this.ring = new DisplayRing(v.ringFrames);

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { Frame, MaskCrop } from '../core/index.js';
+import type { Frame, Logger, MaskCrop } from '../core/index.js';
 import type { EventsConfig, ZoneEntry } from '../config/index.js';
 import {
   CameraHealth,
@@ -22,6 +22,8 @@ export interface CameraEventsDeps {
   readonly recorder: EventRecorder;
   readonly config: EventsConfig;
   readonly classNames: readonly string[];
+  /** Warnings about the zones (rule classes the model does not have). */
+  readonly log?: Logger;
 }
 
 /** Health thumbnails taken at most this often (monotonic time), s: the checks need seconds, not frames. */
@@ -56,6 +58,7 @@ export class CameraEvents {
   ) {
     this.current = zones;
     this.engine = this.makeEngine(zones);
+    this.checkClasses(zones);
     const h = deps.config.health;
     this.health = h.enabled ? new CameraHealth({ frozenS: h.frozenS, videoLostS: h.videoLostS, obstructedS: h.obstructedS, movedS: h.movedS, endSeconds: deps.config.endSeconds }) : null;
     this.privacy = deps.config.privacy.enabled ? new Set(deps.config.privacy.classes) : null;
@@ -82,6 +85,7 @@ export class CameraEvents {
     this.endRules();
     this.current = zones;
     this.engine = this.makeEngine(zones);
+    this.checkClasses(zones);
     // New zones are drawn on the view as it is now: that is the reference a move is measured from.
     if (this.health) this.recordHealth(this.health.resetReference(), null, []);
   }
@@ -139,6 +143,7 @@ export class CameraEvents {
     this.endRules();
     if (this.health) this.recordHealth(this.health.flush(), null, []);
     this.closed = true;
+    this.deps.recorder.forget(this.camera);
   }
 
   private endRules(): void {
@@ -153,6 +158,20 @@ export class CameraEvents {
     const n = (this.openPerZone.get(t.zone) ?? 0) + (t.state === 'start' ? 1 : -1);
     if (n > 0) this.openPerZone.set(t.zone, n);
     else this.openPerZone.delete(t.zone);
+  }
+
+  /** A rule naming a class the model does not have never matches it: said once, per zone change. */
+  private checkClasses(zones: readonly ZoneEntry[]): void {
+    const known = new Set(this.deps.classNames);
+    zones.forEach((zone, i) =>
+      zone.rules.forEach((rule, j) => {
+        const names: readonly string[] = rule.kind === 'unknown' ? (rule.expected ?? []) : (rule.classes ?? []);
+        const unknown = names.filter((c) => !known.has(c));
+        if (unknown.length > 0) {
+          this.deps.log?.warn({ camera: this.camera, zone: zone.name, field: `zones[${i}].rules[${j}]`, unknown: unknown.slice(0, 8) }, `zone '${zone.name}' rule ${j} names classes the model does not have; they never match (class names are the model's, e.g. car, truck, person)`);
+        }
+      }),
+    );
   }
 
   private makeEngine(zones: readonly ZoneEntry[]): RuleEngine {

@@ -90,6 +90,19 @@ export class EventRecorder {
     }
   }
 
+  /**
+   * A camera is gone (its events ended): its lane goes once its last messages went out, so
+   * cameras added and removed through the API leave nothing behind.
+   */
+  forget(camera: string): void {
+    const lane = this.lanes.get(camera);
+    if (!lane) return;
+    const last = lane.chain;
+    void last.then(() => {
+      if (this.lanes.get(camera) === lane && lane.chain === last) this.lanes.delete(camera);
+    });
+  }
+
   /** Resolves once every camera's messages so far went out. */
   async idle(): Promise<void> {
     await Promise.all([...this.lanes.values()].map((l) => l.chain));

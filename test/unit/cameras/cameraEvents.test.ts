@@ -41,6 +41,7 @@ function fakeRecorder(clock: { now: number }): { recorder: EventRecorder; calls:
   const recorder = {
     rule: (camera: string, t: Transition, ctx: TransitionContext) => void calls.push({ what: 'rule', camera, t, ctx, at: clock.now }),
     health: (camera: string, t: HealthTransition, ctx: TransitionContext) => void calls.push({ what: 'health', camera, t, ctx, at: clock.now }),
+    forget: () => undefined,
   };
   return { recorder: recorder as unknown as EventRecorder, calls };
 }
@@ -297,5 +298,19 @@ describe('CameraEvents health', () => {
     events.close();
     events.close();
     expect(summary(calls)).toEqual(['health start video_lost', 'health end video_lost']);
+  });
+});
+
+describe('CameraEvents: rule classes the model does not have', () => {
+  it('warns once per zone change, naming the rule and the unknown classes (a typo never matches)', () => {
+    const warn = vi.fn();
+    const log = { warn, info: vi.fn(), error: vi.fn(), debug: vi.fn() } as unknown as NonNullable<ConstructorParameters<typeof CameraEvents>[2]['log']>;
+    const zones: ZoneEntry[] = [{ name: 'road', polygon: [[0, 0], [100, 0], [100, 100]], rules: [{ kind: 'presence', classes: ['car', 'Car', 'lorry'], seconds: 1 }, { kind: 'unknown', expected: ['person'], seconds: 1 }] }];
+    const events = new CameraEvents('cam', zones, { recorder: { rule: vi.fn(), health: vi.fn(), forget: vi.fn() } as unknown as EventRecorder, config: parseConfig({}).events, classNames: CLASSES, log });
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(warn.mock.calls[0]![0]).toMatchObject({ zone: 'road', field: 'zones[0].rules[0]', unknown: ['Car', 'lorry'] });
+    events.setZones([{ ...zones[0]!, rules: [{ kind: 'presence', classes: ['person'], seconds: 1 }] }]);
+    expect(warn).toHaveBeenCalledTimes(1);
+    events.close();
   });
 });

@@ -68,6 +68,24 @@ function rig(o: { history?: Partial<EventHistory> | null } = {}): Rig {
 
 const states = (sent: readonly EventOut[]): string[] => sent.map((m) => `${m.camera} ${m.state}`);
 
+describe('EventRecorder: forget', () => {
+  it('drops a removed camera\'s lane once its last messages went out; a camera of the same id starts a new one', async () => {
+    const r = rig();
+    r.rec.rule('cam', tr('start'), ctx());
+    r.rec.rule('cam', tr('end', undefined, { endS: 3 }), ctx());
+    const lanes = (r.rec as unknown as { lanes: Map<string, unknown> }).lanes;
+    r.rec.forget('cam');
+    expect(lanes.has('cam')).toBe(true);
+    await r.rec.idle();
+    await new Promise((res) => setImmediate(res));
+    expect(lanes.has('cam')).toBe(false);
+    expect(r.sent.map((m) => m.state)).toEqual(['start', 'end']);
+    r.rec.rule('cam', tr('start'), ctx());
+    await r.rec.idle();
+    expect(r.sent.map((m) => m.state)).toEqual(['start', 'end', 'start']);
+  });
+});
+
 describe('EventRecorder: touch', () => {
   it('refreshes the last update of open events in the history only, never of ended ones, and sends nothing', async () => {
     const r = rig();
