@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import type { Frame, MaskCrop } from '../core/index.js';
+import { clipSegment, type Frame, type MaskCrop } from '../core/index.js';
 
 /** What a snapshot shows besides the picture: the zone, the event's objects, what privacy hides. */
 export interface SnapshotScene {
@@ -151,26 +151,3 @@ function drawPolyline(rgb: Uint8Array, width: number, height: number, pts: reado
   }
 }
 
-/** The part of segment (ax, ay)-(bx, by) inside [x0, x1] x [y0, y1] (Liang-Barsky), or null. */
-function clipSegment(ax: number, ay: number, bx: number, by: number, x0: number, y0: number, x1: number, y1: number): [number, number, number, number] | null {
-  const dx = bx - ax;
-  const dy = by - ay;
-  let lo = 0;
-  let hi = 1;
-  for (const [p, q] of [
-    [-dx, ax - x0],
-    [dx, x1 - ax],
-    [-dy, ay - y0],
-    [dy, y1 - ay],
-  ] as const) {
-    if (p === 0) {
-      if (q < 0) return null;
-      continue;
-    }
-    const r = q / p;
-    if (p < 0) lo = Math.max(lo, r);
-    else hi = Math.min(hi, r);
-    if (lo > hi) return null;
-  }
-  return [ax + lo * dx, ay + lo * dy, ax + hi * dx, ay + hi * dy];
-}

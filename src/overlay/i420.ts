@@ -1,3 +1,4 @@
+import { clipSegment } from '../core/geometry.js';
 import { glyph, GLYPH_ADVANCE, GLYPH_HEIGHT, GLYPH_WIDTH } from './font.js';
 
 /** An I420 picture: Y plane (width x height), then U and V (width/2 x height/2 each); even sides. */
@@ -222,29 +223,6 @@ export function strokePolygon(img: I420Image, pts: readonly (readonly [number, n
   }
 }
 
-/** The part of segment (ax, ay)-(bx, by) inside [x0, x1] x [y0, y1] (Liang-Barsky), or null. */
-function clipSegment(ax: number, ay: number, bx: number, by: number, x0: number, y0: number, x1: number, y1: number): [number, number, number, number] | null {
-  const dx = bx - ax;
-  const dy = by - ay;
-  let lo = 0;
-  let hi = 1;
-  for (const [p, q] of [
-    [-dx, ax - x0],
-    [dx, x1 - ax],
-    [-dy, ay - y0],
-    [dy, y1 - ay],
-  ] as const) {
-    if (p === 0) {
-      if (q < 0) return null;
-      continue;
-    }
-    const r = q / p;
-    if (p < 0) lo = Math.max(lo, r);
-    else hi = Math.min(hi, r);
-    if (lo > hi) return null;
-  }
-  return [ax + lo * dx, ay + lo * dy, ax + hi * dx, ay + hi * dy];
-}
 
 const clamp255 = (v: number): number => (v < 0 ? 0 : v > 255 ? 255 : v);
 
