@@ -322,12 +322,13 @@ export class Camera {
     const video = this.video.viewerCount > 0;
     const jpegs = this.jpeg ? this.jpeg.wanted(display, this.deps.video?.jpeg?.demand(this.id) ?? NO_JPEG_DEMAND) : [];
     if (!video && jpegs.length === 0) return;
-    const scene = video || jpegs.includes('overlay') ? sceneOf(seg.detections, seg.classNames, targets, display.srcWidth, display.srcHeight, this.events ? { zones: this.events.outlines(), hidden: this.events.hiddenClasses } : {}) : null;
+    // Privacy holds on the clean picture too: its hidden objects pixelated, nothing drawn.
+    const hidden = this.events?.hiddenClasses ?? null;
+    const cleanPrivacy = hidden !== null && jpegs.includes('clean');
+    const scene = video || jpegs.includes('overlay') || cleanPrivacy ? sceneOf(seg.detections, seg.classNames, targets, display.srcWidth, display.srcHeight, this.events ? { zones: this.events.outlines(), hidden } : {}) : null;
+    const cleanScene = cleanPrivacy && scene ? privacyOnly(scene) : null;
     let uses = Number(video) + jpegs.length;
     const picture = (): typeof display => (--uses === 0 ? display : { ...display, data: new Uint8Array(display.data) });
-    // Privacy holds on the clean picture too: its hidden objects pixelated, nothing drawn.
-    const hidden = this.events?.hiddenClasses;
-    const cleanScene = hidden && jpegs.includes('clean') ? privacyScene(seg.detections, seg.classNames, targets, display.srcWidth, display.srcHeight, hidden) : null;
     for (const k of jpegs) this.jpeg!.offer(k, picture(), k === 'overlay' ? scene : cleanScene);
     if (video) this.video.offer(picture(), scene!);
   }
@@ -423,11 +424,10 @@ export class Camera {
   }
 }
 
-/** The objects privacy hides, to pixelate on a clean picture (null when there are none). */
-function privacyScene(detections: TargetedFrame['seg']['detections'], classNames: readonly string[], targets: ReadonlyMap<number, number>, w: number, h: number, hidden: ReadonlySet<string>): OverlayScene | null {
-  const all = sceneOf(detections, classNames, targets, w, h, { hidden });
-  const objects = all.objects.filter((o) => o.hidden);
-  return objects.length === 0 ? null : { srcWidth: w, srcHeight: h, objects, privacyOnly: true };
+/** The scene's hidden objects alone, to pixelate on a clean picture (null when there are none). */
+function privacyOnly(scene: OverlayScene): OverlayScene | null {
+  const objects = scene.objects.filter((o) => o.hidden);
+  return objects.length === 0 ? null : { srcWidth: scene.srcWidth, srcHeight: scene.srcHeight, objects, privacyOnly: true };
 }
 
 /** A gated frame's stage times: it ran through none of them. */

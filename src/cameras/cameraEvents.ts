@@ -101,11 +101,10 @@ export class CameraEvents {
     const hiddenNow = (): MaskCrop[] => (hidden ??= this.hiddenMasks(detections.masks, detections.classIds, classNames));
     if (this.current.length > 0) {
       const objects: RuleObject[] = [];
-      for (let i = 0; i < detections.scores.length; i++) {
+      for (let i = 0; i < detections.length; i++) {
         const track = detections.trackIds[i]!;
         if (track < 0) continue;
-        const b = detections.boxes;
-        objects.push({ track, label: classNames[detections.classIds[i]!] ?? String(detections.classIds[i]), box: [b[4 * i]!, b[4 * i + 1]!, b[4 * i + 2]!, b[4 * i + 3]!], mask: detections.masks[i] ?? null, predicted: detections.predicted[i] === 1 });
+        objects.push({ track, label: classNames[detections.classIds[i]!] ?? String(detections.classIds[i]), box: detections.box(i), mask: detections.masks[i] ?? null, predicted: detections.predicted[i] === 1 });
       }
       const transitions = this.engine.update(objects, frame.pts / 1000);
       if (transitions.length > 0) this.record(transitions, frame, objects, hiddenNow());
@@ -140,8 +139,7 @@ export class CameraEvents {
   /** Ends every open event (camera closed or restarted, service stopping). Safe twice. */
   close(): void {
     if (this.closed) return;
-    this.endRules();
-    if (this.health) this.recordHealth(this.health.flush(), null, []);
+    this.endOpen();
     this.closed = true;
     this.deps.recorder.forget(this.camera);
   }

@@ -4,6 +4,7 @@ import { fieldPath, parseWith, SegstreamError } from '../core/index.js';
 import { DEFAULT_SOURCE_OPTIONS, resolveSource, sourceSpecOf, type CameraSourceOptions, type SourceSpec } from '../ingest/index.js';
 import { parseDeviceList, type EngineOptions } from '../pipeline/index.js';
 import { parseTrackerOptions, type TrackerOptionsInput } from '../tracking/index.js';
+import { WebhookSender } from '../events/webhook.js';
 import { configSchema, type CameraEntry, type Config, type InferenceConfig, type MotionGateConfig, type TrackingConfig, type ZoneEntry } from './schema.js';
 
 /** Where a camera came from: the configuration (file or flags) or the HTTP API. */
@@ -234,16 +235,12 @@ export function verifyZones(zones: readonly ZoneEntry[], field: string): void {
   });
 }
 
-/** The webhook is an http(s) URL (nothing else is ever requested). */
+/** The webhook is an http(s) URL with a host (nothing else is ever requested): WebhookSender's own check, at its field. */
 function verifyWebhook(url: string | undefined): void {
   if (url === undefined) return;
-  let parsed: URL | undefined;
   try {
-    parsed = new URL(url);
-  } catch {
-    parsed = undefined;
-  }
-  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
-    throw fieldError('events.webhook.url', 'the webhook must be an http:// or https:// URL', 'http(s)://host[:port]/path', parsed ? parsed.protocol : 'not a URL');
+    WebhookSender.check(url);
+  } catch (err) {
+    throw fieldError('events.webhook.url', 'the webhook must be an http:// or https:// URL with a host', 'http(s)://host[:port]/path', (err as SegstreamError).actual);
   }
 }

@@ -49,6 +49,13 @@ describe('parseConfig: defaults', () => {
     });
   });
 
+  it('events: the webhook is an http(s) URL with a host, refused at events.webhook.url otherwise', () => {
+    for (const url of ['ftp://ops.example.org/hook', 'file:///etc/passwd', 'javascript:alert(1)', 'not a url']) {
+      expect(configError({ events: { webhook: { url } } }).message).toMatch(/^invalid configuration: events\.webhook\.url: /);
+    }
+    expect(parseConfig({ events: { webhook: { url: 'https://ops.example.org/hook' } } }).events.webhook?.url).toBe('https://ops.example.org/hook');
+  });
+
   it('server: a token has no white space, origins are scheme://host[:port], tlsCert and tlsKey go together', () => {
     expect(configError({ server: { token: 'a b' } }).message).toContain('server.token');
     expect(configError({ server: { allowOrigins: ['https://wall.example.org/path'] } }).message).toContain('server.allowOrigins[0]');
