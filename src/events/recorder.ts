@@ -80,10 +80,9 @@ export class EventRecorder {
    */
   touch(now = Date.now()): void {
     for (const event of this.open.values()) {
-      const snapshot = this.shots.get(event.id);
-      if (snapshot === undefined && !this.started.has(event.id)) continue;
+      if (!this.started.has(event.id)) continue;
       try {
-        this.deps.history?.upsert({ ...event, snapshot: snapshot ?? null, updatedAt: Math.max(event.updatedAt, now) });
+        this.deps.history?.upsert({ ...event, snapshot: this.shots.get(event.id) ?? null, updatedAt: Math.max(event.updatedAt, now) });
       } catch (err) {
         this.deps.log.error({ err, event: event.id }, 'open event could not be refreshed in the history');
       }
