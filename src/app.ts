@@ -4,12 +4,12 @@ import { performance } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
 import { mergeMap, Subject, type Observable, type Subscription } from 'rxjs';
 import { SegstreamError, silentLogger, type Logger } from './core/index.js';
-import { CameraManager, cameraApi, wireState, type CameraDiff, type CameraStatus } from './cameras/index.js';
+import { CameraManager, cameraApi, statusMessage, type CameraDiff } from './cameras/index.js';
 import { CameraStateStore, defaultModelPath, engineOptions, liveTrackerOptions, readCameraState, resolveCameras, type Config } from './config/index.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { deviceAdvice, InferenceEngine, inferLatest, readModelFile, type StageTimings } from './pipeline/index.js';
 import { dashboardRoutes, FrameMessages, PublishServer, type FrameBody } from './publish/index.js';
-import type { HelloMessage, JpegHeader, StatusMessage, TargetEndedMessage, TargetReattachedMessage } from './protocol/index.js';
+import type { HelloMessage, JpegHeader, TargetEndedMessage, TargetReattachedMessage } from './protocol/index.js';
 import type { TargetedFrame } from './cameraTargets.js';
 import { ClipThreadSelector } from './prompts/index.js';
 import { OverlayDrawer, type JpegDemand } from './overlay/index.js';
@@ -52,6 +52,8 @@ export interface App {
   readonly events: EventStore;
   /** Road event messages as they go out (WebSocket, webhook, history). */
   readonly events$: Observable<EventOut>;
+  /** target.ended / target.reattached messages as they go out (a cluster node forwards them). */
+  readonly targetMessages$: Observable<TargetEndedMessage | TargetReattachedMessage>;
   /**
    * The configuration running now: the last one reloaded, with the sections that need a
    * restart (server, inference, tracking, ingest.maxCameras) as the app started with them.
@@ -263,10 +265,15 @@ export async function startApp(initial: Config, options: AppOptions = {}): Promi
   }
 
   const published = new Subject<PublishedFrame>();
+  const targetMessages = new Subject<TargetEndedMessage | TargetReattachedMessage>();
+  const sendTarget = (m: TargetEndedMessage | TargetReattachedMessage): void => {
+    server.broadcast(m);
+    targetMessages.next(m);
+  };
   const subs: Subscription[] = [
     cameras.status$.subscribe((st) => server.broadcast(statusMessage(st))),
     cameras.targetsEnded$.subscribe(({ camera, ended }) => {
-      for (const e of ended) server.broadcast({ type: 'target.ended', camera, target: e.target, reason: e.reason } satisfies TargetEndedMessage);
+      for (const e of ended) sendTarget({ type: 'target.ended', camera, target: e.target, reason: e.reason });
     }),
   ];
   subs.push(
@@ -311,8 +318,8 @@ export async function startApp(initial: Config, options: AppOptions = {}): Promi
     const { seg, targets: assignments, reattached, ended } = out;
     const t0 = performance.now();
     const camera = seg.frame.camera;
-    for (const r of reattached) server.broadcast({ type: 'target.reattached', camera, target: r.target, from: r.from, to: r.to } satisfies TargetReattachedMessage);
-    for (const e of ended) server.broadcast({ type: 'target.ended', camera, target: e.target, reason: e.reason } satisfies TargetEndedMessage);
+    for (const r of reattached) sendTarget({ type: 'target.reattached', camera, target: r.target, from: r.from, to: r.to });
+    for (const e of ended) sendTarget({ type: 'target.ended', camera, target: e.target, reason: e.reason });
     // Each mask format is built and serialised once, and only if some client asks for it.
     const frames = new FrameMessages(seg, { dropped: cam.framesDropped, now: Date.now(), targets: assignments });
     server.publishFrame(camera, frames);
@@ -344,6 +351,7 @@ export async function startApp(initial: Config, options: AppOptions = {}): Promi
     whep,
     events: history,
     events$: eventsOut.asObservable(),
+    targetMessages$: targetMessages.asObservable(),
     get config() {
       return config;
     },
@@ -356,9 +364,10 @@ export async function startApp(initial: Config, options: AppOptions = {}): Promi
         inference: initial.inference,
         tracking: initial.tracking,
         events: initial.events,
+        broker: initial.broker,
         ingest: { ...next.ingest, maxCameras: initial.ingest.maxCameras },
       };
-      const needsRestart: string[] = (['server', 'inference', 'tracking', 'events'] as const).filter((k) => JSON.stringify(next[k]) !== JSON.stringify(initial[k]));
+      const needsRestart: string[] = (['server', 'inference', 'tracking', 'events', 'broker'] as const).filter((k) => JSON.stringify(next[k]) !== JSON.stringify(initial[k]));
       if (next.ingest.maxCameras !== initial.ingest.maxCameras) needsRestart.push('ingest.maxCameras');
       return cameras.exclusive(async (ops) => {
         // The state file read again inside the step: an API change cannot slip in between.
@@ -391,6 +400,7 @@ export async function startApp(initial: Config, options: AppOptions = {}): Promi
         whep?.close();
         for (const s of subs) s.unsubscribe();
         published.complete();
+        targetMessages.complete();
         videoSent.complete();
         await server.close();
         // After the server: /events requests being answered still read it.
@@ -421,16 +431,6 @@ function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }
 
-function statusMessage(st: CameraStatus): StatusMessage {
-  return {
-    type: 'status',
-    camera: st.camera,
-    state: wireState(st.state),
-    restarts: st.restarts,
-    ...(st.stream ? { width: st.stream.width, height: st.stream.height, fps: st.stream.fps } : {}),
-    ...(st.error ? { error: st.error.toJSON() } : {}),
-  };
-}
 
 /**
  * Readiness (`GET /readyz`): an inference worker is alive and every enabled camera delivers,

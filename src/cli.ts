@@ -20,6 +20,8 @@ import {
 import { createLogger, INFERENCE_DEVICES, isSegstreamError, SegstreamError, type Logger } from './core/index.js';
 import { parseSourceSpec } from './ingest/index.js';
 import { defaultEventsDbPath } from './events/index.js';
+import { ClusterNode, NatsBroker, readNkeySeed, startGateway } from './cluster/index.js';
+import { hostname } from 'node:os';
 import { readModelFile } from './pipeline/index.js';
 import { DEFAULT_MOT_FPS, motCommand } from './tracking/index.js';
 
@@ -75,6 +77,69 @@ const NUMERIC_OPTIONS: readonly [flag: string, path: string, help: string][] = [
   ['--max-clients <n>', 'server.maxClients', 'most open WebSocket connections; more are refused with HTTP 503 E_TOO_MANY_CLIENTS'],
 ];
 
+/** Broker options of `node` and `gateway`: option key -> configuration field. */
+const BROKER_FLAGS: readonly [key: string, path: string][] = [
+  ['broker', 'broker.url'],
+  ['brokerUser', 'broker.user'],
+  ['brokerPassword', 'broker.password'],
+  ['brokerToken', 'broker.token'],
+  ['brokerNkey', 'broker.nkeySeedFile'],
+  ['brokerPrefix', 'broker.prefix'],
+  ['leaseTtl', 'broker.leaseTtlS'],
+  ['name', 'broker.name'],
+  ['capacity', 'broker.capacity'],
+  ['requestTimeout', 'broker.requestTimeoutMs'],
+];
+
+/** The broker options every cluster command takes; credentials also from the environment, never logged. */
+function brokerOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--broker <url>', 'the NATS broker with JetStream, nats://host:4222 (comma-separated for several servers)').env('SEGSTREAM_BROKER'))
+    .addOption(new Option('--broker-user <user>', 'broker user name (with --broker-password)').env('SEGSTREAM_BROKER_USER'))
+    .addOption(new Option('--broker-password <password>', 'broker password').env('SEGSTREAM_BROKER_PASSWORD'))
+    .addOption(new Option('--broker-token <token>', 'broker token').env('SEGSTREAM_BROKER_TOKEN'))
+    .addOption(new Option('--broker-nkey <file>', 'file holding an NKey seed (SU...) to authenticate with').env('SEGSTREAM_BROKER_NKEY'))
+    .option('--broker-prefix <name>', 'subjects, buckets and the event stream are named from it (one broker, several clusters)', DEFAULTS.broker.prefix)
+    .option('--lease-ttl <s>', "a dead node's cameras move after this long, s (the first node or gateway to create the lease bucket sets it)", num, DEFAULTS.broker.leaseTtlS);
+}
+
+/** Connects to the configured broker (E_CONFIG without --broker). */
+async function connectBroker(config: Config, name: string, log: Logger): Promise<NatsBroker> {
+  const b = config.broker;
+  if (b.url === undefined) throw new SegstreamError('E_CONFIG', 'invalid configuration: broker.url: a cluster command needs --broker nats://host:4222 (or SEGSTREAM_BROKER)', { expected: 'nats://host:port' });
+  return NatsBroker.connect({
+    url: b.url,
+    name,
+    log,
+    ...(b.user !== undefined ? { user: b.user } : {}),
+    ...(b.password !== undefined ? { password: b.password } : {}),
+    ...(b.token !== undefined ? { token: b.token } : {}),
+    ...(b.nkeySeedFile !== undefined ? { nkeySeed: readNkeySeed(b.nkeySeedFile) } : {}),
+  });
+}
+
+/** SIGINT / SIGTERM end the process through `close`; a second signal within a second is the same Ctrl-C. */
+function onShutdown(log: Logger, close: () => Promise<void>): void {
+  let since: number | undefined;
+  const stop = (signal: string): void => {
+    if (since !== undefined) {
+      if (Date.now() - since < 1000) return;
+      log.warn({ signal }, 'shutdown did not finish: exiting now');
+      process.exit(1);
+    }
+    since = Date.now();
+    log.info({ signal }, 'shutting down');
+    void close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'error during shutdown');
+        process.exit(1);
+      },
+    );
+  };
+  for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, () => stop(s));
+}
+
 /**
  * `--device <list>`, for every command that runs the model: its value is checked by
  * parseDeviceList (through parseConfig for `run`: E_CONFIG naming inference.device).
@@ -108,7 +173,7 @@ function setPath(obj: Record<string, unknown>, path: string, value: unknown): vo
  * the command line over it; with neither a file nor a --source, the built-in demo clip, looped.
  * Throws E_CONFIG / E_SOURCE_REFUSED naming the field, before anything starts.
  */
-function runConfig(run: Command, opts: Record<string, unknown>): Config {
+function runConfig(run: Command, opts: Record<string, unknown>, mode: 'run' | 'node' = 'run'): Config {
   const given = (key: string): boolean => run.getOptionValueSource(key) === 'cli' || run.getOptionValueSource(key) === 'env';
   const over: Record<string, unknown> = {};
   for (const [flag, path] of NUMERIC_OPTIONS) if (given(camel(flag))) setPath(over, path, opts[camel(flag)]);
@@ -151,6 +216,14 @@ function runConfig(run: Command, opts: Record<string, unknown>): Config {
   const raw = mergeConfig(base, over) as Record<string, unknown>;
   // The secret (flag or SEGSTREAM_WEBHOOK_SECRET) signs a webhook's requests; without a webhook it has nothing to sign.
   if (given('webhookSecret') && getPath(raw, 'events.webhook.url') !== undefined) setPath(raw, 'events.webhook.secret', opts['webhookSecret']);
+  for (const [key, path] of BROKER_FLAGS) if (given(key)) setPath(raw, path, opts[key]);
+  if (mode === 'node') {
+    // A node's cameras come from the cluster's pool; its history is the broker's stream.
+    raw['cameras'] = [];
+    if (!given('port') && getPath(raw, 'server.port') === undefined) setPath(raw, 'server.port', 0);
+    const cfg = withModel(parseConfig(raw));
+    return cfg;
+  }
   if (file === undefined && !sources) raw['cameras'] = [{ id: 'cam0', url: DEFAULT_SOURCE, ...(given('loop') ? {} : { loop: true }), zones: DEMO_ZONES }];
   const cfg = withModel(parseConfig(raw));
   // The history outlives the run: under the user's data directory unless one is named.
@@ -181,22 +254,9 @@ function reportFatal(log: Logger, err: unknown): void {
   log.flush();
 }
 
-export function buildCli(): Command {
-  const program = new Command('segstream')
-    .description('Real-time video instance segmentation (YOLOv8-seg / FastSAM) streamed as COCO RLE masks over WebSocket.')
-    .showHelpAfterError();
-
-  const run = program
-    .command('run')
-    .description('Segment live sources and serve results: the dashboard at GET /, GET /healthz, /readyz, /metrics, /api/cameras (GET, POST, PATCH, DELETE), WebSocket /ws (docs/protocol.md).')
-    .option('-c, --config <file>', 'configuration file, YAML or JSON (docs/config.md); flags given here override it; SIGHUP reloads it')
-    .option('--state-file <path>', 'where cameras changed through /api/cameras are kept (default: <config>.state.json beside --config; without either, for this run only)')
-    .addOption(
-      new Option(
-        '-s, --source <[id=]url>',
-        'camera source, repeatable (replaces the file\'s cameras): a file path, rtsp://, rtmp://, http(s):// (HLS, MJPEG, files) or /dev/videoN; optional id= prefix names the camera (default cam0, cam1, ...)',
-      ).argParser(collect),
-    )
+/** The options of every command that runs the pipeline (`run`, `node`): sources' rules, model, inference, server. */
+function pipelineOptions(cmd: Command): Command {
+  cmd
     .option('-m, --model <path>', `YOLOv8/YOLO11-seg or FastSAM ONNX export (default: first of ${DEFAULT_MODEL_PATHS.join(', ')})`)
     .option('--host <addr>', 'address to listen on', DEFAULTS.server.host)
     .addOption(new Option('--token <secret>', 'access token every endpoint but /healthz, /readyz and the dashboard files (/, /assets/) requires (Authorization: Bearer <secret>, or ?token=<secret>)').env('SEGSTREAM_TOKEN'))
@@ -223,7 +283,27 @@ export function buildCli(): Command {
     .option('--clip-vocab <path>', 'optional Hugging Face vocab.json matching the merges')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace, silent', process.env['SEGSTREAM_LOG_LEVEL'] ?? 'info');
   // Numeric options: flag -> config field; the defaults shown are the schema's.
-  for (const [flag, path, help] of NUMERIC_OPTIONS) run.option(flag, help, num, getPath(DEFAULTS, path) as number);
+  for (const [flag, path, help] of NUMERIC_OPTIONS) cmd.option(flag, help, num, getPath(DEFAULTS, path) as number);
+  return cmd;
+}
+
+export function buildCli(): Command {
+  const program = new Command('segstream')
+    .description('Real-time video instance segmentation (YOLOv8-seg / FastSAM) streamed as COCO RLE masks over WebSocket.')
+    .showHelpAfterError();
+
+  const run = program
+    .command('run')
+    .description('Segment live sources and serve results: the dashboard at GET /, GET /healthz, /readyz, /metrics, /api/cameras (GET, POST, PATCH, DELETE), WebSocket /ws (docs/protocol.md).')
+    .option('-c, --config <file>', 'configuration file, YAML or JSON (docs/config.md); flags given here override it; SIGHUP reloads it')
+    .option('--state-file <path>', 'where cameras changed through /api/cameras are kept (default: <config>.state.json beside --config; without either, for this run only)')
+    .addOption(
+      new Option(
+        '-s, --source <[id=]url>',
+        'camera source, repeatable (replaces the file\'s cameras): a file path, rtsp://, rtmp://, http(s):// (HLS, MJPEG, files) or /dev/videoN; optional id= prefix names the camera (default cam0, cam1, ...)',
+      ).argParser(collect),
+    );
+  pipelineOptions(run);
   run.action(async (opts: Record<string, unknown>) => {
     const log = createLogger(String(opts['logLevel']));
     let app: App | undefined;
@@ -280,6 +360,103 @@ export function buildCli(): Command {
           process.exit(1);
         },
       );
+    }
+  });
+
+  const node = program
+    .command('node')
+    .description('Run as an inference node of a cluster: claim cameras from the pool the gateway keeps in the broker (up to --capacity, spread evenly over the live nodes), run them as `run` does, and publish their frames, status and events to the broker. Its own HTTP server (metrics, health, WHEP answered for the gateway) listens on --port, default any free port.')
+    .option('-c, --config <file>', 'configuration file (docs/config.md): its server, inference, tracking, ingest, events and broker sections; its cameras are ignored (the pool has them)')
+    .option('--name <node>', 'this node\'s name, unique in the cluster (default: the host name)')
+    .option('--capacity <n>', 'most cameras this node runs (default ingest.maxCameras)', num);
+  brokerOptions(node);
+  pipelineOptions(node);
+  node.action(async (opts: Record<string, unknown>) => {
+    const log = createLogger(String(opts['logLevel']));
+    let app: App | undefined;
+    let broker: NatsBroker | undefined;
+    let member: ClusterNode | undefined;
+    try {
+      const config = runConfig(node, opts, 'node');
+      const name = config.broker.name ?? hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64);
+      const capacity = config.broker.capacity ?? config.ingest.maxCameras;
+      if (capacity > config.ingest.maxCameras) throw new SegstreamError('E_CONFIG', 'invalid configuration: broker.capacity: more than ingest.maxCameras', { expected: `<= ${config.ingest.maxCameras}`, actual: capacity });
+      app = await startApp(config, { log });
+      broker = await connectBroker(config, name, log);
+      const metrics = app.metrics;
+      broker.connection$.subscribe((up) => metrics.brokerConnected.set(up ? 1 : 0));
+      member = await ClusterNode.start({
+        app,
+        broker,
+        name,
+        capacity,
+        prefix: config.broker.prefix,
+        leaseTtlMs: config.broker.leaseTtlS * 1000,
+        log,
+        counters: { publishDropped: (kind) => metrics.brokerDropped.inc({ kind }), fenced: () => metrics.framesFenced.inc({ where: 'node' }), leases: (n) => metrics.leasesHeld.set(n) },
+      });
+    } catch (err) {
+      await member?.close().catch(() => undefined);
+      await broker?.close().catch(() => undefined);
+      await app?.close().catch(() => undefined);
+      reportFatal(log, err);
+      return;
+    }
+    const [a, b, m] = [app, broker, member];
+    onShutdown(log, async () => {
+      await m.close();
+      await b.close();
+      await a.close();
+    });
+  });
+
+  const gateway = program
+    .command('gateway')
+    .description('Serve a cluster: the dashboard, WebSocket /ws, /api/cameras (the pool), /api/nodes, /events and WHEP for every camera of every node, through the broker.')
+    .option('-c, --config <file>', 'configuration file (docs/config.md): its server, events and broker sections')
+    .option('-p, --port <n>', 'HTTP/WebSocket port (0 = any free port)', num, DEFAULTS.server.port)
+    .option('--host <addr>', 'address to listen on', DEFAULTS.server.host)
+    .addOption(new Option('--token <secret>', 'access token every endpoint but /healthz, /readyz and the dashboard files requires').env('SEGSTREAM_TOKEN'))
+    .addOption(new Option('--allow-origin <origin>', "browser origin allowed besides the server's own, repeatable").argParser(collect))
+    .addOption(new Option('--allow-host <name>', 'without --token: a host name the server answers to besides IP addresses and localhost, repeatable').argParser(collect))
+    .option('--tls-cert <pem>', 'certificate (chain) to serve HTTPS and WSS (with --tls-key)')
+    .option('--tls-key <pem>', 'private key for --tls-cert')
+    .option('--events-db <path>', 'keep the event history (read from the broker\'s stream) in this SQLite file too; default in memory, filled from the stream at start')
+    .option('--request-timeout <ms>', 'wait this long for the node that runs a camera to answer, ms', num, DEFAULTS.broker.requestTimeoutMs)
+    .option('--log-level <level>', 'fatal, error, warn, info, debug, trace, silent', process.env['SEGSTREAM_LOG_LEVEL'] ?? 'info');
+  brokerOptions(gateway);
+  gateway.action(async (opts: Record<string, unknown>) => {
+    const log = createLogger(String(opts['logLevel']));
+    const given = (key: string): boolean => gateway.getOptionValueSource(key) === 'cli' || gateway.getOptionValueSource(key) === 'env';
+    let broker: NatsBroker | undefined;
+    try {
+      const file = opts['config'] as string | undefined;
+      const raw = mergeConfig(file === undefined ? {} : readConfigFile(file), {}) as Record<string, unknown>;
+      const flags: [string, string][] = [
+        ['port', 'server.port'],
+        ['host', 'server.host'],
+        ['token', 'server.token'],
+        ['allowOrigin', 'server.allowOrigins'],
+        ['allowHost', 'server.allowHosts'],
+        ['tlsCert', 'server.tlsCert'],
+        ['tlsKey', 'server.tlsKey'],
+        ['eventsDb', 'events.db'],
+        ...BROKER_FLAGS,
+      ];
+      for (const [key, path] of flags) if (given(key)) setPath(raw, path, opts[key]);
+      raw['cameras'] = [];
+      const config = parseConfig(raw);
+      broker = await connectBroker(config, 'gateway', log);
+      const gw = await startGateway(config, broker, log);
+      const b = broker;
+      broker.connection$.subscribe((up) => gw.metrics.brokerConnected.set(up ? 1 : 0));
+      onShutdown(log, async () => {
+        await gw.close();
+        await b.close();
+      });
+    } catch (err) {
+      await broker?.close().catch(() => undefined);
+      reportFatal(log, err);
     }
   });
 

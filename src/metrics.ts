@@ -31,6 +31,14 @@ export interface Metrics extends CoreMetrics {
   snapshotsFailed: Counter<'camera'>;
   webhook: Counter<'result' | 'reason'>;
   webhookRetries: Counter;
+  /** Cluster: broker connection up (1) or not (0). */
+  brokerConnected: Gauge;
+  /** Cluster node: messages not published because the broker was away, by kind (frame, status, target, event). */
+  brokerDropped: Counter<'kind'>;
+  /** Cluster: frames held back because their node's lease was not (or no longer) valid: at a node before sending, at the gateway on receipt. */
+  framesFenced: Counter<'where'>;
+  /** Cluster node: camera leases held. */
+  leasesHeld: Gauge;
   /** Wall-clock capture time (ms epoch) of each camera's newest published frame, read by segstream_frame_age_seconds. */
   newestPublished: Map<string, number>;
 }
@@ -84,5 +92,9 @@ export function createMetrics(): Metrics {
     snapshotsFailed: new Counter({ name: 'segstream_event_snapshots_failed_total', help: 'Event starts that went without a snapshot (drawing or encoding failed, or too many were being made)', labelNames: ['camera'], ...r }),
     webhook: new Counter({ name: 'segstream_webhook_messages_total', help: 'Webhook messages by result: delivered, failed (reason: timeout, network, server_error, throttled, rejected, redirect), dropped (queue full: the oldest go; or the service stopping)', labelNames: ['result', 'reason'], ...r }),
     webhookRetries: new Counter({ name: 'segstream_webhook_retries_total', help: 'Webhook requests retried after a failure', ...r }),
+    brokerConnected: new Gauge({ name: 'segstream_broker_connected', help: 'Cluster: 1 while the broker connection is up, else 0 (it reconnects by itself)', ...r }),
+    brokerDropped: new Counter({ name: 'segstream_broker_dropped_total', help: 'Cluster node: messages not published because the broker was away (frames, status, target messages; events wait in a bounded queue and count here when it overflows)', labelNames: ['kind'], ...r }),
+    framesFenced: new Counter({ name: 'segstream_cluster_frames_fenced_total', help: "Cluster: frames held back because their node's camera lease was not valid (where: node, before sending; gateway, from a node that does not hold the lease)", labelNames: ['where'], ...r }),
+    leasesHeld: new Gauge({ name: 'segstream_cluster_leases', help: 'Cluster node: camera leases held', ...r }),
   };
 }

@@ -2,7 +2,7 @@ import { Subject, type Observable, type Subscription } from 'rxjs';
 import { redactUrl, type Frame, type Logger, type SegstreamError } from '../core/index.js';
 import { CameraSource, type SourceState, type SourceStatus } from '../ingest/index.js';
 import type { Metrics } from '../core/index.js';
-import type { CameraState as WireCameraState, CameraView } from '../protocol/index.js';
+import type { CameraState as WireCameraState, CameraView, StatusMessage } from '../protocol/index.js';
 import { decodeFrame, type InferredFrame, type ModelInfo } from '../pipeline/index.js';
 import type { CameraConfig } from '../config/index.js';
 import type { TextSelector } from '../prompts/index.js';
@@ -436,4 +436,16 @@ const GATED_TIMINGS = { queueMs: 0, preprocessMs: 0, inferenceMs: 0, postprocess
 /** A camera state as clients see it: a stopped source is a camera being removed. */
 export function wireState(state: CameraState): WireCameraState {
   return state === 'stopped' ? 'removed' : state;
+}
+
+/** The `status` message of a camera status change. */
+export function statusMessage(st: CameraStatus): StatusMessage {
+  return {
+    type: 'status',
+    camera: st.camera,
+    state: wireState(st.state),
+    restarts: st.restarts,
+    ...(st.stream ? { width: st.stream.width, height: st.stream.height, fps: st.stream.fps } : {}),
+    ...(st.error ? { error: st.error.toJSON() } : {}),
+  };
 }

@@ -290,6 +290,27 @@ export const eventsSchema = z
   })
   .describe('road events: rules, history, webhook, camera health');
 
+/** Node names: subject tokens, KV keys and metric labels, so the camera ids' alphabet without dots. */
+export const NODE_NAME_RE = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** Subject prefixes and bucket names: what NATS allows in both. */
+export const BROKER_PREFIX_RE = /^[A-Za-z0-9_-]{1,32}$/;
+
+export const brokerSchema = z
+  .strictObject({
+    url: z.string().min(1).max(4096).optional().describe('the broker, nats://host:4222 (comma-separated for a NATS cluster); also --broker. Unset: `segstream run` works alone'),
+    name: z.string().regex(NODE_NAME_RE, 'node names are 1-64 of A-Z a-z 0-9 _ -').optional().describe('this node\'s name, unique in the cluster (also --name; default: the host name)'),
+    capacity: int(1, 1024).optional().describe('most cameras this node runs (also --capacity; default ingest.maxCameras)'),
+    leaseTtlS: z.number().min(1).max(300).default(6).describe("a camera's lease lapses this long after its node's last renewal, s: how soon a dead node's cameras move; the first node or gateway to create the lease bucket sets it for the cluster"),
+    requestTimeoutMs: int(100, 120_000).default(5000).describe('the gateway waits this long for the node that owns a camera to answer a prompt, a camera change or a WHEP offer, ms'),
+    prefix: z.string().regex(BROKER_PREFIX_RE, 'a prefix is 1-32 of A-Z a-z 0-9 _ -').default('segstream').describe('subjects (<prefix>.frames.<camera>, ...), KV buckets and the event stream are named from it: one broker can carry several clusters'),
+    user: z.string().min(1).max(1024).optional().describe('broker user (with password; also --broker-user, SEGSTREAM_BROKER_USER)'),
+    password: z.string().min(1).max(4096).optional().describe('broker password (also --broker-password, SEGSTREAM_BROKER_PASSWORD); never logged'),
+    token: z.string().min(1).max(4096).optional().describe('broker token (also --broker-token, SEGSTREAM_BROKER_TOKEN); never logged'),
+    nkeySeedFile: z.string().min(1).max(4096).optional().describe('file holding an NKey seed (SU...) to authenticate with (also --broker-nkey, SEGSTREAM_BROKER_NKEY)'),
+  })
+  .describe('the broker of a cluster (`segstream node`, `segstream gateway`)');
+
 /** One camera: its id, URL and its own overrides of the `ingest` defaults. */
 export const cameraSchema = z
   .strictObject({
@@ -327,6 +348,7 @@ export const configSchema = z.strictObject({
   tracking: trackingSchema.prefault({}),
   ingest: ingestSchema.prefault({}),
   events: eventsSchema.prefault({}),
+  broker: brokerSchema.prefault({}),
   cameras: z.array(cameraSchema).max(1024).default([]).describe('the cameras, in order'),
 });
 
@@ -336,6 +358,7 @@ export type TrackingConfig = z.output<typeof trackingSchema>;
 export type IngestConfig = z.output<typeof ingestSchema>;
 export type MotionGateConfig = z.output<typeof motionGateSchema>;
 export type EventsConfig = z.output<typeof eventsSchema>;
+export type BrokerConfig = z.output<typeof brokerSchema>;
 export type ZoneEntry = z.output<typeof zoneSchema>;
 export type CameraEntry = z.output<typeof cameraSchema>;
 export type CameraEntryInput = z.input<typeof cameraSchema>;

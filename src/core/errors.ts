@@ -39,6 +39,9 @@ export const ERROR_CODES = [
   'E_TARGET_LIMIT',
   // road events
   'E_UNKNOWN_EVENT',
+  // a cluster (segstream node / gateway over a broker)
+  'E_BROKER',
+  'E_NO_NODE',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -11,15 +11,16 @@ import { PROTOCOL_VERSION } from './limits.js';
  */
 
 /** A camera's state: its source's, or `disabled` (configured, not opened), or `removed`. */
-export const CAMERA_STATES = ['connecting', 'streaming', 'reconnecting', 'ended', 'failed', 'disabled', 'removed'] as const;
+export const CAMERA_STATES = ['connecting', 'streaming', 'reconnecting', 'ended', 'failed', 'disabled', 'removed', 'unclaimed'] as const;
 export type CameraState = (typeof CAMERA_STATES)[number];
 
 export const SOURCE_KINDS = ['file', 'rtsp', 'rtmp', 'http', 'webcam'] as const;
 export const SELECTION_METHODS = ['points', 'box', 'class', 'clip'] as const;
-export const TARGET_END_REASONS = ['lost', 'replaced', 'resolution', 'removed', 'restarted'] as const;
+export const TARGET_END_REASONS = ['lost', 'replaced', 'resolution', 'removed', 'restarted', 'failover'] as const;
 export type TargetEndReason = (typeof TARGET_END_REASONS)[number];
 
 const camera = z.string().min(1);
+const nodeName = z.string().min(1).max(64);
 const trackId = countSchema;
 const targetId = z.number().int().min(1);
 
@@ -63,6 +64,7 @@ export const frameMessageSchema = z.strictObject({
     .literal(true)
     .describe("Present (true) when motion gating kept this frame from inference (the camera's picture had not changed): its objects are the last inferred frame's, carried forward unchanged (boxes, masks, ids, labels; targets as they are now).")
     .optional(),
+  node: nodeName.describe('At a gateway: the node that produced it (segstream node --name).').optional(),
   clientDropped: countSchema.describe('Messages (frames, events, replies) this client missed so far because its send buffer was full.'),
 }).describe('One per processed frame and camera the client subscribes to.');
 export type FrameMessage = z.infer<typeof frameMessageSchema>;
@@ -85,6 +87,7 @@ export const cameraViewSchema = z.strictObject({
   framesGated: countSchema.describe('Of framesProcessed, those motion gating published without inference (objects carried forward).'),
   frameAgeS: z.number().min(0).nullable().describe('Age of the newest published frame, s; null before the first.'),
   origin: z.enum(['config', 'api']),
+  node: nodeName.describe('At a gateway: the node running the camera; absent while no node has claimed it (state unclaimed).').optional(),
 }).describe('A camera as hello, GET /api/cameras and /healthz show it (credentials in url as ***).');
 export type CameraView = z.infer<typeof cameraViewSchema>;
 
@@ -130,6 +133,7 @@ export const statusMessageSchema = z.strictObject({
   height: countSchema.optional(),
   fps: z.number().min(0).optional(),
   error: errorBodySchema.optional(),
+  node: nodeName.describe('At a gateway: the node that produced it (segstream node --name).').optional(),
 }).describe('A camera state change.');
 export type StatusMessage = z.infer<typeof statusMessageSchema>;
 

@@ -49,7 +49,7 @@ function maskArea(mask: MaskCrop, W: number, H: number): number {
  * stand up to 1 px out of the (0.1 px rounded) box: clamped to it, so clients can rely on
  * polygons inside boxes.
  */
-function clampToBox(polygons: number[][], [x1, y1, x2, y2]: readonly [number, number, number, number]): number[][] {
+export function clampToBox(polygons: number[][], [x1, y1, x2, y2]: readonly [number, number, number, number]): number[][] {
   for (const p of polygons) {
     for (let i = 0; i < p.length; i += 2) {
       p[i] = clamp(p[i]!, x1, x2);

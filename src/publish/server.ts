@@ -135,6 +135,10 @@ export function httpStatusOf(code: ErrorCode): number {
     case 'E_INTERNAL':
     case 'E_INFERENCE':
       return 500;
+    case 'E_BROKER':
+      return 503;
+    case 'E_NO_NODE':
+      return 504;
     default:
       return 400;
   }

@@ -280,7 +280,8 @@ function mediaType(req: IncomingMessage): string {
  * CORS for browser players on other origins. Which origins may use the service at all is the
  * server's access check (before any route); here the answer only lets the page read it.
  */
-function corsHeaders(req: IncomingMessage): Record<string, string> {
+/** The CORS headers of a WHEP answer (browsers on other origins may play). */
+export function corsHeaders(req: IncomingMessage): Record<string, string> {
   const origin = req.headers.origin;
   return {
     'access-control-allow-origin': origin ?? '*',
@@ -291,7 +292,8 @@ function corsHeaders(req: IncomingMessage): Record<string, string> {
   };
 }
 
-function readBody(req: IncomingMessage, limit: number): Promise<string> {
+/** A request body as text, at most `limit` bytes (else E_MSG_TOO_LARGE). */
+export function readBody(req: IncomingMessage, limit: number): Promise<string> {
   const tooLarge = (size: number): SegstreamError => new SegstreamError('E_MSG_TOO_LARGE', `request body of ${size} bytes exceeds the limit`, { expected: `<= ${limit} bytes`, actual: size });
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > limit) return Promise.reject(tooLarge(declared));

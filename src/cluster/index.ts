@@ -1,0 +1,10 @@
+export * from './broker.js';
+export * from './nats.js';
+export * from './subjects.js';
+export * from './placement.js';
+export * from './records.js';
+export * from './kvMirror.js';
+export * from './gatewayFrame.js';
+export { ClusterNode, VALID_SHARE, TICKS_PER_TTL, type ClusterNodeOptions } from './node.js';
+export { startGateway, MAX_POOL_CAMERAS, type Gateway } from './gateway.js';
+export { EventForwarder, MAX_PENDING_EVENTS } from './eventForwarder.js';
