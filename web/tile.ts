@@ -51,6 +51,8 @@ export class CameraTile {
   private readonly maskLayer: HTMLCanvasElement;
   private readonly dragBox: HTMLDivElement;
   private readonly stateEl: HTMLElement;
+  /** At a cluster's gateway: the node running the camera. */
+  private readonly nodeEl: HTMLElement;
   private readonly stats: Record<'fps' | 'latency' | 'dropped' | 'video', HTMLElement>;
   private readonly objectList: HTMLUListElement;
   private readonly eventList: HTMLOListElement;
@@ -92,6 +94,7 @@ export class CameraTile {
     this.dragBox = el('div', { class: 'drag-box', hidden: '' });
     this.stage = el('div', { class: 'stage' }, this.video, this.canvas, this.dragBox);
     this.stateEl = el('span', { class: 'state' });
+    this.nodeEl = el('span', { class: 'node', 'data-stat': 'node', ...(view.node ? {} : { hidden: '' }) }, view.node ? `node ${view.node}` : '');
     this.stats = {
       fps: el('span', { 'data-stat': 'fps' }),
       latency: el('span', { 'data-stat': 'latency' }),
@@ -111,7 +114,7 @@ export class CameraTile {
     this.root = el(
       'section',
       { class: 'tile', 'data-camera': view.id, 'aria-label': `camera ${view.id}` },
-      el('header', {}, el('h2', {}, view.id), this.stateEl),
+      el('header', {}, el('h2', {}, view.id), this.nodeEl, this.stateEl),
       this.stage,
       el('div', { class: 'stats' }, this.stats.fps, this.stats.latency, this.stats.dropped, this.stats.video),
       this.zones.bar,
@@ -227,10 +230,19 @@ export class CameraTile {
     while (this.frameTimes.length > 0 && this.frameTimes[0]! < now - FPS_WINDOW_MS) this.frameTimes.shift();
     if (!this.latest || this.latest.width !== m.width || this.latest.height !== m.height) this.resize(m.width, m.height);
     this.latest = m;
+    if (m.node !== undefined) this.showNode(m.node);
     this.recent.set(m.seq, m);
     if (this.recent.size > RECENT_FRAMES) this.recent.delete(this.recent.keys().next().value!);
     this.drawn = false;
     this.schedule();
+  }
+
+  /** Which node runs the camera (a cluster's gateway says; a lone `run` never does). */
+  private showNode(node: string | undefined): void {
+    const text = node === undefined ? 'no node' : `node ${node}`;
+    if (this.nodeEl.textContent === text && !this.nodeEl.hidden) return;
+    this.nodeEl.textContent = text;
+    this.nodeEl.hidden = false;
   }
 
   onStatus(m: StatusMessage): void {
@@ -238,6 +250,8 @@ export class CameraTile {
     const { type: _t, camera: _c, error, ...fields } = m;
     this.view = { ...this.view, ...fields, ...(error ? { error } : {}) };
     if (!error) delete this.view.error;
+    if (m.node !== undefined) this.showNode(m.node);
+    else if (m.state === 'unclaimed') this.showNode(undefined);
     if (m.width && m.height) this.resize(m.width, m.height);
     if (m.state !== before) {
       this.event(m.state === 'failed' || m.state === 'reconnecting' ? `camera ${m.state}${m.error ? `: ${m.error.code} ${m.error.message}` : ''}` : `camera ${m.state}`);

@@ -8,6 +8,7 @@ import { startNats, cutProxy, type CutProxy, type NatsServer } from '../helpers/
 import { sleep, waitUntil } from '../helpers/processes.js';
 import { CCTV_640x480, VIDEOS } from '../helpers/media.js';
 import { TestClient, type Msg } from '../helpers/wsClient.js';
+import { launchChromium } from '../helpers/browser.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 const TTL_S = 4;
@@ -119,6 +120,22 @@ describe('cluster: nodes, gateway, leases, failover (real nats-server -js)', () 
     expect((await fetch(`${base()}/readyz`)).status).toBe(200);
   });
 
+  it('the dashboard at the gateway shows which node runs each camera (real Chromium)', async () => {
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${base()}/`);
+      const list = await cameras();
+      for (const c of list) {
+        const node = page.locator(`section.tile[data-camera="${c.id}"] [data-stat="node"]`);
+        await node.waitFor({ state: 'visible', timeout: 30_000 });
+        await expect.poll(() => node.textContent(), { timeout: 30_000 }).toBe(`node ${c.node}`);
+      }
+    } finally {
+      await browser.close();
+    }
+  });
+
   let prompted: { camera: string; target: number } | undefined;
 
   it('routes a box prompt for a camera of node b to node b: prompt.ok, and the following frames carry the target', async () => {
@@ -137,6 +154,33 @@ describe('cluster: nodes, gateway, leases, failover (real nats-server -js)', () 
     expect(unknown['code']).toBe('E_UNKNOWN_CAMERA');
   });
 
+  it("zones set at the gateway reach the camera's node; its events land in the gateway's history from the stream, and a new gateway replays them", async () => {
+    const zones = [{ name: 'all', polygon: [[0, 0], [640, 0], [640, 480], [0, 480]], rules: [{ kind: 'presence', classes: ['car', 'truck', 'bus', 'person'], seconds: 0.5 }] }];
+    const put = await fetch(`${base()}/api/cameras/cam0/zones`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(zones) });
+    expect(put.status).toBe(200);
+    expect(((await (await fetch(`${base()}/api/cameras/cam0/zones`)).json()) as { zones: { name: string }[] }).zones.map((z) => z.name)).toEqual(['all']);
+    const bad = await fetch(`${base()}/api/cameras/cam0/zones`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify([{ name: 'x', polygon: [[0, 0], [1, 1]] }]) });
+    expect(bad.status).toBe(400);
+    const start = await client.next((m) => m.type === 'event' && m['camera'] === 'cam0' && m['state'] === 'start', 40_000);
+    const id = start['id'] as string;
+    await waitUntil('event in the gateway history', () => gw.events.get(id) !== undefined, 10_000);
+    const listed = (await (await fetch(`${base()}/events?camera=cam0`)).json()) as { events: { id: string; snapshot: string | null }[] };
+    const row = listed.events.find((e) => e.id === id);
+    expect(row?.snapshot).toBe(`/events/${id}/snapshot.jpg`);
+    const shot = await fetch(`${base()}${row!.snapshot}`);
+    expect(shot.status).toBe(200);
+    expect(shot.headers.get('content-type')).toBe('image/jpeg');
+    // A gateway started now (a restart) reads the stream from its first message.
+    const config = parseConfig({ server: { host: '127.0.0.1', port: 0 }, broker: { url: nats.url, leaseTtlS: TTL_S } });
+    const gw2 = await startGateway(config, gatewayBroker, silentLogger());
+    try {
+      await waitUntil('replayed event', () => gw2.events.get(id) !== undefined, 10_000);
+      expect(gw2.events.snapshot(id)?.length).toBeGreaterThan(100);
+    } finally {
+      await gw2.close();
+    }
+  });
+
   it('cut off from the broker, node b stops its cameras before its leases lapse; node a takes them; b never publishes them again meanwhile', async () => {
     const onB = (await cameras()).filter((c) => c.node === 'b').map((c) => c.id);
     const cutAt = Date.now();
@@ -144,6 +188,8 @@ describe('cluster: nodes, gateway, leases, failover (real nats-server -js)', () 
     const after = client.messages.length;
     for (const camera of onB) await client.next(frameFrom(camera, 'a', after), 30_000);
     expect(Date.now() - cutAt).toBeLessThan(20_000);
+    // Node b stopped them itself, on time: it could not renew, so it did not wait to be told.
+    expect(nodes.get('b')!.log).toMatch(/lease not renewed in time/);
     // The prompted target stayed with node b: the gateway ends it as a failover.
     const ended = await client.next((m) => m.type === 'target.ended' && m['camera'] === prompted!.camera && m['target'] === prompted!.target, 5000);
     expect(ended['reason']).toBe('failover');
