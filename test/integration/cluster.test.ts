@@ -9,6 +9,7 @@ import { sleep, waitUntil } from '../helpers/processes.js';
 import { CCTV_640x480, VIDEOS } from '../helpers/media.js';
 import { TestClient, type Msg } from '../helpers/wsClient.js';
 import { launchChromium } from '../helpers/browser.js';
+import { postOffer, WhepViewer } from '../helpers/whepClient.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 const TTL_S = 4;
@@ -152,6 +153,21 @@ describe('cluster: nodes, gateway, leases, failover (real nats-server -js)', () 
     const unknown = await client.request({ type: 'prompt', camera: 'nope', id: 'p2', box: [0, 0, 10, 10] }, (m) => m['id'] === 'p2');
     expect(unknown.type).toBe('error');
     expect(unknown['code']).toBe('E_UNKNOWN_CAMERA');
+  });
+
+  it("a WHEP offer at the gateway is answered by the camera's node with its own SDP: the video plays, and DELETE through the gateway ends it", async () => {
+    const camera = (await cameras()).find((c) => c.node === 'a')!.id;
+    const viewer = await WhepViewer.connect(gw.address.port, camera);
+    try {
+      expect(viewer.answer?.status).toBe(201);
+      expect(viewer.answer?.body).toMatch(/^m=video /m);
+      expect(viewer.location).toMatch(new RegExp(`^/whep/${camera}/[A-Za-z0-9_-]+$`));
+      await viewer.waitFrames(5, 30_000);
+      expect(viewer.frames.at(-1)!.width).toBeGreaterThan(0);
+    } finally {
+      expect(await viewer.close(gw.address.port)).toBe(200);
+    }
+    expect((await postOffer(gw.address.port, 'nope', 'v=0')).status).toBe(404);
   });
 
   it("zones set at the gateway reach the camera's node; its events land in the gateway's history from the stream, and a new gateway replays them", async () => {
