@@ -141,6 +141,11 @@ events:
     url: https://ops.example.org/segstream   # each event POSTed as JSON
   privacy:
     enabled: true       # persons pixelated in snapshots and the video
+broker:                 # segstream node / gateway only; run ignores it
+  url: nats://10.0.0.5:4222
+  name: rack1-gpu0      # this node, unique in the cluster
+  capacity: 16
+  leaseTtlS: 6          # a dead node's cameras move after this long
 cameras:
   - id: gate
     url: rtsp://10.0.0.21:554/stream1

@@ -367,4 +367,4 @@ export type Config = z.output<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
 
 /** The sections and their schemas, in the order docs/config.md shows them. */
-export const SECTIONS = { server: serverSchema, inference: inferenceSchema, tracking: trackingSchema, ingest: ingestSchema, events: eventsSchema } as const;
+export const SECTIONS = { server: serverSchema, inference: inferenceSchema, tracking: trackingSchema, ingest: ingestSchema, events: eventsSchema, broker: brokerSchema } as const;

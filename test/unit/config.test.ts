@@ -45,6 +45,7 @@ describe('parseConfig: defaults', () => {
         health: { enabled: true, frozenS: 10, videoLostS: 5, obstructedS: 10, movedS: 5 },
         privacy: { enabled: false, classes: ['person'] },
       },
+      broker: { leaseTtlS: 6, requestTimeoutMs: 5000, prefix: 'segstream' },
       cameras: [],
     });
   });
