@@ -62,6 +62,7 @@ export async function startGateway(config: Config, broker: Broker, log: Logger):
     if (!now) {
       lastStatus.delete(camera);
       targets.delete(camera);
+      lastHolder.delete(camera);
       announced.delete(camera);
       server.broadcast({ type: 'status', camera, state: 'removed', restarts: 0 } satisfies StatusMessage);
     }
@@ -168,7 +169,8 @@ export async function startGateway(config: Config, broker: Broker, log: Logger):
       restarted = body.restarted === true;
     }
     try {
-      await poolKv.update(cameraToken(camera), JSON.stringify(next), revision);
+      const json = JSON.stringify(next);
+      pool.note(cameraToken(camera), new TextEncoder().encode(json), await poolKv.update(cameraToken(camera), json, revision));
     } catch (err) {
       if (err instanceof KvConflict) throw new SegstreamError('E_CAMERA_EXISTS', `camera ${camera} was changed meanwhile (another gateway?); read it again and retry`, { expected: `revision ${revision}` });
       throw err;
@@ -208,7 +210,8 @@ export async function startGateway(config: Config, broker: Broker, log: Logger):
       return exclusive(async () => {
         if (pool.size >= MAX_POOL_CAMERAS) throw new SegstreamError('E_CAMERA_LIMIT', `the pool holds ${MAX_POOL_CAMERAS} cameras already`, { expected: `<= ${MAX_POOL_CAMERAS}` });
         try {
-          await poolKv.create(cameraToken(entry.id), JSON.stringify(entry));
+          const json = JSON.stringify(entry);
+          pool.note(cameraToken(entry.id), new TextEncoder().encode(json), await poolKv.create(cameraToken(entry.id), json));
         } catch (err) {
           if (err instanceof KvConflict) throw new SegstreamError('E_CAMERA_EXISTS', `camera '${entry.id}' exists already; PATCH or DELETE /api/cameras/${entry.id}`, { expected: 'a new camera id', actual: entry.id });
           throw err;
@@ -256,6 +259,7 @@ export async function startGateway(config: Config, broker: Broker, log: Logger):
           if (err instanceof KvConflict) throw new SegstreamError('E_CAMERA_EXISTS', `camera ${id} was changed meanwhile; read it again and retry`);
           throw err;
         });
+        pool.note(cameraToken(id), null, revision + 1);
         return { status: 200, body: { camera: { id, state: 'removed' } } };
       });
     }

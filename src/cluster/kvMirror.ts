@@ -53,6 +53,11 @@ export class KvMirror<T> {
     return this.map.size;
   }
 
+  /** Takes in this process's own write at once (read-your-writes; the watch brings the same revision later). */
+  note(key: string, value: Uint8Array | null, revision: number): void {
+    this.apply({ key, value, revision });
+  }
+
   stop(): void {
     this.stopped = true;
     this.sub.unsubscribe();

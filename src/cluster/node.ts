@@ -96,6 +96,15 @@ export class ClusterNode {
     const nodes = new KvMirror<NodeRecord>(nodeKv, broker, parseNodeRecord, log);
     node = new ClusterNode(o, pool, leases, nodes, nodeKv, ttlMs, events);
     await Promise.all([pool.start(), leases.start(), nodes.start()]);
+    // Two live nodes of one name would each take the other's leases for their own.
+    const same = nodes.get(o.name)?.value;
+    if (same && Math.abs(Date.now() - same.heartbeat) < ttlMs) {
+      pool.stop();
+      leases.stop();
+      nodes.stop();
+      await events.close(0);
+      throw new SegstreamError('E_CONFIG', `invalid configuration: broker.name: a node named '${o.name}' is live in the cluster (heartbeat ${Math.round((Date.now() - same.heartbeat) / 100) / 10} s ago); give this one another --name, or wait ${Math.ceil(ttlMs / 1000)} s if that node has just died`, { expected: 'a node name not in use', actual: o.name });
+    }
     node.wire();
     log.info({ node: o.name, capacity: o.capacity, leaseTtlS: ttlMs / 1000, pool: pool.size }, 'cluster node joined');
     return node;

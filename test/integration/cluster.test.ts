@@ -137,6 +137,14 @@ describe('cluster: nodes, gateway, leases, failover (real nats-server -js)', () 
     }
   });
 
+  it('a second node started with a live node\'s name is refused (E_CONFIG), and takes no camera', async () => {
+    const dup = startNode('a', nats.url);
+    const code = await new Promise<number | null>((r) => dup.proc.once('exit', r));
+    expect(code).toBe(2);
+    expect(dup.log).toMatch(/E_CONFIG: invalid configuration: broker\.name: a node named 'a' is live/);
+    expect((await cameras()).map((c) => c.node).sort()).toEqual(['a', 'a', 'b', 'b']);
+  });
+
   let prompted: { camera: string; target: number } | undefined;
 
   it('routes a box prompt for a camera of node b to node b: prompt.ok, and the following frames carry the target', async () => {
@@ -246,6 +254,23 @@ describe('cluster: nodes, gateway, leases, failover (real nats-server -js)', () 
     await waitUntil('gateway ready again', () => gatewayBroker.connected, 10_000);
     expect((await fetch(`${base()}/readyz`)).status).toBe(200);
     expect(nodes.get('a')!.proc.exitCode).toBeNull();
+  });
+
+  it('a camera beyond every live node\'s capacity waits unclaimed (listed by /readyz); DELETE at the gateway removes it from the pool', async () => {
+    const res = await fetch(`${base()}/api/cameras`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: 'extra.cam', url: CCTV_640x480, loop: true }) });
+    expect(res.status).toBe(201);
+    await sleep(TTL_S * 1000);
+    const extra = (await cameras()).find((c) => c.id === 'extra.cam')!;
+    expect(extra.state).toBe('unclaimed');
+    expect(extra.node).toBeUndefined();
+    const ready = (await (await fetch(`${base()}/readyz`)).json()) as { unclaimed?: string[] };
+    expect(ready.unclaimed).toEqual(['extra.cam']);
+    const after = client.messages.length;
+    const del = await fetch(`${base()}/api/cameras/extra.cam`, { method: 'DELETE' });
+    expect(del.status).toBe(200);
+    await client.next((m) => m.type === 'status' && m['camera'] === 'extra.cam' && m['state'] === 'removed' && client.messages.indexOf(m) >= after, 5000);
+    expect((await cameras()).map((c) => c.id)).toEqual(CAMERAS);
+    expect((await fetch(`${base()}/api/cameras/extra.cam`)).status).toBe(404);
   });
 
   it('no two nodes published frames for one camera at the same time, over the whole test', () => {
