@@ -27,7 +27,7 @@ function startNode(name: string, brokerUrl: string): NodeProc {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const n: NodeProc = { name, proc, log: '' };
-  const keep = (d: Buffer): void => void (n.log = (n.log + d.toString()).slice(-20_000));
+  const keep = (d: Buffer): void => void (n.log = (n.log + d.toString()).slice(-400_000));
   proc.stdout!.on('data', keep);
   proc.stderr!.on('data', keep);
   return n;
@@ -254,6 +254,11 @@ describe('cluster: nodes, gateway, leases, failover (real nats-server -js)', () 
     await waitUntil('gateway ready again', () => gatewayBroker.connected, 10_000);
     expect((await fetch(`${base()}/readyz`)).status).toBe(200);
     expect(nodes.get('a')!.proc.exitCode).toBeNull();
+    // While the broker was away node a went on processing and counted what it could not publish.
+    const port = Number(/"port":(\d+)[^\n]*listening/.exec(nodes.get('a')!.log)?.[1]);
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(Number(/^segstream_broker_dropped_total\{kind="frame"\} (\d+)/m.exec(metrics)?.[1] ?? 0)).toBeGreaterThan(0);
+    expect(metrics).toMatch(/^segstream_broker_connected 1$/m);
   });
 
   it('a camera beyond every live node\'s capacity waits unclaimed (listed by /readyz); DELETE at the gateway removes it from the pool', async () => {
