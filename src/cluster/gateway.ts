@@ -112,7 +112,8 @@ export async function startGateway(config: Config, broker: Broker, log: Logger):
       kind,
       url: redactUrl(entry.url),
       enabled: entry.enabled,
-      state: !entry.enabled ? 'disabled' : 'unclaimed',
+      // Claimed a moment ago (its node's next heartbeat shows it): starting.
+      state: !entry.enabled ? 'disabled' : node !== undefined ? 'connecting' : 'unclaimed',
       ...(st?.error && node === undefined ? { error: st.error } : {}),
       restarts: 0,
       framesRead: 0,

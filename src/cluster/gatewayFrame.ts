@@ -29,7 +29,10 @@ export class GatewayFrame implements FramePayload {
       const { mask, ...rest } = o;
       if (format === 'none') return rest;
       const box = rest['box'] as [number, number, number, number];
-      const crop = mask ? rleCrop(mask as CocoRle, box) : null;
+      // The box came rounded to 0.1 px; a node's crop (floor/ceil of the unrounded box: a mask
+      // warped onto a predicted box) may hold set pixels up to 0.05 px beyond it: cut with that
+      // to spare, or a pixel column of the mask is lost (clampToBox keeps polygons in the box).
+      const crop = mask ? rleCrop(mask as CocoRle, [box[0] - 0.05, box[1] - 0.05, box[2] + 0.05, box[3] + 0.05]) : null;
       return { ...rest, polygons: crop ? clampToBox(maskPolygons(crop, W, H), box) : [] };
     });
     return { ...msg, objects };

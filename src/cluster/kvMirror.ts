@@ -94,7 +94,8 @@ export class KvMirror<T> {
   private apply(c: KvChange): void {
     const before = this.map.get(c.key);
     if (c.value === null) {
-      if (!before) return;
+      // A delete older than the value held (this process noted its newer write first) is stale.
+      if (!before || before.revision > c.revision) return;
       this.map.delete(c.key);
       this.onChange(c.key, undefined, before);
       return;

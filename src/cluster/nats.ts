@@ -40,7 +40,11 @@ export function readNkeySeed(path: string): string {
 export function displayBrokerUrl(url: string): string {
   return url
     .split(',')
-    .map((u) => redactUrl(u.trim()))
+    .map((u) => {
+      const s = u.trim();
+      // A server given without its scheme (user:pass@host:port) is redacted as the nats:// URL it is.
+      return s.includes('://') ? redactUrl(s) : redactUrl(`nats://${s}`).slice('nats://'.length);
+    })
     .join(',');
 }
 
@@ -79,7 +83,7 @@ export class NatsBroker implements Broker {
       try {
         u = new URL(s.includes('://') ? s : `nats://${s}`);
       } catch {
-        throw new SegstreamError('E_CONFIG', `invalid configuration: broker.url: not a URL: ${summariseString(redactUrl(s), 200)}`, { expected: 'nats://host:port' });
+        throw new SegstreamError('E_CONFIG', `invalid configuration: broker.url: not a URL: ${summariseString(displayBrokerUrl(s), 200)}`, { expected: 'nats://host:port' });
       }
       if (!['nats:', 'tls:', 'ws:', 'wss:'].includes(u.protocol)) {
         throw new SegstreamError('E_CONFIG', `invalid configuration: broker.url: ${u.protocol} is not a NATS URL`, { expected: 'nats://host:port', actual: u.protocol });
