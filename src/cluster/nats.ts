@@ -78,7 +78,11 @@ export class NatsBroker implements Broker {
     let attempt = 0;
     const servers = options.url.split(',').map((u) => u.trim()).filter((u) => u !== '');
     if (servers.length === 0) throw new SegstreamError('E_CONFIG', 'invalid configuration: broker.url: empty', { expected: 'nats://host:port' });
-    for (const s of servers) {
+    // Credentials in a URL (nats://user:pass@host) count as given, unless given apart; the
+    // client is handed the servers without them (it would drop them itself).
+    let urlUser: string | undefined;
+    let urlPass: string | undefined;
+    for (const [i, s] of servers.entries()) {
       let u: URL;
       try {
         u = new URL(s.includes('://') ? s : `nats://${s}`);
@@ -88,7 +92,16 @@ export class NatsBroker implements Broker {
       if (!['nats:', 'tls:', 'ws:', 'wss:'].includes(u.protocol)) {
         throw new SegstreamError('E_CONFIG', `invalid configuration: broker.url: ${u.protocol} is not a NATS URL`, { expected: 'nats://host:port', actual: u.protocol });
       }
+      if (u.username !== '' || u.password !== '') {
+        urlUser ??= decodeURIComponent(u.username);
+        urlPass ??= u.password === '' ? undefined : decodeURIComponent(u.password);
+        u.username = '';
+        u.password = '';
+        servers[i] = u.toString().replace(/\/$/, '');
+      }
     }
+    const user = options.user ?? (options.token === undefined && options.nkeySeed === undefined ? urlUser : undefined);
+    const password = options.user !== undefined ? options.password : urlPass;
     const opts: ConnectionOptions = {
       servers,
       name: options.name,
@@ -101,7 +114,7 @@ export class NatsBroker implements Broker {
       },
       pingInterval: 5000,
       maxPingOut: 2,
-      ...(options.user !== undefined ? { user: options.user, ...(options.password !== undefined ? { pass: options.password } : {}) } : {}),
+      ...(user !== undefined ? { user, ...(password !== undefined ? { pass: password } : {}) } : {}),
       ...(options.token !== undefined ? { token: options.token } : {}),
       ...(options.nkeySeed !== undefined ? { authenticator: nkeyAuthenticator(new TextEncoder().encode(options.nkeySeed)) } : {}),
     };

@@ -428,7 +428,7 @@ describe('NatsBroker credentials (nats-server --user --pass)', () => {
     expect(anon).not.toBe('connected');
   });
 
-  it('the password is never logged nor put in an error, also when the URL carries it', async () => {
+  it('credentials in the URL authenticate, and the password is never logged nor put in an error', async () => {
     const inUrl = `nats://alice:${PASSWORD}@127.0.0.1:${nats.port}`;
     const outcomes: unknown[] = [];
     for (const url of [inUrl, `alice:${PASSWORD}@127.0.0.1:${nats.port}`]) {
@@ -449,6 +449,7 @@ describe('NatsBroker credentials (nats-server --user --pass)', () => {
     expect(mem.text()).toContain(`nats://alice:***@127.0.0.1:${nats.port}`);
     expect(mem.text()).toContain(`"alice:***@127.0.0.1:${nats.port}"`);
     expect(mem.text()).not.toContain(PASSWORD);
-    expect(outcomes).toHaveLength(2);
+    // Credentials in the URL authenticate (the client would drop them: they are taken out and given apart).
+    expect(outcomes).toEqual(['connected', 'connected']);
   });
 });
