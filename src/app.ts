@@ -8,7 +8,7 @@ import { CameraManager, cameraApi, statusMessage, type CameraDiff } from './came
 import { CameraStateStore, defaultModelPath, engineOptions, liveTrackerOptions, readCameraState, resolveCameras, type Config } from './config/index.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { deviceAdvice, InferenceEngine, inferLatest, readModelFile, type StageTimings } from './pipeline/index.js';
-import { dashboardRoutes, FrameMessages, PublishServer, type FrameBody } from './publish/index.js';
+import { dashboardRoutes, FrameMessages, PublishServer, publishOptionsFrom, securityFrom, type FrameBody } from './publish/index.js';
 import type { HelloMessage, JpegHeader, TargetEndedMessage, TargetReattachedMessage } from './protocol/index.js';
 import type { TargetedFrame } from './cameraTargets.js';
 import { ClipThreadSelector } from './prompts/index.js';
@@ -193,20 +193,9 @@ export async function startApp(initial: Config, options: AppOptions = {}): Promi
     config.ingest.maxCameras,
   );
   const server: PublishServer = new PublishServer(
-    {
-      host: config.server.host,
-      port: config.server.port,
-      maxMessageBytes: config.server.maxMessageBytes,
-      maxPayloadBytes: Math.max(config.server.maxMessageBytes * 4, 1 << 20),
-      maxBufferedBytes: config.server.maxBufferedBytes,
-      slowClientTimeoutMs: config.server.slowClientTimeoutMs,
-      slowClientCloseGraceMs: config.server.slowClientCloseGraceMs,
-      maxClients: config.server.maxClients,
-      heartbeatIntervalMs: config.server.heartbeatIntervalMs,
-      // What hello offers besides mask formats: set true by whoever serves JPEG frames or WHEP.
-      // JPEG frames and WHEP both come from the display output, which server.whep turns on.
-      offers: { jpeg: drawer !== undefined, whep: drawer !== undefined },
-    },
+    // What hello offers besides mask formats: JPEG frames and WHEP both come from the display
+    // output, which server.whep turns on.
+    publishOptionsFrom(config.server, { jpeg: drawer !== undefined, whep: drawer !== undefined }),
     {
       hello: (): Omit<HelloMessage, 'type' | 'protocol' | 'offers'> => ({
         model: { file: basename(info.path), classes: [...info.classNames], input: [info.inputWidth, info.inputHeight] },
@@ -222,12 +211,7 @@ export async function startApp(initial: Config, options: AppOptions = {}): Promi
     },
     metrics,
     log,
-    {
-      ...(config.server.token === undefined ? {} : { token: config.server.token }),
-      allowOrigins: config.server.allowOrigins,
-      allowHosts: config.server.allowHosts,
-      ...(tls ? { tls } : {}),
-    },
+    securityFrom(config.server, tls),
   );
   // The dashboard (GET /, /assets/): public files; the page asks for the token itself.
   for (const route of dashboardRoutes({ tokenRequired: config.server.token !== undefined })) server.route(route);

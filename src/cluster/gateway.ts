@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { ERROR_CODES, nameSome, parseWith, redactUrl, SegstreamError, summariseString, summariseValue, type ErrorCode, type Logger } from '../core/index.js';
 import { CAMERA_ID_RE, cameraPatchSchema, cameraSchema, zonesSchema, type CameraEntry, type Config } from '../config/index.js';
 import { createMetrics, type Metrics } from '../metrics.js';
-import { dashboardRoutes, httpStatusOf, PublishServer } from '../publish/index.js';
+import { dashboardRoutes, httpStatusOf, PublishServer, publishOptionsFrom, securityFrom } from '../publish/index.js';
 import { eventMessageSchema, parsePromptMessage, type CameraView, type StatusMessage } from '../protocol/index.js';
 import { EventStore, eventRoutes, type RoadEvent } from '../events/index.js';
 import { sourceSpecOf } from '../ingest/index.js';
@@ -281,18 +281,7 @@ export async function startGateway(config: Config, broker: Broker, log: Logger):
   const tls = config.server.tlsCert && config.server.tlsKey ? { cert: readFileSync(config.server.tlsCert), key: readFileSync(config.server.tlsKey) } : undefined;
   const anyNode = (): NodeRecord | undefined => liveNodes()[0] ?? [...nodes.entries()][0]?.[1].value;
   const server: PublishServer = new PublishServer(
-    {
-      host: config.server.host,
-      port: config.server.port,
-      maxMessageBytes: config.server.maxMessageBytes,
-      maxPayloadBytes: Math.max(config.server.maxMessageBytes * 4, 1 << 20),
-      maxBufferedBytes: config.server.maxBufferedBytes,
-      slowClientTimeoutMs: config.server.slowClientTimeoutMs,
-      slowClientCloseGraceMs: config.server.slowClientCloseGraceMs,
-      maxClients: config.server.maxClients,
-      heartbeatIntervalMs: config.server.heartbeatIntervalMs,
-      offers: { jpeg: false, whep: config.server.whep },
-    },
+    publishOptionsFrom(config.server, { jpeg: false, whep: config.server.whep }),
     {
       hello: () => {
         const n = anyNode();
@@ -314,12 +303,7 @@ export async function startGateway(config: Config, broker: Broker, log: Logger):
     },
     metrics,
     log,
-    {
-      ...(config.server.token === undefined ? {} : { token: config.server.token }),
-      allowOrigins: config.server.allowOrigins,
-      allowHosts: config.server.allowHosts,
-      ...(tls ? { tls } : {}),
-    },
+    securityFrom(config.server, tls),
   );
   for (const route of dashboardRoutes({ tokenRequired: config.server.token !== undefined })) server.route(route);
   for (const route of eventRoutes(history)) server.route(route);

@@ -111,6 +111,47 @@ export interface HttpRoute {
   handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> | void;
 }
 
+/** What the server reads of a configuration's `server` section (config's ServerConfig fits). */
+export interface ServerSettings {
+  readonly host: string;
+  readonly port: number;
+  readonly maxMessageBytes: number;
+  readonly maxBufferedBytes: number;
+  readonly slowClientTimeoutMs: number;
+  readonly slowClientCloseGraceMs: number;
+  readonly maxClients: number;
+  readonly heartbeatIntervalMs: number;
+  readonly token?: string | undefined;
+  readonly allowOrigins: readonly string[];
+  readonly allowHosts: readonly string[];
+}
+
+/** PublishServer's options from the `server` section, with what hello offers besides mask formats. */
+export function publishOptionsFrom(s: ServerSettings, offers: { jpeg: boolean; whep: boolean }): Partial<PublishOptions> {
+  return {
+    host: s.host,
+    port: s.port,
+    maxMessageBytes: s.maxMessageBytes,
+    maxPayloadBytes: Math.max(s.maxMessageBytes * 4, 1 << 20),
+    maxBufferedBytes: s.maxBufferedBytes,
+    slowClientTimeoutMs: s.slowClientTimeoutMs,
+    slowClientCloseGraceMs: s.slowClientCloseGraceMs,
+    maxClients: s.maxClients,
+    heartbeatIntervalMs: s.heartbeatIntervalMs,
+    offers,
+  };
+}
+
+/** PublishServer's access options from the `server` section and the TLS files read. */
+export function securityFrom(s: ServerSettings, tls?: { cert: Buffer; key: Buffer }): SecurityOptions {
+  return {
+    ...(s.token === undefined ? {} : { token: s.token }),
+    allowOrigins: [...s.allowOrigins],
+    allowHosts: [...s.allowHosts],
+    ...(tls ? { tls } : {}),
+  };
+}
+
 /** How far past maxBufferedBytes a client's buffer may grow with event messages, bytes. */
 const EVENT_HEADROOM_BYTES = 1 << 20;
 
