@@ -199,10 +199,11 @@ export class NatsBroker implements Broker {
       queue: 'segstream',
       callback: (err, msg) => {
         if (err) return;
-        handler(msg.data).then(
-          (reply) => msg.respond(reply),
-          (e: unknown) => this.log.error({ err: e, subject }, 'a broker request handler failed; not answered'),
-        );
+        handler(msg.data)
+          .then((reply) => {
+            msg.respond(reply);
+          })
+          .catch((e: unknown) => this.log.error({ err: e, subject }, 'a broker request handler failed (or its reply could not be sent); not answered'));
       },
     });
     return this.track(sub);

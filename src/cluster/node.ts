@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Subscription } from 'rxjs';
 import { basename } from 'node:path';
@@ -64,6 +65,8 @@ export class ClusterNode {
   private ticking = false;
   private closing: Promise<void> | undefined;
   private readonly startedAt = Date.now();
+  /** This process: a lease of this node's name but another instance (a restart, a namesake) is not this one's. */
+  private readonly instance = randomUUID();
   private readonly window = { frames: 0, inferenceMs: 0, inferred: 0, since: performance.now() };
 
   private constructor(
@@ -201,7 +204,7 @@ export class ClusterNode {
   }
 
   private leaseValue(since: number): string {
-    return JSON.stringify({ node: this.o.name, since } satisfies Lease);
+    return JSON.stringify({ node: this.o.name, instance: this.instance, since } satisfies Lease);
   }
 
   /** Stops every camera whose lease could not be renewed in time. */
@@ -222,10 +225,10 @@ export class ClusterNode {
     return out;
   }
 
-  /** Whether a camera's lease looks free here: none, aged out (not renewed for a TTL), or this node's own from before a restart. */
+  /** Whether a camera's lease looks free here: none, aged out (not renewed for a TTL). */
   private leaseFree(camera: string): boolean {
     const l = this.leases.get(cameraToken(camera));
-    return !l || performance.now() - l.seenAt >= this.ttlMs || l.value.node === this.o.name;
+    return !l || performance.now() - l.seenAt >= this.ttlMs;
   }
 
   private async place(): Promise<void> {
@@ -262,11 +265,8 @@ export class ClusterNode {
     const sent = performance.now();
     let revision: number;
     try {
-      const existing = this.leases.get(key);
-      if (existing && existing.value.node === this.o.name) {
-        // This node's own lease from before a restart: taken back at its revision (or lost to another meanwhile).
-        revision = await this.leases.kv.update(key, this.leaseValue(Date.now()), existing.revision);
-      } else revision = await this.leases.kv.create(key, this.leaseValue(Date.now()));
+      // Created, never taken over: a lease of this node's name from before a restart ages out like any other.
+      revision = await this.leases.kv.create(key, this.leaseValue(Date.now()));
     } catch (err) {
       if (!(err instanceof KvConflict)) this.o.log.warn({ camera, err: (err as Error).message }, 'camera could not be claimed');
       return;
@@ -278,6 +278,11 @@ export class ClusterNode {
     h.unserve = this.o.broker.serve(this.names.control(camera), (data) => this.control(camera, data));
     try {
       await this.o.app.cameras.add(cfg);
+      // Lost while the add waited its turn: the camera goes again (stop found nothing to remove).
+      if (this.held.get(camera) !== h) {
+        await this.o.app.cameras.remove(camera).catch(() => undefined);
+        return;
+      }
       this.o.log.info({ camera, node: this.o.name, held: this.held.size }, 'camera claimed');
     } catch (err) {
       await this.stop(camera, 'released');
@@ -317,7 +322,7 @@ export class ClusterNode {
 
   private leaseChanged(camera: string, lease: Lease | undefined): void {
     const h = this.held.get(camera);
-    if (h && lease && lease.node !== this.o.name) {
+    if (h && lease && (lease.node !== this.o.name || lease.instance !== this.instance)) {
       this.o.log.warn({ camera, holder: lease.node }, 'another node holds this camera\'s lease: stopped here');
       void this.stop(camera, 'lost');
     }

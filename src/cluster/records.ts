@@ -3,8 +3,8 @@ import { cameraSchema, type CameraEntry } from '../config/index.js';
 import { cameraViewSchema, helloMessageSchema, type CameraView } from '../protocol/index.js';
 import { parseJsonBytes } from './kvMirror.js';
 
-/** A lease (`<p>-leases`, key: the camera): the node holding it, since when (ms epoch). */
-export const leaseSchema = z.object({ node: z.string().min(1).max(64), since: z.number() });
+/** A lease (`<p>-leases`, key: the camera): the node holding it, which process of it, since when (ms epoch). */
+export const leaseSchema = z.object({ node: z.string().min(1).max(64), instance: z.string().max(64).optional(), since: z.number() });
 export type Lease = z.infer<typeof leaseSchema>;
 
 /** What a node says about itself on each heartbeat (`<p>-nodes`, key: its name). */
