@@ -1,5 +1,5 @@
 import { parseWith, SegstreamError, summariseValue } from '../core/index.js';
-import { CAMERA_ID_RE, cameraConfig, cameraPatchSchema, cameraSchema, zonesSchema, type CameraEntry, type CameraStateStore, type Config } from '../config/index.js';
+import { CAMERA_ID_RE, cameraConfig, cameraPatchSchema, cameraSchema, zonesSchema, type CameraEntry, type CameraStateStore, type Config, type ZoneEntry } from '../config/index.js';
 import type { CameraManager } from './manager.js';
 
 /** An HTTP request under /api, its JSON body parsed (undefined without one). */
@@ -78,23 +78,16 @@ export function cameraApi(opts: CameraApiOptions): ApiHandler {
         return { status: 201, body: { camera: cam.view() }, headers: { location: `/api/cameras/${entry.id}` } };
       });
     }
-    const m = /^\/api\/cameras\/([^/]+)(\/zones)?$/.exec(path);
-    if (!m) return undefined;
-    let id: string;
-    try {
-      id = decodeURIComponent(m[1]!);
-    } catch {
-      return undefined;
-    }
-    if (!CAMERA_ID_RE.test(id)) return undefined;
-    if (m[2]) {
+    const target = cameraPath(path);
+    if (!target) return undefined;
+    const { id } = target;
+    if (target.zones) {
       // /api/cameras/<id>/zones: the camera's zones as one list. A PUT replaces it (in place: the
       // camera keeps running, its open events end) and is kept like any other camera change.
       if (method === 'GET' || method === 'HEAD') return { status: 200, body: { zones: manager.require(id).config.zones } };
       if (method !== 'PUT') return notAllowed('GET, HEAD, PUT');
       // The bare list, or what GET answers ({"zones": [...]}), so a GET can be edited and sent back.
-      const list = body !== null && typeof body === 'object' && !Array.isArray(body) && Object.keys(body).length === 1 && 'zones' in body ? (body as { zones: unknown }).zones : body;
-      const zones = parseWith(zonesSchema, list, 'E_CONFIG', 'invalid zones:');
+      const zones = parseZonesBody(body);
       return manager.exclusive(async (ops) => {
         const cam = ops.require(id);
         const entry = parseWith(cameraSchema, { ...cam.config.entry, zones }, 'E_CONFIG', 'invalid camera:');
@@ -130,7 +123,27 @@ export function cameraApi(opts: CameraApiOptions): ApiHandler {
   };
 }
 
-function notAllowed(allow: string): ApiReply {
+/** `/api/cameras/<id>` or `/api/cameras/<id>/zones`: the camera id (decoded, checked) and which; else undefined (404). */
+export function cameraPath(path: string): { id: string; zones: boolean } | undefined {
+  const m = /^\/api\/cameras\/([^/]+)(\/zones)?$/.exec(path);
+  if (!m) return undefined;
+  let id: string;
+  try {
+    id = decodeURIComponent(m[1]!);
+  } catch {
+    return undefined;
+  }
+  return CAMERA_ID_RE.test(id) ? { id, zones: m[2] !== undefined } : undefined;
+}
+
+/** A zones PUT's body: the bare list, or what GET answers ({"zones": [...]}), so a GET can be edited and sent back. */
+export function parseZonesBody(body: unknown): ZoneEntry[] {
+  const list = body !== null && typeof body === 'object' && !Array.isArray(body) && Object.keys(body).length === 1 && 'zones' in body ? (body as { zones: unknown }).zones : body;
+  return parseWith(zonesSchema, list, 'E_CONFIG', 'invalid zones:');
+}
+
+/** 405 with the methods allowed. */
+export function notAllowed(allow: string): ApiReply {
   const err = new SegstreamError('E_MSG_INVALID', `method not allowed here; allowed: ${allow}`, { expected: allow });
   return { status: 405, body: { error: err.toJSON() }, headers: { allow } };
 }

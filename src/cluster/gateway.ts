@@ -3,14 +3,15 @@ import type { AddressInfo } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { ERROR_CODES, nameSome, parseWith, redactUrl, SegstreamError, summariseString, summariseValue, type ErrorCode, type Logger } from '../core/index.js';
-import { CAMERA_ID_RE, cameraPatchSchema, cameraSchema, zonesSchema, type CameraEntry, type Config } from '../config/index.js';
+import { cameraPatchSchema, cameraSchema, type CameraEntry, type Config } from '../config/index.js';
+import { cameraPath, notAllowed, parseZonesBody } from '../cameras/index.js';
 import { createMetrics, type Metrics } from '../metrics.js';
 import { dashboardRoutes, httpStatusOf, PublishServer, publishOptionsFrom, securityFrom } from '../publish/index.js';
 import { eventMessageSchema, parsePromptMessage, type CameraView, type StatusMessage } from '../protocol/index.js';
 import { EventStore, eventRoutes, type RoadEvent } from '../events/index.js';
 import { sourceSpecOf } from '../ingest/index.js';
 import { corsHeaders, readBody, WHEP_PREFIX } from '../webrtc/index.js';
-import { KvConflict, type Broker, type BrokerKv, type BrokerMessage } from './broker.js';
+import { KvConflict, type Broker, type BrokerMessage } from './broker.js';
 import { KvMirror, parseJsonBytes } from './kvMirror.js';
 import { parseLease, parseNodeRecord, parsePoolEntry, type ControlReply, type ControlRequest, type Lease, type NodeRecord, type RelayedHttp } from './records.js';
 import { cameraFromToken, cameraToken, clusterNames, type ClusterNames } from './subjects.js';
@@ -220,20 +221,13 @@ export async function startGateway(config: Config, broker: Broker, log: Logger):
         return { status: 201, body: { camera: viewOf(entry) }, headers: { location: `/api/cameras/${entry.id}` } };
       });
     }
-    const m = /^\/api\/cameras\/([^/]+)(\/zones)?$/.exec(path);
-    if (!m) return undefined;
-    let id: string;
-    try {
-      id = decodeURIComponent(m[1]!);
-    } catch {
-      return undefined;
-    }
-    if (!CAMERA_ID_RE.test(id)) return undefined;
-    if (m[2]) {
+    const target = cameraPath(path);
+    if (!target) return undefined;
+    const { id } = target;
+    if (target.zones) {
       if (method === 'GET' || method === 'HEAD') return { status: 200, body: { zones: requireEntry(id).entry.zones ?? [] } };
       if (method !== 'PUT') return notAllowed('GET, HEAD, PUT');
-      const list = body !== null && typeof body === 'object' && !Array.isArray(body) && Object.keys(body).length === 1 && 'zones' in body ? (body as { zones: unknown }).zones : body;
-      const zones = parseWith(zonesSchema, list, 'E_CONFIG', 'invalid zones:');
+      const zones = parseZonesBody(body);
       return exclusive(async () => {
         const { entry, revision } = requireEntry(id);
         const next = parseWith(cameraSchema, { ...entry, zones }, 'E_CONFIG', 'invalid camera:');
@@ -464,10 +458,3 @@ export async function startGateway(config: Config, broker: Broker, log: Logger):
       })()),
   };
 }
-
-function notAllowed(allow: string): { status: number; body: unknown; headers: Record<string, string> } {
-  const err = new SegstreamError('E_MSG_INVALID', `method not allowed here; allowed: ${allow}`, { expected: allow });
-  return { status: 405, body: { error: err.toJSON() }, headers: { allow } };
-}
-
-export type { BrokerKv };
